@@ -1,0 +1,126 @@
+"""The `dvt` command line: dbt's own click commands, run with DVT's tasks.
+
+Every dbt command and option is dbt's object, so `dvt <cmd> --help` lists what dbt lists. DVT
+adds `--compute` to the commands that run nodes, `plan` (alias `explain`), and its own
+`--version`. The whole invocation runs with DVT's seams installed (dvt.dbt_seams.install).
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import click
+from dbt.cli import requires
+from dbt.cli.main import cli as dbt_cli
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from dvt import __version__, invocation
+from dvt.dbt_seams.install import dvt_seams, dvt_cli_as_dbt_cli
+
+#: dbt commands that run or compile nodes, and so accept `--compute`.
+COMPUTE_COMMANDS = ("build", "run", "compile", "show", "test", "seed", "snapshot", "retry", "list", "ls")
+
+COMPUTE_OPTION = click.Option(
+    ["--compute"],
+    envvar="DVT_COMPUTE",
+    default=None,
+    help="[dvt] Compute engine for federated nodes (a name from computes.yml; built in: duckdb, spark).",
+)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    lines = [f"dvt: {__version__}"]
+    for package in ("dbt-core", "dbt-postgres", "dbt-duckdb", "duckdb", "sqlglot", "pyarrow"):
+        try:
+            lines.append(f"  - {package}: {version(package)}")
+        except PackageNotFoundError:
+            continue
+    click.echo("\n".join(lines))
+    ctx.exit()
+
+
+VERSION_OPTION = click.Option(
+    ["--version", "-V", "-v"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show DVT's version with dbt-core's and the adapters', and exit.",
+)
+
+
+class DvtGroup(click.Group):
+    """dbt's top-level group, run inside DVT's seams; adapters DVT opened close at the end."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with dvt_seams():
+            try:
+                return super().invoke(ctx)
+            finally:
+                invocation.end()
+
+
+def _with_compute(command: click.Command) -> click.Command:
+    clone = copy(command)
+    clone.params = [*command.params, COMPUTE_OPTION]
+    return clone
+
+
+@click.pass_context
+@requires.postflight
+@requires.preflight
+@requires.profile
+@requires.project
+@requires.runtime_config
+@requires.manifest(write=False)
+def _plan(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
+    """Print how each selected node will run: target, path, targets read and compute."""
+    from dvt.tasks.plan import DvtPlanTask
+
+    task = DvtPlanTask(ctx.obj["flags"], ctx.obj["runtime_config"], ctx.obj["manifest"])
+    results = task.run()
+    return results, task.interpret_results(results)
+
+
+def _build_cli() -> DvtGroup:
+    commands: dict[str, click.Command] = {}
+    for name, command in dbt_cli.commands.items():
+        commands[name] = _with_compute(command) if name in COMPUTE_COMMANDS else command
+    plan = click.Command(
+        "plan",
+        callback=_plan,
+        params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION],
+        help="Show each selected node's target, execution path, inputs and compute.",
+    )
+    commands["plan"] = plan
+    explain = copy(plan)
+    explain.hidden = True
+    commands["explain"] = explain
+    params = [VERSION_OPTION if p.name == "version" else p for p in dbt_cli.params]
+    return DvtGroup(
+        name="dvt",
+        commands=commands,
+        params=params,
+        callback=dbt_cli.callback,
+        invoke_without_command=True,
+        no_args_is_help=True,
+        context_settings=dbt_cli.context_settings,
+        help="dbt with every profile output a live target: pushdown where possible, "
+        "federation where a model's inputs span targets.",
+        epilog=dbt_cli.epilog,
+    )
+
+
+cli = _build_cli()
+
+
+class dvtRunner(dbtRunner):  # noqa: N801 - mirrors dbt's `dbtRunner`
+    """Programmatic invocation, as dbt's: `dvtRunner().invoke(["run", "-s", "m"])`."""
+
+    def invoke(self, args: list[str], **kwargs: Any) -> dbtRunnerResult:
+        with dvt_cli_as_dbt_cli(cli):
+            return super().invoke(args, **kwargs)

@@ -1,0 +1,94 @@
+"""Every output of the active profile is a target (DESIGN.md section 4).
+
+Outputs with an installed dbt adapter become full targets, read and written through that
+adapter. Outputs whose type DVT reads itself (SQLite, MySQL/MariaDB) are *source-only*: a
+source may live there, but no model or seed may be written there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from dbt.config.profile import Profile, read_profile
+from dbt.config.renderer import ProfileRenderer
+from dbt.flags import get_flags
+
+from dvt.exceptions import TargetUnavailableError, UnknownTargetError, names_hint
+
+#: Output types DVT reads itself because no dbt adapter for them installs beside dbt-core 1.11.
+SOURCE_ONLY_TYPES = frozenset({"sqlite", "mysql"})
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One profile output. `options` is the rendered output without its secrets' meaning changed."""
+
+    name: str
+    type: str
+    options: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def source_only(self) -> bool:
+        return self.type in SOURCE_ONLY_TYPES
+
+    @property
+    def has_dbt_adapter(self) -> bool:
+        return not self.source_only and importlib.util.find_spec(f"dbt.adapters.{self.type}") is not None
+
+
+@dataclass(frozen=True)
+class ProfileTargets:
+    """All outputs of one profile, and which of them is the default target."""
+
+    profile_name: str
+    default: str
+    specs: Mapping[str, TargetSpec]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.specs
+
+    def __getitem__(self, name: str) -> TargetSpec:
+        return self.specs[name]
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.specs)
+
+    def require(self, name: str, *, used_by: str) -> TargetSpec:
+        """The named target, or DVT100 naming who asked and what exists."""
+        if name not in self.specs:
+            raise UnknownTargetError(
+                f"{used_by} names target {name!r}, which is not an output of profile "
+                f"{self.profile_name!r} in profiles.yml. Targets: {names_hint(self.specs)}."
+            )
+        return self.specs[name]
+
+    def require_writable(self, name: str, *, used_by: str) -> TargetSpec:
+        """The named target if DVT can write to it through a dbt adapter."""
+        spec = self.require(name, used_by=used_by)
+        if spec.source_only:
+            raise TargetUnavailableError(
+                f"{used_by} is written to target {name!r} of type {spec.type!r}, which DVT can "
+                "only read (a source-only connection). Write it to a target with a dbt adapter, "
+                f"for example one of: {names_hint(n for n, s in self.specs.items() if not s.source_only)}."
+            )
+        if not spec.has_dbt_adapter:
+            raise TargetUnavailableError(
+                f"{used_by} uses target {name!r} of type {spec.type!r}, but no dbt adapter for "
+                f"{spec.type!r} is installed. Install it with `pip install dbt-{spec.type}` "
+                "(or run `dvt sync`)."
+            )
+        return spec
+
+    @classmethod
+    def load(cls, profile_name: str, default_target: str, cli_vars: Mapping[str, Any]) -> ProfileTargets:
+        """Read every output of `profile_name` from the profiles.yml dbt itself uses."""
+        raw = read_profile(get_flags().PROFILES_DIR).get(profile_name) or {}
+        renderer = ProfileRenderer(dict(cli_vars))
+        specs: dict[str, TargetSpec] = {}
+        for name in raw.get("outputs") or {}:
+            _, data = Profile.render_profile(raw, profile_name, name, renderer)
+            specs[name] = TargetSpec(name=name, type=str(data.get("type", "")), options=data)
+        return cls(profile_name=profile_name, default=default_target, specs=specs)

@@ -1,0 +1,93 @@
+"""The only patches of dbt internals, installed for the duration of one `dvt` invocation.
+
+dbt's click commands import their task classes lazily (`from dbt.task.run import RunTask`)
+and `parse_manifest` calls the module-level `ManifestLoader`; DVT swaps those names for its
+subclasses, and the adapter factory's class for a per-target one. `check_seams()` fails loudly
+when a dbt upgrade moves any of them (tests/unit/test_seams.py calls it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Iterator
+
+from dvt.dbt_seams.factory import per_target_factory
+
+#: (dbt module, attribute, DVT replacement as "module:attribute").
+SEAMS: tuple[tuple[str, str, str], ...] = (
+    ("dbt_common.utils.executor", "MultiThreadedExecutor", "dvt.dbt_seams.factory:ContextCopyingExecutor"),
+    ("dbt.parser.manifest", "ManifestLoader", "dvt.dbt_seams.manifest:DvtManifestLoader"),
+    ("dbt.task.run", "RunTask", "dvt.tasks.run:DvtRunTask"),
+    ("dbt.task.build", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
+    ("dbt.task.seed", "SeedTask", "dvt.tasks.seed:DvtSeedTask"),
+    ("dbt.task.test", "TestTask", "dvt.tasks.test:DvtTestTask"),
+    ("dbt.task.snapshot", "SnapshotTask", "dvt.tasks.snapshot:DvtSnapshotTask"),
+    ("dbt.task.compile", "CompileTask", "dvt.tasks.compile:DvtCompileTask"),
+    ("dbt.task.show", "ShowTask", "dvt.tasks.show:DvtShowTask"),
+    ("dbt.task.list", "ListTask", "dvt.tasks.list:DvtListTask"),
+    # retry compares the previous command's task with these names to restore microbatch state.
+    ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
+    ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
+)
+
+#: `dvt retry` reruns the previous command with DVT's task: dbt's retry keeps a name -> task map.
+RETRY_TASKS = ("dbt.task.retry", "TASK_DICT")
+
+
+def _load(path: str) -> object:
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def check_seams() -> None:
+    """Raise if any attribute DVT replaces no longer exists where DVT expects it."""
+    for module_name, attribute, replacement in SEAMS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute, None)
+        if original is None:
+            raise RuntimeError(f"dbt seam moved: {module_name}.{attribute} is gone")
+        dvt_class = _load(replacement)
+        if original is not dvt_class and not issubclass(dvt_class, original):  # type: ignore[arg-type]
+            raise RuntimeError(f"{replacement} no longer subclasses {module_name}.{attribute}")
+    retry_map = getattr(importlib.import_module(RETRY_TASKS[0]), RETRY_TASKS[1], None)
+    if not isinstance(retry_map, dict) or "run" not in retry_map:
+        raise RuntimeError("dbt seam moved: dbt.task.retry.TASK_DICT is gone")
+
+
+@contextlib.contextmanager
+def dvt_seams() -> Iterator[None]:
+    """Swap DVT's subclasses into dbt for one invocation, and restore dbt's afterwards."""
+    check_seams()
+    saved: list[tuple[object, str, object]] = []
+    replacements = {}
+    for module_name, attribute, replacement in SEAMS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute)
+        replacements[original] = _load(replacement)
+        saved.append((module, attribute, original))
+        setattr(module, attribute, replacements[original])
+    retry_map = getattr(importlib.import_module(RETRY_TASKS[0]), RETRY_TASKS[1])
+    saved_retry = dict(retry_map)
+    retry_map.update({k: replacements.get(v, v) for k, v in retry_map.items()})
+    try:
+        with per_target_factory():
+            yield
+    finally:
+        for module, attribute, original in saved:
+            setattr(module, attribute, original)
+        retry_map.clear()
+        retry_map.update(saved_retry)
+
+
+@contextlib.contextmanager
+def dvt_cli_as_dbt_cli(dvt_cli: object) -> Iterator[None]:
+    """Make `dbt.cli.main.cli` DVT's group: dbtRunner and dbt's retry look commands up there."""
+    import dbt.cli.main as dbt_main
+
+    original = dbt_main.cli
+    dbt_main.cli = dvt_cli  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        dbt_main.cli = original

@@ -1,0 +1,107 @@
+"""One dbt adapter per target, created on first use and closed at the end of the invocation."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import TYPE_CHECKING
+
+from dbt.adapters.factory import FACTORY, get_adapter
+from dbt.config.profile import Profile, read_profile
+from dbt.config.renderer import ProfileRenderer
+from dbt.context.providers import generate_runtime_macro_context
+from dbt.context.query_header import generate_query_header_context
+from dbt.flags import get_flags
+from dbt.mp_context import get_mp_context
+
+from dvt.config.targets import ProfileTargets
+
+if TYPE_CHECKING:
+    from dbt.adapters.base import BaseAdapter
+    from dbt.config.runtime import RuntimeConfig
+    from dbt.contracts.graph.manifest import Manifest
+
+
+class TargetPool:
+    """Runtime configs and adapters per target; the default target uses dbt's own adapter."""
+
+    def __init__(self, config: RuntimeConfig, targets: ProfileTargets) -> None:
+        self.default_config = config
+        self.targets = targets
+        self._configs: dict[str, RuntimeConfig] = {targets.default: config}
+        self._adapters: dict[str, BaseAdapter] = {}
+        self._manifest: Manifest | None = None
+        self._lock = threading.RLock()
+
+    def load_plugins(self) -> list[str]:
+        """Load the dbt plugin of every adapter-backed output; return the types loaded."""
+        types = sorted({s.type for s in self.targets.specs.values() if s.has_dbt_adapter})
+        for adapter_type in types:
+            FACTORY.load_plugin(adapter_type)
+        return types
+
+    def config_for(self, name: str) -> RuntimeConfig:
+        """dbt's `RuntimeConfig` with the credentials of output `name` (same project, flags)."""
+        with self._lock:
+            if name not in self._configs:
+                self.targets.require_writable(name, used_by=f"Target {name!r}")
+                raw = read_profile(get_flags().PROFILES_DIR)[self.targets.profile_name]
+                renderer = ProfileRenderer(dict(self.default_config.cli_vars))
+                profile = Profile.from_raw_profile_info(
+                    raw, self.targets.profile_name, renderer, target_override=name
+                )
+                self._configs[name] = dataclasses.replace(
+                    self.default_config,
+                    target_name=name,
+                    credentials=profile.credentials,
+                    profile_env_vars=profile.profile_env_vars,
+                )
+            return self._configs[name]
+
+    def adapter_for(self, name: str) -> BaseAdapter:
+        """The adapter of target `name`; connections still open lazily, as in dbt."""
+        with self._lock:
+            if name not in self._adapters:
+                config = self.config_for(name)
+                if name == self.targets.default:
+                    adapter = get_adapter(config)
+                else:
+                    FACTORY.load_plugin(config.credentials.type)
+                    plugin = FACTORY.plugins[config.credentials.type]
+                    adapter = plugin.adapter(config, get_mp_context())  # type: ignore[call-arg]
+                    adapter.set_macro_context_generator(generate_runtime_macro_context)
+                    if self._manifest is not None:
+                        self._bind(adapter, config, self._manifest)
+                self._adapters[name] = adapter
+            return self._adapters[name]
+
+    def target_of(self, adapter: BaseAdapter) -> str:
+        for name, known in self._adapters.items():
+            if known is adapter:
+                return name
+        return self.targets.default
+
+    def bind_manifest(self, manifest: Manifest) -> None:
+        """Give every non-default adapter the manifest's macros and query header."""
+        with self._lock:
+            self._manifest = manifest
+            for name, adapter in self._adapters.items():
+                if name != self.targets.default:
+                    self._bind(adapter, self._configs[name], manifest)
+
+    @staticmethod
+    def _bind(adapter: BaseAdapter, config: RuntimeConfig, manifest: Manifest) -> None:
+        adapter.set_macro_resolver(manifest)
+        adapter.connections.set_query_header(generate_query_header_context(config, manifest))
+
+    @property
+    def opened(self) -> list[str]:
+        return sorted(self._adapters)
+
+    def close(self) -> None:
+        """Release every non-default adapter's connections (dbt closes the default one)."""
+        with self._lock:
+            for name, adapter in self._adapters.items():
+                if name != self.targets.default:
+                    adapter.cleanup_connections()
+            self._adapters.clear()

@@ -1,0 +1,55 @@
+"""DVT's errors: one root, stable codes (DESIGN.md section 7), no credentials in messages.
+
+Every error derives from dbt's `DbtRuntimeError`, so dbt's CLI handling applies unchanged:
+the message is printed as `Encountered an error: ...` and the exit code is dbt's.
+"""
+
+from __future__ import annotations
+
+from dbt_common.exceptions import DbtRuntimeError
+
+
+class DvtError(DbtRuntimeError):
+    """Root of every DVT error; `code` is the stable DVT code shown to users."""
+
+    code = "DVT000"
+    CODE = 10017  # dbt's numeric code for runtime errors; DVT keeps its own in `code`.
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(f"[{self.code}] {msg}")
+
+
+class UnknownTargetError(DvtError):
+    code = "DVT100"
+
+
+class UnknownComputeError(DvtError):
+    code = "DVT101"
+
+
+class UnknownBucketError(DvtError):
+    code = "DVT102"
+
+
+class ConflictingConnectionError(DvtError):
+    code = "DVT103"
+
+
+class UnsupportedFederationError(DvtError):
+    code = "DVT104"
+
+
+class EngineUnavailableError(DvtError):
+    code = "DVT105"
+
+
+class TargetUnavailableError(DvtError):
+    """A target that cannot be used: no adapter installed, source-only, or unreachable."""
+
+    code = "DVT106"
+
+
+def names_hint(names: object) -> str:
+    """`'a', 'b'` for error messages that list the names that do exist."""
+    listed = sorted(str(n) for n in names)  # type: ignore[attr-defined]
+    return ", ".join(repr(n) for n in listed) if listed else "(none)"

@@ -1,0 +1,132 @@
+"""The state of one `dvt` invocation: targets, computes, adapter pool and node resolutions.
+
+It starts when dbt's manifest loader finishes (or when a task first asks, if the manifest was
+handed in), and ends with the CLI invocation, which closes every adapter it opened.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+from dbt.flags import get_flags
+from dbt.node_types import NodeType
+from dbt.parser.base import RelationUpdate
+
+from dvt.config.computes import Computes
+from dvt.config.targets import ProfileTargets
+from dvt.dbt_seams.factory import active_adapter
+from dvt.dbt_seams.pool import TargetPool
+from dvt.resolution.models import NodeResolution
+from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
+
+if TYPE_CHECKING:
+    from dbt.config.runtime import RuntimeConfig
+    from dbt.contracts.graph.manifest import Manifest
+
+_CURRENT: Invocation | None = None
+
+#: Node types whose relation names DVT recomputes with their own target's config.
+_REHOMED_TYPES = WRITTEN_TYPES | {NodeType.Test}
+
+
+class Invocation:
+    """Everything DVT adds to one dbt invocation."""
+
+    def __init__(self, config: RuntimeConfig) -> None:
+        flags = get_flags()
+        self.config = config
+        self.targets = ProfileTargets.load(config.profile_name, config.target_name, config.cli_vars)
+        self.computes = Computes.load(flags.PROFILES_DIR, config.profile_name)
+        self.pool = TargetPool(config, self.targets)
+        self.manifest: Manifest | None = None
+        self.resolver: Resolver | None = None
+
+    @property
+    def multi_target(self) -> bool:
+        return len(self.targets.specs) > 1
+
+    def attach(self, manifest: Manifest) -> None:
+        """Validate names, resolve every node and give each node its own target's relation."""
+        flags = get_flags()
+        self.manifest = manifest
+        self.resolver = Resolver(
+            manifest,
+            self.targets,
+            self.computes,
+            force_default_target=getattr(flags, "TARGET", None) is not None,
+            compute_override=getattr(flags, "COMPUTE", None),
+        )
+        self.resolver.validate()
+        self.pool.bind_manifest(manifest)
+        self._rehome_sources(manifest)
+        self._rehome_nodes(manifest)
+
+    def resolve(self, node: Any) -> NodeResolution:
+        assert self.resolver is not None, "resolve() before the manifest was attached"
+        return self.resolver.resolve(node)
+
+    def targets_in_use(self, unique_ids: Iterator[str] | set[str] | frozenset[str]) -> set[str]:
+        assert self.manifest is not None
+        nodes = self.manifest.nodes
+        return {self.resolve(nodes[uid]).target for uid in unique_ids if uid in nodes}
+
+    def _rehome_sources(self, manifest: Manifest) -> None:
+        assert self.resolver is not None
+        for source in manifest.sources.values():
+            target = self.resolver.connection_of(source)
+            if target == self.targets.default or self.targets[target].source_only:
+                continue
+            config = self.pool.config_for(target)
+            if not source.unrendered_database:
+                source.database = config.credentials.database
+            adapter = self.pool.adapter_for(target)
+            source.relation_name = str(adapter.Relation.create_from(config, source))
+
+    def _rehome_nodes(self, manifest: Manifest) -> None:
+        by_target: dict[str, list[Any]] = {}
+        for node in manifest.nodes.values():
+            if node.resource_type not in _REHOMED_TYPES:
+                continue
+            target = self.resolve(node).target
+            if target != self.targets.default:
+                by_target.setdefault(target, []).append(node)
+        for target, nodes in by_target.items():
+            config = self.pool.config_for(target)
+            adapter = self.pool.adapter_for(target)
+            with active_adapter(adapter):
+                updaters = {c: RelationUpdate(config, manifest, c) for c in ("database", "schema", "alias")}
+                for node in nodes:
+                    for component, update in updaters.items():
+                        update(node, node.config.get(component))
+                    if node.resource_type == NodeType.Snapshot:
+                        node.database = node.config.get("target_database") or node.database
+                        node.schema = node.config.get("target_schema") or node.schema
+                    if node.is_relational and not node.is_ephemeral_model:
+                        node.relation_name = str(adapter.Relation.create_from(config, node))
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def start(config: RuntimeConfig) -> Invocation:
+    """Begin DVT's part of the invocation (idempotent per invocation)."""
+    global _CURRENT
+    if _CURRENT is None or _CURRENT.config is not config:
+        _CURRENT = Invocation(config)
+    return _CURRENT
+
+
+def current(config: RuntimeConfig, manifest: Manifest) -> Invocation:
+    """The invocation for `config`, attached to `manifest` (for manifests handed in by callers)."""
+    invocation = start(config)
+    if invocation.manifest is not manifest:
+        invocation.attach(manifest)
+    return invocation
+
+
+def end() -> None:
+    """Close every adapter DVT opened; called when the CLI invocation finishes."""
+    global _CURRENT
+    if _CURRENT is not None:
+        _CURRENT.close()
+    _CURRENT = None

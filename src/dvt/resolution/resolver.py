@@ -1,0 +1,136 @@
+"""The resolver: node target, source connection, execution path and compute (DESIGN.md 5)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from dbt.node_types import NodeType
+
+from dvt.config.computes import Computes
+from dvt.config.targets import ProfileTargets
+from dvt.exceptions import ConflictingConnectionError
+from dvt.resolution.models import ExecutionPath, NodeResolution
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
+
+#: Node types that are written to a target and so carry a `target` config.
+WRITTEN_TYPES = frozenset({NodeType.Model, NodeType.Seed, NodeType.Snapshot})
+
+
+def _dvt_meta(node: Any) -> dict[str, Any]:
+    meta = getattr(node, "meta", None) or {}
+    dvt = meta.get("dvt") if isinstance(meta, dict) else None
+    return dvt if isinstance(dvt, dict) else {}
+
+
+def _where(node: Any) -> str:
+    return f"{node.resource_type} {node.unique_id!r} ({node.original_file_path})"
+
+
+class Resolver:
+    """Resolves nodes of one manifest; results are cached per unique_id."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        targets: ProfileTargets,
+        computes: Computes,
+        *,
+        force_default_target: bool = False,
+        compute_override: str | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.targets = targets
+        self.computes = computes
+        self.force_default_target = force_default_target
+        self.compute_override = compute_override
+        self._cache: dict[str, NodeResolution] = {}
+
+    # -- where things live -------------------------------------------------------------------
+
+    def connection_of(self, source: Any) -> str:
+        """The target a source lives on: `config.connection`, `meta.dvt.connection`, else default."""
+        from_config = source.config.get("connection")
+        from_meta = _dvt_meta(source).get("connection")
+        if from_config and from_meta and from_config != from_meta:
+            raise ConflictingConnectionError(
+                f"{_where(source)} sets connection {from_config!r} in config and {from_meta!r} "
+                "in meta.dvt; keep one."
+            )
+        name = from_config or from_meta or self.targets.default
+        self.targets.require(name, used_by=_where(source))
+        return name
+
+    def target_of(self, node: Any) -> str:
+        """The target a model, seed or snapshot is written to."""
+        if self.force_default_target:
+            return self.targets.default
+        name = node.config.get("target") or _dvt_meta(node).get("target") or self.targets.default
+        self.targets.require_writable(name, used_by=_where(node))
+        return name
+
+    def _locations(self, unique_id: str, seen: frozenset[str] = frozenset()) -> Iterable[tuple[str, str]]:
+        """(input, target) pairs for one dependency, looking through ephemeral models."""
+        if unique_id in self.manifest.sources:
+            yield unique_id, self.connection_of(self.manifest.sources[unique_id])
+            return
+        node = self.manifest.nodes.get(unique_id)
+        if node is None or unique_id in seen:
+            return
+        if node.resource_type == NodeType.Model and node.config.materialized == "ephemeral":
+            for dep in node.depends_on.nodes:
+                yield from self._locations(dep, seen | {unique_id})
+            return
+        if node.resource_type in WRITTEN_TYPES:
+            yield unique_id, self.target_of(node)
+
+    # -- resolution ------------------------------------------------------------------------
+
+    def resolve(self, node: Any) -> NodeResolution:
+        cached = self._cache.get(node.unique_id)
+        if cached is not None:
+            return cached
+        depends_on = getattr(getattr(node, "depends_on", None), "nodes", ())
+        inputs = tuple(pair for dep in depends_on for pair in self._locations(dep))
+        if node.resource_type in WRITTEN_TYPES:
+            target = self.target_of(node)
+        else:
+            target = self._home_of_check(node, inputs)
+        federated = any(t != target for _, t in inputs)
+        resolution = NodeResolution(
+            unique_id=node.unique_id,
+            target=target,
+            default_target=self.targets.default,
+            path=ExecutionPath.FEDERATION if federated else ExecutionPath.PUSHDOWN,
+            inputs=inputs,
+            compute=self.compute_of(node) if federated else None,
+        )
+        self._cache[node.unique_id] = resolution
+        return resolution
+
+    def _home_of_check(self, node: Any, inputs: tuple[tuple[str, str], ...]) -> str:
+        """A test (or other read-only node) runs where the node it tests lives."""
+        attached = getattr(node, "attached_node", None)
+        for unique_id, target in inputs:
+            if unique_id == attached:
+                return target
+        if inputs:
+            return inputs[0][1]
+        return self.targets.default
+
+    def compute_of(self, node: Any) -> str:
+        name = self.compute_override or node.config.get("compute") or self.computes.default
+        self.computes.require(name, used_by=_where(node))
+        return name
+
+    def validate(self) -> None:
+        """Resolve every enabled node and source, so bad names fail at parse time."""
+        for source in self.manifest.sources.values():
+            self.connection_of(source)
+        if self.compute_override:
+            self.computes.require(self.compute_override, used_by="The --compute option")
+        for node in self.manifest.nodes.values():
+            self.resolve(node)
+            if node.resource_type in WRITTEN_TYPES and node.config.get("compute"):
+                self.computes.require(node.config.get("compute"), used_by=_where(node))

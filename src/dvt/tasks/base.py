@@ -1,0 +1,99 @@
+"""The mixin that makes any dbt graph task target-aware.
+
+dbt builds every runner with the default target's config and adapter. DVT builds the runner of
+a node that lives on another target with that target's config and adapter, and makes dbt's
+`get_adapter` return that adapter in the worker thread while the node runs. Schemas are created
+and the relation cache filled on every target the selection writes to.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, AbstractSet, Any
+
+from dbt.flags import get_flags
+from dbt.task.run import RunTask
+
+from dvt import invocation
+from dvt.dbt_seams.factory import active_adapter
+from dvt.invocation import Invocation
+
+if TYPE_CHECKING:
+    from dbt.adapters.base import BaseAdapter
+    from dbt.artifacts.schemas.run import RunResult
+    from dbt.task.base import BaseRunner
+
+
+class TargetAwareTask:
+    """Mix in before a dbt `GraphRunnableTask` subclass: `class DvtRunTask(TargetAwareTask, RunTask)`."""
+
+    config: Any
+    manifest: Any
+    args: Any
+
+    @property
+    def dvt(self) -> Invocation:
+        return invocation.current(self.config, self.manifest)
+
+    def get_runner(self, node: Any) -> BaseRunner:
+        runner = super().get_runner(node)  # type: ignore[misc]
+        target = self.dvt.resolve(node).target
+        if target == self.dvt.targets.default:
+            return runner
+        runner_cls = type(runner)
+        return runner_cls(
+            self.dvt.pool.config_for(target),
+            self.dvt.pool.adapter_for(target),
+            node,
+            runner.node_index,
+            runner.num_nodes,
+        )
+
+    def call_runner(self, runner: BaseRunner) -> RunResult:
+        with active_adapter(runner.adapter):
+            return super().call_runner(runner)  # type: ignore[misc]
+
+    # -- schemas and cache on every target the selection writes to ---------------------------
+
+    def _other_targets(self, selected_uids: AbstractSet[str]) -> list[str]:
+        used = self.dvt.targets_in_use(set(selected_uids))
+        return sorted(used - {self.dvt.targets.default})
+
+    def _on_target(self, adapter: BaseAdapter, selected_uids: AbstractSet[str]) -> set[str]:
+        target = self.dvt.pool.target_of(adapter)
+        nodes = self.manifest.nodes
+        return {u for u in selected_uids if u in nodes and self.dvt.resolve(nodes[u]).target == target}
+
+    def get_model_schemas(self, adapter: BaseAdapter, selected_uids: Any) -> Any:
+        return super().get_model_schemas(adapter, self._on_target(adapter, set(selected_uids)))  # type: ignore[misc]
+
+    def populate_adapter_cache(self, adapter: BaseAdapter, required_schemas: Any = None) -> None:
+        if not self.dvt.multi_target:
+            return super().populate_adapter_cache(adapter, required_schemas)  # type: ignore[misc]
+        if not self.args.populate_cache:
+            return None
+        target = self.dvt.pool.target_of(adapter)
+        nodes = [
+            node
+            for node in self.manifest.nodes.values()
+            if node.is_relational
+            and not node.is_ephemeral_model
+            and not node.is_external_node
+            and self.dvt.resolve(node).target == target
+        ]
+        if get_flags().CACHE_SELECTED_ONLY is True:
+            adapter.set_relations_cache(nodes, required_schemas=required_schemas)
+        else:
+            adapter.set_relations_cache(nodes)
+        return None
+
+    def before_run(self, adapter: BaseAdapter, selected_uids: AbstractSet[str]) -> Any:
+        """Prepare every non-default target of the selection, then run dbt's own before_run."""
+        writes = isinstance(self, RunTask)
+        for target in self._other_targets(selected_uids):
+            other = self.dvt.pool.adapter_for(target)
+            with active_adapter(other), other.connection_named("master"):
+                schemas = self.get_model_schemas(other, selected_uids)
+                if writes:
+                    self.create_schemas(other, schemas)  # type: ignore[attr-defined]
+                self.populate_adapter_cache(other, schemas)
+        return super().before_run(adapter, selected_uids)  # type: ignore[misc]

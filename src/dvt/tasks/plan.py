@@ -1,0 +1,72 @@
+"""`dvt plan` (alias `dvt explain`): how each selected node will run, before anything runs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Iterator
+
+from dbt_common.events.types import PrintEvent
+from dbt.node_types import NodeType
+from dbt.task.list import ListTask
+from dbt_common.events.functions import fire_event
+
+from dvt import invocation
+from dvt.resolution.models import NodeResolution
+
+PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
+_PLURAL = {NodeType.Seed: "seeds", NodeType.Model: "models", NodeType.Snapshot: "snapshots", NodeType.Test: "tests"}
+
+
+def plan_line(counts: Counter[str], federated: int) -> str:
+    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`."""
+    models = counts[NodeType.Model]
+    return (
+        f"Build plan: {counts[NodeType.Seed]} seeds, {models} models "
+        f"({models - federated} pushdown, {federated} federation), "
+        f"{counts[NodeType.Test]} tests, {counts[NodeType.Snapshot]} snapshots"
+    )
+
+
+class DvtPlanTask(ListTask):
+    """Resolves the selection and prints target, path, inputs and compute for each node."""
+
+    @property
+    def resource_types(self) -> list[NodeType]:
+        return [t for t in super().resource_types if t in PLANNED_TYPES]
+
+    def planned(self) -> Iterator[tuple[Any, NodeResolution]]:
+        dvt = invocation.current(self.config, self.manifest)
+        for node in self._iterate_selected_nodes():
+            if node.resource_type in PLANNED_TYPES:
+                yield node, dvt.resolve(node)
+
+    def run(self) -> list[str]:  # type: ignore[override]
+        self.compile_manifest()
+        rows = list(self.planned())
+        if self.args.output == "json":
+            lines = [
+                json.dumps({"unique_id": n.unique_id, "resource_type": str(n.resource_type), **r.to_dict()})
+                for n, r in rows
+            ]
+        else:
+            lines = self._text(rows)
+        return self.output_results(lines)
+
+    @staticmethod
+    def _text(rows: list[tuple[Any, NodeResolution]]) -> list[str]:
+        counts = Counter(str(n.resource_type) for n, _ in rows)
+        federated = sum(1 for n, r in rows if n.resource_type == NodeType.Model and r.is_federated)
+        table = [("node", "type", "target", "path", "reads", "compute")]
+        for node, res in rows:
+            reads = ", ".join(res.input_targets) or "-"
+            table.append((node.name, str(node.resource_type), res.target, res.label, reads, res.compute or "-"))
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        body = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+        return [plan_line(counts, federated), "", *body]
+
+    def output_results(self, results: list[str]) -> list[str]:
+        for line in results:
+            self.node_results.append(line)
+            fire_event(PrintEvent(msg=line))
+        return self.node_results

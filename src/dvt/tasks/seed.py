@@ -1,0 +1,11 @@
+"""`dvt seed`: dbt's SeedTask with each node on its own target."""
+
+from __future__ import annotations
+
+from dbt.task.seed import SeedTask
+
+from dvt.tasks.base import TargetAwareTask
+
+
+class DvtSeedTask(TargetAwareTask, SeedTask):
+    """dbt's SeedTask; nodes whose target is not the default run through their target's adapter."""
