@@ -27,6 +27,9 @@ _ACTIVE_ADAPTER: ContextVar[BaseAdapter | None] = ContextVar("dvt_active_adapter
 class DvtAdapterContainer(AdapterContainer):
     """dbt's `AdapterContainer` with per-target lookups and per-type macro precedence."""
 
+    #: Adapter types of the active profile's outputs, set when the invocation loads them.
+    profile_types: tuple[str, ...] = ()
+
     def lookup_adapter(self, name: str) -> BaseAdapter:  # type: ignore[override]
         active = _ACTIVE_ADAPTER.get()
         if active is not None and active.type() == name:
@@ -34,12 +37,12 @@ class DvtAdapterContainer(AdapterContainer):
         return super().lookup_adapter(name)
 
     def get_adapter_package_names(self, name: str | None) -> list[str]:
-        own = super().get_adapter_package_names(name)
+        own = AdapterContainer.get_adapter_package_names(self, name)
         others = [
             package
-            for other in sorted(self.plugins)
+            for other in self.profile_types
             if other != name
-            for package in super().get_adapter_package_names(other)
+            for package in AdapterContainer.get_adapter_package_names(self, other)
             if package not in own
         ]
         return own + list(dict.fromkeys(others))
@@ -77,3 +80,4 @@ def per_target_factory() -> Iterator[None]:
         yield
     finally:
         FACTORY.__class__ = original
+        DvtAdapterContainer.profile_types = ()

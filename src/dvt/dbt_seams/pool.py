@@ -15,6 +15,7 @@ from dbt.flags import get_flags
 from dbt.mp_context import get_mp_context
 
 from dvt.config.targets import ProfileTargets
+from dvt.dbt_seams.factory import DvtAdapterContainer
 
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
@@ -38,6 +39,7 @@ class TargetPool:
         types = sorted({s.type for s in self.targets.specs.values() if s.has_dbt_adapter})
         for adapter_type in types:
             FACTORY.load_plugin(adapter_type)
+        DvtAdapterContainer.profile_types = tuple(types)
         return types
 
     def config_for(self, name: str) -> RuntimeConfig:
