@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, AbstractSet, Any
 from dbt.flags import get_flags
 from dbt.task.run import RunTask
 
-from dvt import invocation
+from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
+from dvt.exceptions import TargetUnavailableError
 from dvt.invocation import Invocation
 
 if TYPE_CHECKING:
@@ -91,9 +92,16 @@ class TargetAwareTask:
         writes = isinstance(self, RunTask)
         for target in self._other_targets(selected_uids):
             other = self.dvt.pool.adapter_for(target)
-            with active_adapter(other), other.connection_named("master"):
-                schemas = self.get_model_schemas(other, selected_uids)
-                if writes:
-                    self.create_schemas(other, schemas)  # type: ignore[attr-defined]
-                self.populate_adapter_cache(other, schemas)
+            try:
+                with active_adapter(other), other.connection_named("master"):
+                    schemas = self.get_model_schemas(other, selected_uids)
+                    if writes:
+                        self.create_schemas(other, schemas)  # type: ignore[attr-defined]
+                    self.populate_adapter_cache(other, schemas)
+            except Exception as exc:  # noqa: BLE001 - one unreachable target must not stop the rest
+                events.warn(
+                    TargetUnavailableError.code,
+                    f"Target {target!r} is unavailable ({type(exc).__name__}: {exc}). "
+                    "Its nodes will fail; nodes on other targets still run.",
+                )
         return super().before_run(adapter, selected_uids)  # type: ignore[misc]

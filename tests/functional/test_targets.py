@@ -1,0 +1,210 @@
+"""Every profile output is a target: nodes run on their own target in one invocation, and bad
+names, unreachable outputs and secrets are handled as DESIGN.md sections 4, 5 and 7 say."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dvt.testing.postgres import PostgresServer, free_port
+from tests.functional.databases import duck_rows, pg_relations, pg_rows
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+
+pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml("multi", "models:\n  multi:\n    lake:\n      +target: duck\n"),
+    "seeds/regions.csv": "id,region\n1,north\n2,south\n",
+    "seeds/_seeds.yml": """\
+        seeds:
+          - name: regions
+            config: {target: duck}
+        """,
+    "models/pg_sales.sql": """\
+        select 1 as id, 10.5 as amount union all select 2, 20.25
+        """,
+    "models/pg_sales_view.sql": """\
+        {{ config(materialized='view') }}
+        select id, amount * 2 as doubled from {{ ref('pg_sales') }}
+        """,
+    "models/lake/duck_regions.sql": """\
+        {{ config(materialized='table') }}
+        select id, upper(region) as region from {{ ref('regions') }}
+        """,
+    "models/lake/duck_regions_view.sql": """\
+        {{ config(materialized='view') }}
+        select * from {{ ref('duck_regions') }} where id > 0
+        """,
+    "models/lake/duck_eph.sql": """\
+        {{ config(materialized='ephemeral') }}
+        select id, region from {{ ref('duck_regions') }}
+        """,
+    "models/lake/duck_incremental.sql": """\
+        {{ config(materialized='incremental', unique_key='id') }}
+        select id, region, list_value(id, id) as pair from {{ ref('duck_eph') }}
+        {% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}
+        """,
+    "models/lake/duck_events.sql": """\
+        select * from {{ source('lake', 'events') }}
+        """,
+    "models/mixed.sql": """\
+        select s.id, r.region from {{ ref('pg_sales') }} s join {{ ref('duck_regions') }} r on r.id = s.id
+        """,
+    "models/schema.yml": """\
+        sources:
+          - name: lake
+            schema: raw
+            config: {connection: duck}
+            tables: [{name: events}]
+        models:
+          - name: pg_sales
+            columns:
+              - name: id
+                data_tests: [unique, not_null]
+          - name: duck_regions
+            columns:
+              - name: id
+                data_tests: [unique, not_null]
+              - name: region
+                data_tests:
+                  - accepted_values:
+                      arguments: {values: ['NORTH', 'SOUTH']}
+        """,
+}
+
+
+@pytest.fixture
+def multi(postgres: PostgresServer, tmp_path: Path) -> Project:
+    database = f"multi_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    duck_file = tmp_path / "lake.duckdb"
+    import duckdb
+
+    with duckdb.connect(str(duck_file)) as conn:
+        conn.execute("create schema raw; create table raw.events as select 1 as id, 'click' as kind")
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(duck_file, "lake")}, "pg"
+    )
+    project.database = database  # type: ignore[attr-defined]
+    project.duck_file = duck_file  # type: ignore[attr-defined]
+    return project
+
+
+def test_nodes_run_on_their_own_targets_in_one_build(multi: Project, postgres: PostgresServer) -> None:
+    result = multi.dvt("build", "--exclude", "mixed")
+    assert result.success, result.exception
+    statuses = multi.statuses()
+    assert set(statuses.values()) == {"success", "pass"}
+    assert len(statuses) == 12  # 1 seed, 6 models (the ephemeral one is inlined), 5 tests
+    database = multi.database  # type: ignore[attr-defined]
+    assert pg_relations(postgres, database, "analytics") == {"pg_sales": "VIEW", "pg_sales_view": "VIEW"}
+    assert pg_rows(postgres, database, "analytics.pg_sales_view") == [(1, 21.0), (2, 40.5)]
+    duck_file = multi.duck_file  # type: ignore[attr-defined]
+    # DuckDB-only SQL (list_value) proves these ran on DuckDB, through DuckDB's materializations.
+    assert duck_rows(duck_file, "lake.lake.duck_incremental") == [(1, "NORTH", [1, 1]), (2, "SOUTH", [2, 2])]
+    assert duck_rows(duck_file, "lake.lake.duck_regions_view") == [(1, "NORTH"), (2, "SOUTH")]
+    assert duck_rows(duck_file, "lake.lake.duck_events") == [(1, "click")]
+    assert duck_rows(duck_file, "lake.lake.regions") == [(1, "north"), (2, "south")]
+    # Relation names in the manifest come from each node's own target.
+    nodes = multi.artifact("manifest.json")["nodes"]
+    assert nodes["model.multi.duck_regions"]["relation_name"] == '"lake"."lake"."duck_regions"'
+    assert nodes["model.multi.pg_sales"]["database"] == database
+    # A second run takes the incremental path on DuckDB.
+    again = multi.dvt("run", "--select", "duck_incremental")
+    assert again.success, again.exception
+    assert duck_rows(duck_file, "lake.lake.duck_incremental") == [(1, "NORTH", [1, 1]), (2, "SOUTH", [2, 2])]
+
+
+def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
+    listed = multi.dvt("ls", "--output", "json", "--output-keys", "unique_id", "target", "path")
+    assert listed.success, listed.exception
+    rows = {r["unique_id"]: r for r in map(json.loads, listed.result)}
+    assert rows["model.multi.pg_sales"]["path"] == "pushdown"
+    assert rows["model.multi.duck_regions"]["path"] == "pushdown:duck"
+    assert rows["model.multi.duck_events"]["target"] == "duck"
+    assert rows["model.multi.mixed"]["path"] == "federation"
+    assert rows["source.multi.lake.events"]["target"] == "duck"
+    planned = multi.dvt("plan", "--output", "json", "--select", "mixed")
+    assert planned.success, planned.exception
+    (mixed,) = map(json.loads, planned.result)
+    assert mixed == {
+        "unique_id": "model.multi.mixed", "resource_type": "model", "target": "pg",
+        "path": "federation", "input_targets": ["duck", "pg"], "compute": "duckdb",
+    }
+    text = multi.cli("dvt", "plan", "--compute", "spark")
+    assert text.returncode == 0, text.stdout
+    assert "Build plan: 1 seeds, 8 models (7 pushdown, 1 federation), 5 tests, 0 snapshots" in text.stdout
+    assert "mixed" in text.stdout and "spark" in text.stdout
+
+
+def test_target_flag_forces_every_node_to_the_default_target(multi: Project) -> None:
+    planned = multi.dvt("plan", "--output", "json", "--target", "pg", "--select", "duck_regions")
+    assert planned.success, planned.exception
+    rows = [json.loads(r) for r in planned.result]
+    assert rows[0]["target"] == "pg" and rows[0]["path"] == "pushdown"
+
+
+@pytest.mark.parametrize(
+    ("files", "code", "expected"),
+    [
+        (
+            {"models/lake/bad.sql": "{{ config(target='nowhere') }} select 1 as id"},
+            "DVT100",
+            ["model.multi.bad", "models/lake/bad.sql", "'nowhere'", "'duck', 'pg'"],
+        ),
+        (
+            {"models/other.yml": "sources:\n  - name: ghost\n    config: {connection: attic}\n    tables: [{name: t}]\n"},
+            "DVT100",
+            ["source.multi.ghost.t", "models/other.yml", "'attic'", "'duck', 'pg'"],
+        ),
+        (
+            {"models/lake/bad.sql": "{{ config(compute='quantum') }} select 1 as id"},
+            "DVT101",
+            ["model.multi.bad", "'quantum'", "'duckdb', 'spark'"],
+        ),
+    ],
+)
+def test_unknown_names_fail_at_parse_time(multi: Project, files: dict[str, str], code: str, expected: list[str]) -> None:
+    multi.write(files)
+    result = multi.cli("dvt", "parse")
+    assert result.returncode == 2
+    assert code in result.stdout
+    for fragment in expected:
+        assert fragment in result.stdout, fragment
+
+
+def test_unknown_compute_flag_fails(multi: Project) -> None:
+    result = multi.cli("dvt", "run", "--compute", "quantum")
+    assert result.returncode == 2
+    assert "DVT101" in result.stdout and "--compute" in result.stdout
+
+
+def test_unreachable_output_fails_its_nodes_only(multi: Project, postgres: PostgresServer, tmp_path: Path) -> None:
+    secret = "s3cr3t-never-printed"
+    multi.write({
+        "models/down_model.sql": "{{ config(target='pg_down') }} select 1 as id",
+        "models/down_child.sql": "{{ config(target='pg_down') }} select * from {{ ref('down_model') }}",
+    })
+    outputs = {
+        "pg": pg_output(postgres, multi.database, "analytics"),  # type: ignore[attr-defined]
+        "duck": duck_output(multi.duck_file, "lake"),  # type: ignore[attr-defined]
+        "pg_down": {**pg_output(postgres, "nowhere", "analytics"), "port": free_port(), "password": secret,
+                    "connect_timeout": 2, "retries": 0},
+    }
+    multi.profiles(outputs, "pg")
+    result = multi.cli("dvt", "--debug", "--log-format-file", "json", "build", "--exclude", "mixed")
+    assert result.returncode == 1, result.stdout[-3000:]
+    statuses = multi.statuses()
+    assert statuses["model.multi.down_model"] == "error", result.stdout[-3000:]
+    assert statuses["model.multi.down_child"] == "skipped"
+    assert statuses["model.multi.pg_sales"] == "success"
+    assert statuses["model.multi.duck_regions"] == "success"
+    assert "pg_down" in result.stdout
+    # The password is in profiles.yml only: never in output, logs or artifacts.
+    written = [result.stdout, result.stderr]
+    for folder in ("target", "logs"):
+        written += [p.read_text(errors="replace") for p in (multi.root / folder).rglob("*") if p.is_file()]
+    assert not [text for text in written if secret in text]

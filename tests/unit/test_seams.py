@@ -1,0 +1,42 @@
+"""The dbt seams DVT patches still exist: this fails loudly when a dbt upgrade moves one."""
+
+from __future__ import annotations
+
+import importlib
+
+import dbt.cli.main as dbt_main
+from dbt.adapters.factory import FACTORY, AdapterContainer
+
+from dvt.cli.main import cli, dvtRunner
+from dvt.dbt_seams.install import SEAMS, check_seams, dvt_seams
+
+
+def test_every_seam_is_where_dvt_expects_it() -> None:
+    check_seams()
+
+
+def test_seams_are_installed_only_during_an_invocation() -> None:
+    originals = {(m, a): getattr(importlib.import_module(m), a) for m, a, _ in SEAMS}
+    with dvt_seams():
+        for module, attribute, replacement in SEAMS:
+            installed = getattr(importlib.import_module(module), attribute)
+            assert f"{installed.__module__}:{installed.__name__}" == replacement
+        assert type(FACTORY).__name__ == "DvtAdapterContainer"
+    for (module, attribute), original in originals.items():
+        assert getattr(importlib.import_module(module), attribute) is original
+    assert type(FACTORY) is AdapterContainer
+
+
+def test_cli_offers_every_dbt_command_and_option() -> None:
+    for name, command in dbt_main.cli.commands.items():
+        assert name in cli.commands
+        dvt_options = {p.name for p in cli.commands[name].params}
+        assert {p.name for p in command.params} <= dvt_options
+    assert "compute" in {p.name for p in cli.commands["run"].params}
+    assert {"plan", "explain"} <= set(cli.commands)
+
+
+def test_runner_mirrors_dbt_runner() -> None:
+    result = dvtRunner().invoke(["--version"])
+    assert result.success and result.exception is None
+    assert dbt_main.cli is not cli
