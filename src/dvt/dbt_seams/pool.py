@@ -16,6 +16,7 @@ from dbt.mp_context import get_mp_context
 
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import DvtAdapterContainer
+from dvt.dbt_seams.isolation import isolated_adapter_class, release
 
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
@@ -70,7 +71,8 @@ class TargetPool:
                 else:
                     FACTORY.load_plugin(config.credentials.type)
                     plugin = FACTORY.plugins[config.credentials.type]
-                    adapter = plugin.adapter(config, get_mp_context())  # type: ignore[call-arg]
+                    adapter_cls = isolated_adapter_class(plugin.adapter, name)
+                    adapter = adapter_cls(config, get_mp_context())
                     adapter.set_macro_context_generator(generate_runtime_macro_context)
                     if self._manifest is not None:
                         self._bind(adapter, config, self._manifest)
@@ -106,4 +108,5 @@ class TargetPool:
             for name, adapter in self._adapters.items():
                 if name != self.targets.default:
                     adapter.cleanup_connections()
+                    release(adapter)
             self._adapters.clear()

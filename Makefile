@@ -1,0 +1,9 @@
+.PHONY: demo test lint bench
+demo:  ## set up and run the demo project on embedded databases
+	bash scripts/demo.sh
+test:  ## set up everything the tests need and run the whole suite
+	bash scripts/test.sh
+lint:
+	.venv/bin/ruff check src tests bench && .venv/bin/ruff format --check src tests bench && .venv/bin/mypy src/dvt
+bench:
+	.venv/bin/python bench/overhead.py

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs DVT into ./.venv. `setup.sh demo` needs nothing else; `setup.sh dev` also installs
+# the Debian packages the test suite uses (PostgreSQL server, its JDBC driver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-dev}
+
+if [ "$mode" = dev ]; then
+  missing=()
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || missing+=(postgresql)
+  [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
+  command -v psql > /dev/null || missing+=(postgresql-client)
+  if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "Installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  fi
+fi
+
+python=${PYTHON:-python3.11}
+command -v "$python" > /dev/null || python=python3
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$mode" = dev ]; then
+  .venv/bin/python -m pip install -q -e ".[dev]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
