@@ -6,12 +6,14 @@ handed in), and ends with the CLI invocation, which closes every adapter it open
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Iterator
 
 from dbt.flags import get_flags
 from dbt.node_types import NodeType
 from dbt.parser.base import RelationUpdate
 
+from dvt import engines, events
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
@@ -20,10 +22,14 @@ from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 
 if TYPE_CHECKING:
+    from dvt.engines.base import Engine
     from dbt.config.runtime import RuntimeConfig
     from dbt.contracts.graph.manifest import Manifest
 
 _CURRENT: Invocation | None = None
+
+#: Profile keys whose values are secrets, scrubbed from every message DVT writes.
+SECRET_KEYS = frozenset({"password", "pass", "token", "private_key", "secret", "access_key", "secret_key"})
 
 #: Node types whose relation names DVT recomputes with their own target's config.
 _REHOMED_TYPES = WRITTEN_TYPES | {NodeType.Test}
@@ -40,6 +46,8 @@ class Invocation:
         self.pool = TargetPool(config, self.targets)
         self.manifest: Manifest | None = None
         self.resolver: Resolver | None = None
+        self._engines: dict[str, Engine] = {}
+        self._engines_lock = threading.Lock()
 
     @property
     def multi_target(self) -> bool:
@@ -104,7 +112,33 @@ class Invocation:
                     if node.is_relational and not node.is_ephemeral_model:
                         node.relation_name = str(adapter.Relation.create_from(config, node))
 
+    def engine(self, compute: str) -> Engine:
+        """The started engine of a compute: started once, when the first node needs it."""
+        with self._engines_lock:
+            if compute not in self._engines:
+                spec = self.computes.require(compute, used_by="A federated node")
+                events.info(f"Initializing {spec.name} compute for federation...")
+                engine = engines.create(spec)
+                engine.start()
+                self._engines[compute] = engine
+            return self._engines[compute]
+
+    @property
+    def started_engines(self) -> list[str]:
+        return sorted(self._engines)
+
+    def redact(self, text: str) -> str:
+        """`text` without any secret of the profile (passwords, tokens, keys)."""
+        for spec in self.targets.specs.values():
+            for key, value in spec.options.items():
+                if key in SECRET_KEYS and value and str(value) in text:
+                    text = text.replace(str(value), "*****")
+        return text
+
     def close(self) -> None:
+        for engine in self._engines.values():
+            engine.stop()
+        self._engines.clear()
         self.pool.close()
 
 
@@ -113,6 +147,13 @@ def start(config: RuntimeConfig) -> Invocation:
     global _CURRENT
     if _CURRENT is None or _CURRENT.config is not config:
         _CURRENT = Invocation(config)
+    return _CURRENT
+
+
+def get() -> Invocation:
+    """The running invocation (runners call this; tasks use `current`)."""
+    if _CURRENT is None:
+        raise RuntimeError("No DVT invocation is running")
     return _CURRENT
 
 

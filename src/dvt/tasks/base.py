@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, AbstractSet, Any
 
 from dbt.flags import get_flags
-from dbt.task.run import RunTask
+from dbt.task.run import ModelRunner, RunTask
 
 from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
 from dvt.exceptions import TargetUnavailableError
 from dvt.invocation import Invocation
+from dvt.runners.federation import FederatedModelRunner
 
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
@@ -37,10 +38,13 @@ class TargetAwareTask:
 
     def get_runner(self, node: Any) -> BaseRunner:
         runner = super().get_runner(node)  # type: ignore[misc]
-        target = self.dvt.resolve(node).target
-        if target == self.dvt.targets.default:
+        resolution = self.dvt.resolve(node)
+        target = resolution.target
+        runner_cls: type[Any] = type(runner)
+        if resolution.is_federated and isinstance(runner, ModelRunner):
+            runner_cls = FederatedModelRunner
+        elif target == self.dvt.targets.default:
             return runner
-        runner_cls = type(runner)
         return runner_cls(
             self.dvt.pool.config_for(target),
             self.dvt.pool.adapter_for(target),

@@ -1,0 +1,54 @@
+"""SQLite, a source-only connection, read through DuckDB's sqlite scanner (read-only attach).
+
+The scanner runs inside the engine, so extraction SQL is DuckDB SQL over the attached file;
+DuckDB pushes the projection into the scan.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import sqlglot.expressions as exp
+
+from dvt.connectors.base import Connector
+from dvt.exceptions import TargetUnavailableError
+from dvt.planning.models import Extraction, RelationKey
+
+
+class SQLiteConnector(Connector):
+    dialect = "duckdb"
+    writable = False
+
+    @property
+    def alias(self) -> str:
+        return f"dvt_sqlite_{self.spec.name}"
+
+    def _attach(self) -> None:
+        path = str(self.spec.options.get("path") or self.spec.options.get("database") or "")
+        if not os.path.isfile(path):
+            raise TargetUnavailableError(f"Target {self.spec.name!r}: SQLite file {path!r} does not exist.")
+        quoted = path.replace("'", "''")
+        self.session.engine.attach_once(
+            self.alias, [f"ATTACH '{quoted}' AS {self.alias} (TYPE sqlite, READ_ONLY)"]
+        )
+
+    def table(self, key: RelationKey) -> exp.Table:
+        # SQLite has one schema per file; dbt renders the source's schema, which is ignored.
+        return exp.table_(key.name, db=self.alias, quoted=True)
+
+    def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
+        self._attach()
+        rows = self.session.cursor.execute(f"DESCRIBE {self.table(key).sql(dialect='duckdb')}").fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def scalar(self, sql: str) -> Any:
+        self._attach()
+        row = self.session.cursor.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def expose(self, extraction: Extraction, key: RelationKey) -> str:
+        self._attach()
+        sql = self.extraction_sql(extraction, key)
+        self.session.cursor.execute(f'CREATE OR REPLACE TEMP VIEW "{extraction.engine_name}" AS {sql}')
+        return sql

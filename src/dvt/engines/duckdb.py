@@ -1,0 +1,75 @@
+"""The embedded DuckDB engine, with the scanner extensions from their PyPI packages (offline)."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+from dvt.engines.base import Engine
+from dvt.exceptions import EngineUnavailableError
+
+#: DuckDB extension -> the PyPI package that ships its binary.
+EXTENSION_PACKAGES = {
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "sqlite_scanner": "duckdb_extension_sqlite_scanner",
+    "mysql_scanner": "duckdb_extension_mysql_scanner",
+}
+#: computes.yml keys passed to DuckDB as settings.
+SETTINGS = ("memory_limit", "threads", "temp_directory", "max_temp_directory_size")
+
+
+def extension_path(extension: str) -> Path:
+    package = EXTENSION_PACKAGES[extension]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError(
+            f"The DuckDB extension {extension!r} is missing: install it with "
+            f"`pip install {package.replace('_', '-')}` (or run `dvt sync`)."
+        )
+    found = sorted(Path(spec.submodule_search_locations[0]).rglob(f"{extension}.duckdb_extension"))
+    if not found:
+        raise EngineUnavailableError(f"Package {package} holds no {extension} binary; reinstall it.")
+    return found[-1]
+
+
+class DuckDBEngine(Engine):
+    """One in-memory DuckDB database per invocation; each node works on its own cursor."""
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        self._db: Any = None
+        self._lock = threading.Lock()
+        self._attached: set[str] = set()
+
+    def start(self) -> None:
+        import duckdb
+
+        config = {k: str(v) for k, v in self.spec.options.items() if k in SETTINGS}
+        self._db = duckdb.connect(":memory:", config=config)
+        for extension in ("postgres_scanner", "sqlite_scanner"):
+            self._db.execute(f"LOAD '{extension_path(extension)}'")
+
+    def session(self) -> Any:
+        if self._db is None:
+            raise RuntimeError("DuckDB engine used before start()")
+        cursor = self._db.cursor()
+        for extension in ("postgres_scanner", "sqlite_scanner"):
+            cursor.execute(f"LOAD '{extension_path(extension)}'")
+        return cursor
+
+    def attach_once(self, alias: str, statements: list[str]) -> None:
+        """Run `statements` (CREATE SECRET / ATTACH) the first time `alias` is needed."""
+        with self._lock:
+            if alias in self._attached:
+                return
+            for statement in statements:
+                self._db.execute(statement)
+            self._attached.add(alias)
+
+    def stop(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._attached.clear()

@@ -1,0 +1,59 @@
+"""The federation plan: what to read from each input, and what the engine computes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlglot.expressions as exp
+
+
+@dataclass(frozen=True)
+class RelationKey:
+    """A relation as the compiled SQL names it, compared case-insensitively."""
+
+    catalog: str
+    schema: str
+    name: str
+
+    @classmethod
+    def parse(cls, relation_name: str, dialect: str) -> RelationKey:
+        table = exp.to_table(relation_name, dialect=dialect)
+        return cls.of(table)
+
+    @classmethod
+    def of(cls, table: exp.Table) -> RelationKey:
+        return cls(table.catalog.lower(), table.db.lower(), table.name.lower())
+
+    def __str__(self) -> str:
+        return ".".join(p for p in (self.catalog, self.schema, self.name) if p)
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """One relation the model reads: a source, a ref, or the model itself (`this`)."""
+
+    key: RelationKey
+    target: str
+    unique_id: str
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What the engine reads from one input occurrence: columns and pushed-down conjuncts."""
+
+    engine_name: str
+    input: PlanInput
+    columns: tuple[str, ...]
+    predicates: tuple[exp.Expression, ...] = field(default=(), compare=False)
+    sql: str = ""  # rendered by the input's connector, in its own dialect
+
+
+@dataclass(frozen=True)
+class FederationPlan:
+    extractions: tuple[Extraction, ...]
+    engine_sql: str
+    not_pushed: tuple[str, ...] = ()  # predicates kept in the engine only (DVT005, debug)
+
+    @property
+    def input_targets(self) -> tuple[str, ...]:
+        return tuple(sorted({e.input.target for e in self.extractions}))

@@ -1,0 +1,195 @@
+"""The planner: pure SQLGlot rules over a model's compiled SQL (DESIGN.md section 6, "Plan").
+
+1. find every relation the SQL reads and the input (and target) it belongs to;
+2. qualify columns against the inputs' schemas, so each column is tied to one input occurrence;
+3. project: each occurrence reads only the columns the query uses;
+4. push down WHERE conjuncts that touch only one occurrence, unless that occurrence is on the
+   null-supplying side of an outer join (pushing there would change the answer);
+5. rewrite the query for the engine, each occurrence replaced by its extraction.
+
+Uncorrelated scalar subqueries over one input (`(select max(ts) from {{ this }})`) are handed
+to a caller-supplied evaluator first, so their value can be pushed into other inputs' reads.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import sqlglot
+import sqlglot.expressions as exp
+from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from dvt.exceptions import UnsupportedFederationError
+from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
+
+#: Columns of each input: {key: [(column, type), ...]}.
+Schemas = Mapping[RelationKey, Sequence[tuple[str, str]]]
+#: Evaluates a one-input scalar subquery and returns its value (None for NULL).
+ScalarEvaluator = Callable[[PlanInput, exp.Select], object]
+
+_OUTER_SIDES = {"LEFT": "right", "RIGHT": "left", "FULL": "both"}
+
+
+def plan_federation(
+    sql: str,
+    dialect: str,
+    inputs: Sequence[PlanInput],
+    schemas: Schemas,
+    *,
+    model: str,
+    evaluate_scalar: ScalarEvaluator | None = None,
+    engine_dialect: str = "duckdb",
+) -> FederationPlan:
+    """Plan one model. Raises DVT104 for SQL the planner cannot federate."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except ParseError as exc:
+        raise UnsupportedFederationError(f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}") from exc
+    by_key = {i.key: i for i in inputs}
+    mapping: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    for key, columns in schemas.items():
+        mapping.setdefault(key.catalog, {}).setdefault(key.schema, {})[key.name] = dict(columns)
+    try:
+        tree = qualify(tree, schema=mapping, dialect=dialect, quote_identifiers=False,
+                       validate_qualify_columns=False)
+    except OptimizeError as exc:
+        raise UnsupportedFederationError(f"Model {model!r}: {exc}") from exc
+
+    occurrences = _input_tables(tree, by_key, model)
+    if evaluate_scalar is not None:
+        _fold_scalar_subqueries(tree, occurrences, evaluate_scalar)
+        occurrences = _input_tables(tree, by_key, model)
+
+    extractions: list[Extraction] = []
+    not_pushed: list[str] = []
+    scopes = traverse_scope(tree)
+    for index, (table, plan_input) in enumerate(occurrences):
+        scope = _scope_of(table, scopes)
+        alias = table.alias_or_name
+        columns = _used_columns(alias, scope)
+        pushed, kept = _pushable_conjuncts(alias, scope)
+        not_pushed.extend(kept)
+        engine_name = f"dvt_in_{index}"
+        extractions.append(Extraction(engine_name, plan_input, columns, tuple(pushed)))
+        table.replace(exp.Table(this=exp.to_identifier(engine_name), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    return FederationPlan(tuple(extractions), tree.sql(dialect=engine_dialect), tuple(not_pushed))
+
+
+def _input_tables(tree: exp.Expression, by_key: Mapping[RelationKey, PlanInput], model: str) -> list[tuple[exp.Table, PlanInput]]:
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    found = []
+    for table in tree.find_all(exp.Table):
+        if not table.db and table.name.lower() in ctes:
+            continue
+        if isinstance(table.this, exp.Func):
+            raise UnsupportedFederationError(
+                f"Model {model!r}: table function {table.this.sql()} cannot be federated."
+            )
+        key = RelationKey.of(table)
+        plan_input = by_key.get(key)
+        if plan_input is None:
+            raise UnsupportedFederationError(
+                f"Model {model!r} reads {key}, which is neither a ref() nor a source(): "
+                "DVT cannot tell which target it lives on. Use ref() or source()."
+            )
+        found.append((table, plan_input))
+    return found
+
+
+def _scope_of(table: exp.Table, scopes: list[Scope]) -> Scope:
+    for scope in scopes:
+        if any(source is table for source in scope.sources.values()):
+            return scope
+    raise UnsupportedFederationError(f"Relation {table.sql()} is used outside any SELECT")
+
+
+def _used_columns(alias: str, scope: Scope) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for column in scope.columns:
+        if column.table == alias:
+            names.setdefault(column.name)
+    return tuple(names)
+
+
+def _null_supplying(alias: str, select: exp.Expression) -> bool:
+    """Is `alias` on a side of an outer join that may be filled with NULLs?"""
+    joins = select.args.get("joins") or []
+    from_alias = select.args["from"].this.alias_or_name if select.args.get("from") else None
+    for join in joins:
+        side = (join.side or "").upper() or ("FULL" if join.kind and join.kind.upper() == "FULL" else "")
+        outer = _OUTER_SIDES.get(side)
+        if outer is None:
+            continue
+        joined_alias = join.this.alias_or_name
+        if outer in ("right", "both") and joined_alias == alias:
+            return True
+        if outer in ("left", "both") and alias != joined_alias:
+            # Every relation before a RIGHT/FULL join can be NULL-extended.
+            return True
+        if outer == "left" and alias == from_alias:
+            return True
+    return False
+
+
+def _pushable_conjuncts(alias: str, scope: Scope) -> tuple[list[exp.Expression], list[str]]:
+    select = scope.expression
+    where = select.args.get("where") if isinstance(select, exp.Select) else None
+    if where is None:
+        return [], []
+    pushed: list[exp.Expression] = []
+    kept: list[str] = []
+    null_side = _null_supplying(alias, select)
+    for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        tables = {c.table for c in conjunct.find_all(exp.Column)}
+        if tables != {alias}:
+            continue
+        if null_side or conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window):
+            kept.append(conjunct.sql())
+            continue
+        unqualified = conjunct.copy()
+        for column in unqualified.find_all(exp.Column):
+            column.set("table", None)
+        pushed.append(unqualified)
+    return pushed, kept
+
+
+def _fold_scalar_subqueries(
+    tree: exp.Expression,
+    occurrences: list[tuple[exp.Table, PlanInput]],
+    evaluate: ScalarEvaluator,
+) -> None:
+    """Replace uncorrelated one-input scalar subqueries in WHERE clauses by their value."""
+    inputs_by_table = {id(table): plan_input for table, plan_input in occurrences}
+    for where in list(tree.find_all(exp.Where)):
+        for subquery in list(where.find_all(exp.Subquery)):
+            select = subquery.this
+            if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+                continue
+            tables = list(select.find_all(exp.Table))
+            if len(tables) != 1 or id(tables[0]) not in inputs_by_table:
+                continue
+            inner = traverse_scope(select)
+            if any(scope.external_columns for scope in inner):
+                continue
+            value = evaluate(inputs_by_table[id(tables[0])], select)
+            subquery.replace(_literal(value))
+
+
+def _literal(value: object) -> exp.Expression:
+    import datetime as dt
+    import decimal
+
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return exp.Literal.number(str(value))
+    if isinstance(value, dt.datetime):
+        kind = "TIMESTAMPTZ" if value.tzinfo else "TIMESTAMP"
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), kind)
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    return exp.Literal.string(str(value))

@@ -1,0 +1,1 @@
+"""Runners DVT adds to dbt's: the federated model runner (pushdown uses dbt's own runners)."""

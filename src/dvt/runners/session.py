@@ -1,0 +1,106 @@
+"""One federated node's work on an engine: connectors, inputs, staging and cleanup."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+import sqlglot.errors
+import sqlglot.expressions as exp
+
+from dvt import connectors
+from dvt.connectors.base import Connector
+from dvt.planning.models import FederationPlan, PlanInput, RelationKey
+from dvt.planning.planner import plan_federation
+
+if TYPE_CHECKING:
+    from dvt.engines.duckdb import DuckDBEngine
+    from dvt.invocation import Invocation
+
+#: SQLGlot dialect per dbt adapter type, for parsing a model's compiled SQL.
+DIALECTS = {"postgres": "postgres", "duckdb": "duckdb", "sqlite": "sqlite", "mysql": "mysql"}
+
+
+class FederationSession(contextlib.ExitStack):
+    """Holds an engine cursor and every connection and stream a node opened, until it ends."""
+
+    def __init__(self, dvt: Invocation, engine: DuckDBEngine, node: Any) -> None:
+        super().__init__()
+        self.dvt = dvt
+        self.engine = engine
+        self.node = node
+        self.cursor = engine.session()
+        self.callback(self.cursor.close)
+        self._connectors: dict[str, Connector] = {}
+        self._handles: dict[str, Any] = {}
+        self._streams: list[Any] = []
+
+    def connector(self, target: str) -> Connector:
+        if target not in self._connectors:
+            spec = self.dvt.targets[target]
+            self._connectors[target] = connectors.for_target(spec)(spec, self)
+        return self._connectors[target]
+
+    def target_handle(self, target: str) -> Any:
+        """This thread's dbt connection handle on a target, opened for the node if needed."""
+        if target not in self._handles:
+            adapter = self.dvt.pool.adapter_for(target)
+            connection = adapter.connections.get_if_exists()
+            if connection is None:
+                self.enter_context(adapter.connection_named(f"dvt_read_{self.node.unique_id}"))
+                connection = adapter.connections.get_thread_connection()
+            self._handles[target] = adapter.connections.open(connection).handle
+        return self._handles[target]
+
+    def keep(self, stream: Any) -> None:
+        """Keep a source stream alive until the engine has consumed it."""
+        self._streams.append(stream)
+
+    def plan(self, inputs: list[PlanInput], dialect: str) -> FederationPlan:
+        """Plan the node's compiled SQL and render each extraction in its source's dialect."""
+        referenced = relations_in(self.node.compiled_code, dialect)
+        schemas = {i.key: self.connector(i.target).columns(i.key) for i in inputs if i.key in referenced}
+        plan = plan_federation(
+            self.node.compiled_code,
+            dialect,
+            inputs,
+            schemas,
+            model=self.node.unique_id,
+            evaluate_scalar=self._evaluate,
+        )
+        rendered = tuple(
+            type(e)(e.engine_name, e.input, e.columns, e.predicates,
+                     self.connector(e.input.target).extraction_sql(e, e.input.key))
+            for e in plan.extractions
+        )
+        return FederationPlan(rendered, plan.engine_sql, plan.not_pushed)
+
+    def _evaluate(self, plan_input: PlanInput, select: exp.Select) -> Any:
+        connector = self.connector(plan_input.target)
+        return connector.scalar(connector.subquery_sql(select, plan_input.key))
+
+    def expose_inputs(self, plan: FederationPlan) -> None:
+        for extraction in plan.extractions:
+            self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+
+
+def relations_in(sql: str, dialect: str) -> set[RelationKey]:
+    """Every table name the SQL mentions (CTE names included: they match no input)."""
+    try:
+        return {RelationKey.of(t) for t in sqlglot.parse_one(sql, read=dialect).find_all(exp.Table)}
+    except sqlglot.errors.ParseError:
+        return set()  # the planner reports the parse error, with the model named
+
+
+def plan_inputs(dvt: Invocation, node: Any, manifest: Any) -> list[PlanInput]:
+    """Every relation the node may read (its refs and sources, and itself for `this`)."""
+    model_dialect = DIALECTS.get(dvt.targets[dvt.resolve(node).target].type, "postgres")
+    inputs = []
+    for unique_id, target in dvt.resolve(node).inputs:
+        dependency = manifest.sources.get(unique_id) or manifest.nodes[unique_id]
+        inputs.append(PlanInput(RelationKey.parse(dependency.relation_name, model_dialect), target, unique_id))
+    if node.relation_name:
+        key = RelationKey.parse(node.relation_name, model_dialect)
+        inputs.append(PlanInput(key, dvt.resolve(node).target, node.unique_id))
+    return inputs

@@ -1,0 +1,150 @@
+"""Federation on the embedded DuckDB engine: models whose inputs span PostgreSQL, DuckDB and
+SQLite targets give the rows the same model gives on one engine (DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dvt.testing.postgres import PostgresServer
+from tests.functional.databases import duck_rows, pg_rows
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+
+pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml("fed", "models:\n  fed:\n    lake:\n      +target: duck\n"),
+    "models/sources.yml": """\
+        sources:
+          - name: crm
+            schema: crm
+            tables: [{name: customers}]
+          - name: shop
+            schema: main
+            config: {connection: shop_sqlite}
+            tables: [{name: orders}]
+        """,
+    "models/lake/duck_countries.sql": """\
+        {{ config(materialized='table') }}
+        select * from (values ('NZ', 'New Zealand'), ('FR', 'France'), ('US', 'United States')) as t(code, country)
+        """,
+    "models/customer_orders.sql": """\
+        {{ config(materialized='table') }}
+        select c.id, c.name, k.country, count(o.order_id) as orders, sum(o.amount) as revenue
+        from {{ source('crm', 'customers') }} c
+        join {{ ref('duck_countries') }} k on k.code = c.country_code
+        left join {{ source('shop', 'orders') }} o on o.customer_id = c.id
+        where c.active
+        group by c.id, c.name, k.country
+        """,
+    "models/lake/big_orders.sql": """\
+        {{ config(materialized='view') }}
+        select o.order_id, o.amount, c.name
+        from {{ source('shop', 'orders') }} o
+        join {{ source('crm', 'customers') }} c on c.id = o.customer_id
+        where o.amount >= 50
+        """,
+    "models/lake/orders_incremental.sql": """\
+        {{ config(materialized='incremental', unique_key='order_id') }}
+        select order_id, customer_id, amount from {{ source('shop', 'orders') }}
+        {% if is_incremental() %}
+        where order_id > (select max(order_id) from {{ this }})
+        {% endif %}
+        """,
+}
+
+
+@pytest.fixture
+def fed(postgres: PostgresServer, tmp_path: Path) -> Project:
+    database = f"fed_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(
+        "create schema crm; create table crm.customers (id int primary key, name text, "
+        "country_code text, active boolean, secret text);"
+        "insert into crm.customers values (1, 'Ann', 'NZ', true, 'x'), (2, 'Bob', 'US', true, 'y'),"
+        " (3, 'Chloé', 'FR', false, 'z'), (4, 'Dee', 'FR', true, null);",
+        database,
+    )
+    sqlite_file = tmp_path / "shop.sqlite"
+    with sqlite3.connect(sqlite_file) as conn:
+        conn.execute("create table orders (order_id integer, customer_id integer, amount real, note text)")
+        conn.executemany(
+            "insert into orders values (?, ?, ?, ?)",
+            [(100, 1, 20.0, "a"), (101, 1, 35.5, "b"), (102, 2, 12.0, None), (103, 3, 99.0, "c"), (104, 2, 60.0, "d")],
+        )
+    duck_file = tmp_path / "lake.duckdb"
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "duck": duck_output(duck_file, "lake"),
+            "shop_sqlite": {"type": "sqlite", "path": str(sqlite_file)},
+        },
+        "pg",
+    )
+    project.database = database  # type: ignore[attr-defined]
+    project.duck_file = duck_file  # type: ignore[attr-defined]
+    project.sqlite_file = sqlite_file  # type: ignore[attr-defined]
+    return project
+
+
+def test_cross_target_models_give_the_single_engine_answer(fed: Project, postgres: PostgresServer) -> None:
+    result = fed.dvt("run")
+    assert result.success, result.exception
+    by_id = {r.node.unique_id: r for r in result.result.results}
+    assert by_id["model.fed.customer_orders"].adapter_response["dvt"]["path"] == "federation"
+    database = fed.database  # type: ignore[attr-defined]
+    assert pg_rows(postgres, database, "analytics.customer_orders") == [
+        (1, "Ann", "New Zealand", 2, 55.5),
+        (2, "Bob", "United States", 2, 72.0),
+        (4, "Dee", "France", 0, None),
+    ]
+    duck_file = fed.duck_file  # type: ignore[attr-defined]
+    assert duck_rows(duck_file, "lake.lake.big_orders") == [(103, 99.0, "Chloé"), (104, 60.0, "Bob")]
+    # The view became a table, with warning DVT001.
+    with duckdb.connect(str(duck_file)) as conn:
+        kinds = dict(conn.execute("select table_name, table_type from information_schema.tables where table_schema='lake'").fetchall())
+    assert kinds["big_orders"] == "BASE TABLE"
+    assert "__dvt_stage" not in " ".join(kinds)
+    assert not pg_rows(postgres, database, "information_schema.tables where table_name like '%dvt_stage%'")
+
+
+def test_only_needed_rows_and_columns_are_read(fed: Project) -> None:
+    result = fed.dvt("run", "--select", "big_orders", "+customer_orders")
+    assert result.success, result.exception
+    by_id = {r.node.unique_id: r.adapter_response["dvt"] for r in result.result.results if "dvt" in r.adapter_response}
+    extractions = {e["input"]: e["sql"] for e in by_id["model.fed.big_orders"]["extractions"]}
+    orders_sql = extractions["source.fed.shop.orders"]
+    assert "note" not in orders_sql and "amount" in orders_sql and ">= 50" in orders_sql
+    customers_sql = extractions["source.fed.crm.customers"]
+    assert "secret" not in customers_sql and "country_code" not in customers_sql
+    # The outer join's null-supplying side keeps no pushed filter; the active filter is pushed.
+    extractions = {e["input"]: e["sql"] for e in by_id["model.fed.customer_orders"]["extractions"]}
+    assert "WHERE" in extractions["source.fed.crm.customers"] and "active" in extractions["source.fed.crm.customers"]
+    assert "WHERE" not in extractions["source.fed.shop.orders"]
+
+
+def test_incremental_reads_only_new_rows(fed: Project) -> None:
+    first = fed.dvt("run", "--select", "orders_incremental")
+    assert first.success, first.exception
+    with sqlite3.connect(fed.sqlite_file) as conn:  # type: ignore[attr-defined]
+        conn.execute("insert into orders values (105, 4, 7.5, 'e')")
+    second = fed.dvt("run", "--select", "orders_incremental")
+    assert second.success, second.exception
+    (dvt,) = [r.adapter_response["dvt"] for r in second.result.results]
+    assert dvt["rows"] == 1
+    (extraction,) = dvt["extractions"]
+    assert "104" in extraction["sql"]  # max(order_id) of the target, pushed into the source read
+    rows = duck_rows(fed.duck_file, "lake.lake.orders_incremental")  # type: ignore[attr-defined]
+    assert [r[0] for r in rows] == [100, 101, 102, 103, 104, 105]
+
+
+def test_plan_shows_federated_sql(fed: Project) -> None:
+    planned = fed.dvt("plan", "--output", "json", "--select", "customer_orders")
+    assert planned.success, planned.exception
+    (row,) = [json.loads(line) for line in planned.result]
+    assert row["path"] == "federation" and row["input_targets"] == ["duck", "pg", "shop_sqlite"]
