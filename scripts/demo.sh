@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh demo
 cd examples/demo
 rm -rf target logs ./*.duckdb
+../../.venv/bin/python make_shop_db.py
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 ../../.venv/bin/dvt plan --profiles-dir .
 ../../.venv/bin/dvt build --profiles-dir .
-../../.venv/bin/dvt show --profiles-dir . --select customer_orders --limit 5
+../../.venv/bin/dvt show --profiles-dir . --inline "select * from {{ ref('revenue_by_country') }} order by paid desc"

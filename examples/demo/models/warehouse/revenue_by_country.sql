@@ -1,0 +1,9 @@
+-- Reads three targets (warehouse seed, lake model, SQLite source), so it is federated:
+-- each input is read with only the columns and rows it needs, joined in an embedded DuckDB,
+-- and the result is written to `warehouse` by dbt's own table materialization.
+select c.country, count(distinct o.order_id) as orders, sum(p.paid) as paid
+from {{ ref('orders') }} o
+join {{ ref('customers_clean') }} c on c.customer_id = o.customer_id
+join {{ source('shop', 'payments') }} p on p.order_id = o.order_id
+where p.method <> 'voucher'
+group by c.country
