@@ -1,0 +1,173 @@
+"""Federation speed: a PostgreSQL fact joined to a DuckDB dimension, written to PostgreSQL and,
+separately, to DuckDB, by `dvt run` and by baselines measured in the same run.
+
+    .venv/bin/python bench/federation.py [--rows 1000000] [--dims 10000] [--spark]
+
+Baselines: a hand-written script using DuckDB's postgres scanner (the floor) and, with --spark
+(needs `pip install pyspark` and Java), the same through Spark JDBC (the original DVT's approach).
+Each measurement is a separate process; peak resident memory is that process's maximum RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import yaml
+
+from dvt.testing.postgres import PostgresServer
+
+MODEL_SQL = """\
+{{{{ config(materialized='table', target='{target}') }}}}
+select f.id, f.amount, f.ts, d.name as dim_name, d.category
+from {{{{ source('pg', 'fact') }}}} f
+join {{{{ source('lake', 'dim') }}}} d on d.id = f.dim_id
+where f.amount >= 0
+"""
+
+
+def run_process(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(seconds, peak resident MiB) of one child process."""
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                 env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            out.seek(0)
+            raise SystemExit(f"{args[:3]} failed:\n{out.read()[-4000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> None:
+    server.create_database("bench")
+    server.psql(
+        "create table public.fact as select g as id, (g % {dims}) as dim_id, "
+        "((g % 100000) / 100.0)::numeric(12,2) as amount, "
+        "timestamp '2024-01-01' + g * interval '1 second' as ts, md5(g::text) as note "
+        "from generate_series(1, {rows}) g; analyze public.fact".format(rows=rows, dims=dims),
+        "bench",
+    )
+    import duckdb
+
+    with duckdb.connect(str(duck_file)) as conn:
+        conn.execute(
+            f"create schema lake.lake; create table lake.lake.dim as select range as id, 'dim ' || range as name, "
+            f"range % 7 as category from range({dims})"
+        )
+
+
+def write_project(root: Path, server: PostgresServer, duck_file: Path) -> None:
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
+    pg = {"type": "postgres", "host": server.host, "port": server.port, "user": server.user,
+          "password": server.password, "dbname": "bench", "schema": "public", "threads": 1}
+    duck = {"type": "duckdb", "path": str(duck_file), "schema": "out", "threads": 1}
+    (root / "profiles.yml").write_text(yaml.safe_dump(
+        {"fedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}}))
+    (root / "models" / "sources.yml").write_text(textwrap.dedent("""\
+        sources:
+          - name: pg
+            schema: public
+            tables: [{name: fact}]
+          - name: lake
+            schema: lake
+            config: {connection: duck}
+            tables: [{name: dim}]
+        """))
+    (root / "models" / "to_pg.sql").write_text(MODEL_SQL.format(target="pg"))
+    (root / "models" / "to_duck.sql").write_text(MODEL_SQL.format(target="duck"))
+
+
+FLOOR_SCRIPT = """
+import sys, duckdb, importlib.util, pathlib
+pg_dsn, duck_file, target = sys.argv[1:4]
+def ext(name):
+    spec = importlib.util.find_spec("duckdb_extension_" + name)
+    return str(sorted(pathlib.Path(spec.submodule_search_locations[0]).rglob(name + ".duckdb_extension"))[-1])
+con = duckdb.connect()
+con.execute(f"LOAD '{ext('postgres_scanner')}'")
+con.execute(f"ATTACH '{pg_dsn}' AS pg (TYPE postgres)")
+con.execute(f"ATTACH '{duck_file}' AS lake")
+query = '''select f.id, f.amount, f.ts, d.name as dim_name, d.category
+  from postgres_query('pg', 'select id, dim_id, amount, ts from public.fact where amount >= 0') f
+  join lake.lake.dim d on d.id = f.dim_id'''
+if target == 'pg':
+    con.execute("drop table if exists pg.public.floor_result")
+    con.execute("create table pg.public.floor_result as " + query)
+else:
+    con.execute("create schema if not exists lake.out; drop table if exists lake.out.floor_result")
+    con.execute("create table lake.out.floor_result as " + query)
+"""
+
+SPARK_SCRIPT = """
+import sys, duckdb
+from pyspark.sql import SparkSession
+jdbc_url, user, password, duck_file = sys.argv[1:5]
+spark = (SparkSession.builder.master('local[2]').appName('dvt-bench')
+         .config('spark.jars', '/usr/share/java/postgresql.jar')
+         .config('spark.driver.memory', '4g').config('spark.ui.enabled', 'false').getOrCreate())
+props = {'user': user, 'password': password, 'driver': 'org.postgresql.Driver'}
+fact = spark.read.jdbc(jdbc_url, '(select id, dim_id, amount, ts from public.fact where amount >= 0) f',
+                       column='id', lowerBound=1, upperBound=10**9, numPartitions=2, properties=props)
+dim = spark.createDataFrame(duckdb.connect(duck_file, read_only=True).sql('select * from lake.lake.dim').arrow().to_pandas())
+out = fact.join(dim, fact.dim_id == dim.id).select(fact.id, fact.amount, fact.ts, dim.name.alias('dim_name'), dim.category)
+out.write.jdbc(jdbc_url, 'public.spark_result', mode='overwrite', properties={**props, 'batchsize': '10000'})
+spark.stop()
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dims", type=int, default=10_000)
+    parser.add_argument("--spark", action="store_true", help="also time the Spark JDBC path")
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as folder, PostgresServer.start() as server:
+        root = Path(folder)
+        duck_file = root / "lake.duckdb"
+        load_data(server, duck_file, args.rows, args.dims)
+        project = root / "project"
+        write_project(project, server, duck_file)
+        dvt = [python, "-c", "import sys; from dvt.cli.main import cli; sys.exit(cli())"]
+        where = ["--project-dir", str(project), "--profiles-dir", str(project)]
+        run_process([*dvt, "parse", *where])  # warm: partial parsing, as a user's second run
+        rows: list[tuple[str, float, float, str]] = []
+        for target in ("pg", "duck"):
+            seconds, peak = run_process([*dvt, "run", "--select", f"to_{target}", *where])
+            results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+            node_seconds = results[0]["execution_time"]
+            written = results[0]["adapter_response"]["dvt"]["rows"]
+            rows.append((f"dvt run -> {target} (whole command)", seconds, peak, f"{written:,} rows"))
+            rows.append((f"dvt run -> {target} (the node)", node_seconds, peak, ""))
+            floor_s, floor_peak = run_process([python, "-c", FLOOR_SCRIPT, server.dsn_for("bench"), str(duck_file), target])
+            rows.append((f"hand-written DuckDB scanner -> {target}", floor_s, floor_peak, "floor"))
+        if args.spark:
+            jdbc = f"jdbc:postgresql://{server.host}:{server.port}/bench"
+            spark_s, spark_peak = run_process([python, "-c", SPARK_SCRIPT, jdbc, server.user, server.password, str(duck_file)])
+            rows.append(("Spark JDBC (local[2]) -> pg", spark_s, spark_peak, "original DVT approach"))
+    print(f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension")
+    for name, seconds, peak, note in rows:
+        print(f"  {name:42s} {seconds:7.2f} s  peak {peak:7.0f} MiB  {note}")
+    by_name = {name: seconds for name, seconds, _, _ in rows}
+    for target in ("pg", "duck"):
+        floor = by_name[f"hand-written DuckDB scanner -> {target}"]
+        print(f"  ratio dvt/floor -> {target}: whole command {by_name[f'dvt run -> {target} (whole command)'] / floor:.2f}, "
+              f"node {by_name[f'dvt run -> {target} (the node)'] / floor:.2f}   (goal <= 1.3)")
+    if "Spark JDBC (local[2]) -> pg" in by_name:
+        print(f"  Spark JDBC / dvt (whole command) -> pg: "
+              f"{by_name['Spark JDBC (local[2]) -> pg'] / by_name['dvt run -> pg (whole command)']:.1f}x   (goal >= 10)")
+
+
+if __name__ == "__main__":
+    main()
