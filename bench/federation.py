@@ -119,7 +119,7 @@ spark = (SparkSession.builder.master('local[2]').appName('dvt-bench')
 props = {'user': user, 'password': password, 'driver': 'org.postgresql.Driver'}
 fact = spark.read.jdbc(jdbc_url, '(select id, dim_id, amount, ts from public.fact where amount >= 0) f',
                        column='id', lowerBound=1, upperBound=10**9, numPartitions=2, properties=props)
-dim = spark.createDataFrame(duckdb.connect(duck_file, read_only=True).sql('select * from lake.lake.dim').arrow().to_pandas())
+dim = spark.createDataFrame(duckdb.connect(duck_file, read_only=True).sql('select * from lake.lake.dim').fetchall(), 'id long, name string, category long')
 out = fact.join(dim, fact.dim_id == dim.id).select(fact.id, fact.amount, fact.ts, dim.name.alias('dim_name'), dim.category)
 out.write.jdbc(jdbc_url, 'public.spark_result', mode='overwrite', properties={**props, 'batchsize': '10000'})
 spark.stop()

@@ -1,0 +1,97 @@
+"""Federation faults: a source that dies mid-read, and SQL the source rejects, fail only the
+affected model, with a clear error, and leave the previous target table as it was."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dvt.testing.postgres import PostgresServer
+from tests.functional.databases import duck_rows
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+
+pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml("faults", "models:\n  faults:\n    +target: duck\n    +materialized: table\n"),
+    "models/sources.yml": """\
+        sources:
+          - name: app
+            schema: app
+            config: {connection: pg}
+            tables: [{name: events}]
+        """,
+    "models/events_copy.sql": "select id, kind from {{ source('app', 'events') }} where id > 0",
+    "models/events_child.sql": "select count(*) as n from {{ ref('events_copy') }}",
+    "models/independent.sql": "select 42 as answer",
+}
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A server of this test's own, since the test stops it."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _project(tmp_path: Path, server: PostgresServer) -> Project:
+    server.create_database("app")
+    server.psql("create schema app; create table app.events as select 1 as id, 'old' as kind", "app")
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {"duck": duck_output(tmp_path / "lake.duckdb", "lake"), "pg": pg_output(server, "app", "public")},
+        "duck",
+    )
+    first = project.cli("dvt", "run")  # a process of its own: it must not keep the file locked
+    assert first.returncode == 0, first.stdout[-3000:]
+    return project
+
+
+def _tables(path: Path) -> set[str]:
+    with duckdb.connect(str(path)) as conn:
+        return {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+
+
+def test_source_stopped_mid_extraction(own_postgres: PostgresServer, tmp_path: Path) -> None:
+    project = _project(tmp_path, own_postgres)
+    # A source that streams slowly: about ten seconds for its rows.
+    own_postgres.psql(
+        "drop table app.events; create view app.events as select g as id, "
+        "case when pg_sleep(0.005)::text = 'never' then 'x' else 'new' end as kind "
+        "from generate_series(1, 2000) g",
+        "app",
+    )
+    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+    args = ["run", "--project-dir", str(project.root), "--profiles-dir", str(project.root)]
+    child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    time.sleep(4)
+    own_postgres.stop(remove=False)
+    output, _ = child.communicate(timeout=120)
+    assert child.returncode == 1, output
+    statuses = project.statuses()
+    assert statuses["model.faults.events_copy"] == "error"
+    assert statuses["model.faults.events_child"] == "skipped"
+    assert statuses["model.faults.independent"] == "success"
+    assert "events_copy" in output and "DVT104" in output
+    duck_file = tmp_path / "lake.duckdb"
+    assert duck_rows(duck_file, "lake.lake.events_copy") == [(1, "old")]
+    assert not [t for t in _tables(duck_file) if "dvt_stage" in t]
+
+
+def test_wrong_column_names_the_model(own_postgres: PostgresServer, tmp_path: Path) -> None:
+    project = _project(tmp_path, own_postgres)
+    project.write({"models/events_copy.sql": "select id, no_such_column from {{ source('app', 'events') }}"})
+    result = project.cli("dvt", "run")
+    assert result.returncode == 1
+    assert "events_copy" in result.stdout and "no_such_column" in result.stdout
+    assert project.statuses()["model.faults.independent"] == "success"
+    assert duck_rows(tmp_path / "lake.duckdb", "lake.lake.events_copy") == [(1, "old")]
