@@ -1,0 +1,58 @@
+"""Values keep their exact type across engines: PostgreSQL -> DuckDB -> PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dvt.testing.postgres import PostgresServer
+from tests.functional.databases import pg_rows
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+
+pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
+
+COLUMNS = (
+    "i int, b bigint, n numeric(12,4), f double precision, ok boolean, t text, d date, "
+    "ts timestamp, tstz timestamptz"
+)
+ROWS = (
+    "(1, 9007199254740993, 12345678.1234, 0.1, true, 'plain', '2024-02-29', "
+    "'2024-01-01 12:34:56.789012', '2024-06-30 23:59:59.999999+02'),"
+    "(-2147483648, -9223372036854775808, -0.0001, -1e300, false, 'Chloé ✓ 漢字 \"quoted\"', "
+    "'0001-01-01', '1970-01-01 00:00:00', '1999-12-31 23:00:00+00'),"
+    "(null, null, null, null, null, null, null, null, null),"
+    "(0, 0, 0, 'Infinity', true, '', '9999-12-31', '2262-04-11 23:47:16', '2000-01-01 00:00:00-08')"
+)
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml("types", "models:\n  types:\n    +materialized: table\n"),
+    "models/sources.yml": "sources:\n  - name: src\n    schema: src\n    tables: [{name: all_types}]\n",
+    "models/on_duck.sql": "{{ config(target='duck') }} select * from {{ source('src', 'all_types') }}",
+    "models/back_on_pg.sql": "select * from {{ ref('on_duck') }}",
+}
+
+
+def test_round_trip_keeps_values_and_types(postgres: PostgresServer, tmp_path: Path) -> None:
+    database = f"types_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(f"create schema src; create table src.all_types ({COLUMNS}); insert into src.all_types values {ROWS}", database)
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(tmp_path / "lake.duckdb", "lake")},
+        "pg",
+    )
+    result = project.dvt("run")
+    assert result.success, result.exception
+    assert {r.adapter_response["dvt"]["path"] for r in result.result.results} == {"federation"}
+    assert pg_rows(postgres, database, "analytics.back_on_pg") == pg_rows(postgres, database, "src.all_types")
+    types = (
+        "select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns "
+        "where table_schema = %r and table_name = %r order by ordinal_position"
+    )
+    # DuckDB's VARCHAR comes back as PostgreSQL's unbounded `character varying`, which is `text`.
+    back = [
+        (name, "text" if kind == "character varying" else kind, precision, scale)
+        for name, kind, precision, scale in pg_rows(postgres, database, f"({types % ('analytics', 'back_on_pg')}) t")
+    ]
+    assert back == pg_rows(postgres, database, f"({types % ('src', 'all_types')}) t")
