@@ -37,8 +37,14 @@ def run_process(args: list[str], cwd: Path | None = None) -> tuple[float, float]
     """(seconds, peak resident MiB) of one child process."""
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
-        child = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                 env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+        child = subprocess.Popen(
+            args,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        )
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -51,10 +57,10 @@ def run_process(args: list[str], cwd: Path | None = None) -> tuple[float, float]
 def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> None:
     server.create_database("bench")
     server.psql(
-        "create table public.fact as select g as id, (g % {dims}) as dim_id, "
+        f"create table public.fact as select g as id, (g % {dims}) as dim_id, "
         "((g % 100000) / 100.0)::numeric(12,2) as amount, "
         "timestamp '2024-01-01' + g * interval '1 second' as ts, md5(g::text) as note "
-        "from generate_series(1, {rows}) g; analyze public.fact".format(rows=rows, dims=dims),
+        f"from generate_series(1, {rows}) g; analyze public.fact",
         "bench",
     )
     import duckdb
@@ -69,12 +75,22 @@ def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> 
 def write_project(root: Path, server: PostgresServer, duck_file: Path) -> None:
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
-    pg = {"type": "postgres", "host": server.host, "port": server.port, "user": server.user,
-          "password": server.password, "dbname": "bench", "schema": "public", "threads": 1}
+    pg = {
+        "type": "postgres",
+        "host": server.host,
+        "port": server.port,
+        "user": server.user,
+        "password": server.password,
+        "dbname": "bench",
+        "schema": "public",
+        "threads": 1,
+    }
     duck = {"type": "duckdb", "path": str(duck_file), "schema": "out", "threads": 1}
-    (root / "profiles.yml").write_text(yaml.safe_dump(
-        {"fedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}}))
-    (root / "models" / "sources.yml").write_text(textwrap.dedent("""\
+    (root / "profiles.yml").write_text(
+        yaml.safe_dump({"fedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
+    )
+    (root / "models" / "sources.yml").write_text(
+        textwrap.dedent("""\
         sources:
           - name: pg
             schema: public
@@ -83,7 +99,8 @@ def write_project(root: Path, server: PostgresServer, duck_file: Path) -> None:
             schema: lake
             config: {connection: duck}
             tables: [{name: dim}]
-        """))
+        """)
+    )
     (root / "models" / "to_pg.sql").write_text(MODEL_SQL.format(target="pg"))
     (root / "models" / "to_duck.sql").write_text(MODEL_SQL.format(target="duck"))
 
@@ -148,25 +165,37 @@ def main() -> None:
             results = json.loads((project / "target" / "run_results.json").read_text())["results"]
             node_seconds = results[0]["execution_time"]
             written = results[0]["adapter_response"]["dvt"]["rows"]
-            rows.append((f"dvt run -> {target} (whole command)", seconds, peak, f"{written:,} rows"))
+            rows.append(
+                (f"dvt run -> {target} (whole command)", seconds, peak, f"{written:,} rows")
+            )
             rows.append((f"dvt run -> {target} (the node)", node_seconds, peak, ""))
-            floor_s, floor_peak = run_process([python, "-c", FLOOR_SCRIPT, server.dsn_for("bench"), str(duck_file), target])
+            floor_s, floor_peak = run_process(
+                [python, "-c", FLOOR_SCRIPT, server.dsn_for("bench"), str(duck_file), target]
+            )
             rows.append((f"hand-written DuckDB scanner -> {target}", floor_s, floor_peak, "floor"))
         if args.spark:
             jdbc = f"jdbc:postgresql://{server.host}:{server.port}/bench"
-            spark_s, spark_peak = run_process([python, "-c", SPARK_SCRIPT, jdbc, server.user, server.password, str(duck_file)])
-            rows.append(("Spark JDBC (local[2]) -> pg", spark_s, spark_peak, "original DVT approach"))
+            spark_s, spark_peak = run_process(
+                [python, "-c", SPARK_SCRIPT, jdbc, server.user, server.password, str(duck_file)]
+            )
+            rows.append(
+                ("Spark JDBC (local[2]) -> pg", spark_s, spark_peak, "original DVT approach")
+            )
     print(f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension")
     for name, seconds, peak, note in rows:
         print(f"  {name:42s} {seconds:7.2f} s  peak {peak:7.0f} MiB  {note}")
     by_name = {name: seconds for name, seconds, _, _ in rows}
     for target in ("pg", "duck"):
         floor = by_name[f"hand-written DuckDB scanner -> {target}"]
-        print(f"  ratio dvt/floor -> {target}: whole command {by_name[f'dvt run -> {target} (whole command)'] / floor:.2f}, "
-              f"node {by_name[f'dvt run -> {target} (the node)'] / floor:.2f}   (goal <= 1.3)")
+        print(
+            f"  ratio dvt/floor -> {target}: whole command {by_name[f'dvt run -> {target} (whole command)'] / floor:.2f}, "
+            f"node {by_name[f'dvt run -> {target} (the node)'] / floor:.2f}   (goal <= 1.3)"
+        )
     if "Spark JDBC (local[2]) -> pg" in by_name:
-        print(f"  Spark JDBC / dvt (whole command) -> pg: "
-              f"{by_name['Spark JDBC (local[2]) -> pg'] / by_name['dvt run -> pg (whole command)']:.1f}x   (goal >= 10)")
+        print(
+            f"  Spark JDBC / dvt (whole command) -> pg: "
+            f"{by_name['Spark JDBC (local[2]) -> pg'] / by_name['dvt run -> pg (whole command)']:.1f}x   (goal >= 10)"
+        )
 
 
 if __name__ == "__main__":

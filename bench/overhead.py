@@ -23,7 +23,9 @@ import yaml
 def write_project(root: Path, models: int, output: dict[str, object]) -> None:
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text("name: bench\nversion: '1.0'\nprofile: bench\n")
-    (root / "profiles.yml").write_text(yaml.safe_dump({"bench": {"target": "db", "outputs": {"db": output}}}))
+    (root / "profiles.yml").write_text(
+        yaml.safe_dump({"bench": {"target": "db", "outputs": {"db": output}}})
+    )
     (root / "models" / "m000.sql").write_text("{{ config(materialized='table') }} select 1 as id")
     for i in range(1, models):
         parent = f"m{(i - 1) // 2:03d}"
@@ -37,8 +39,19 @@ def timed(tool: str, root: Path) -> float:
     code = f"import sys; from {tool}.cli.main import cli; sys.exit(cli())"
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", code, "run", "--project-dir", str(root), "--profiles-dir", str(root)],
-        check=True, capture_output=True, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        [
+            sys.executable,
+            "-c",
+            code,
+            "run",
+            "--project-dir",
+            str(root),
+            "--profiles-dir",
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
     return time.perf_counter() - start
 
@@ -58,10 +71,23 @@ def main() -> None:
 
                 server = server or PostgresServer.start()
                 server.create_database(tool)
-                output = {"type": "postgres", "host": server.host, "port": server.port, "user": server.user,
-                          "password": server.password, "dbname": tool, "schema": "bench", "threads": 4}
+                output = {
+                    "type": "postgres",
+                    "host": server.host,
+                    "port": server.port,
+                    "user": server.user,
+                    "password": server.password,
+                    "dbname": tool,
+                    "schema": "bench",
+                    "threads": 4,
+                }
             else:
-                output = {"type": "duckdb", "path": str(Path(folder) / f"{tool}.duckdb"), "schema": "bench", "threads": 4}
+                output = {
+                    "type": "duckdb",
+                    "path": str(Path(folder) / f"{tool}.duckdb"),
+                    "schema": "bench",
+                    "threads": 4,
+                }
             write_project(root, args.models, output)
         try:
             for tool, root in roots.items():  # warm-up: partial parse files, OS caches
@@ -74,7 +100,9 @@ def main() -> None:
             if server is not None:
                 server.stop()
     dbt_median, dvt_median = (statistics.median(times[t]) for t in ("dbt", "dvt"))
-    print(f"single-target overhead, {args.models} models on {args.target}, median of {args.repeat} runs")
+    print(
+        f"single-target overhead, {args.models} models on {args.target}, median of {args.repeat} runs"
+    )
     print(f"  dbt run  {dbt_median:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['dbt'])})")
     print(f"  dvt run  {dvt_median:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['dvt'])})")
     print(f"  ratio dvt/dbt = {dvt_median / dbt_median:.3f}   (goal <= 1.05)")

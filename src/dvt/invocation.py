@@ -7,7 +7,8 @@ handed in), and ends with the CLI invocation, which closes every adapter it open
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
 from dbt.node_types import NodeType
@@ -22,14 +23,17 @@ from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 
 if TYPE_CHECKING:
-    from dvt.engines.base import Engine
     from dbt.config.runtime import RuntimeConfig
     from dbt.contracts.graph.manifest import Manifest
+
+    from dvt.engines.base import Engine
 
 _CURRENT: Invocation | None = None
 
 #: Profile keys whose values are secrets, scrubbed from every message DVT writes.
-SECRET_KEYS = frozenset({"password", "pass", "token", "private_key", "secret", "access_key", "secret_key"})
+SECRET_KEYS = frozenset(
+    {"password", "pass", "token", "private_key", "secret", "access_key", "secret_key"}
+)
 
 #: Node types whose relation names DVT recomputes with their own target's config.
 _REHOMED_TYPES = WRITTEN_TYPES | {NodeType.Test}
@@ -88,7 +92,7 @@ class Invocation:
             if not source.unrendered_database:
                 source.database = config.credentials.database
             adapter = self.pool.adapter_for(target)
-            source.relation_name = str(adapter.Relation.create_from(config, source))
+            source.relation_name = str(adapter.Relation.create_from(config, source))  # type: ignore[arg-type]
 
     def _rehome_nodes(self, manifest: Manifest) -> None:
         by_target: dict[str, list[Any]] = {}
@@ -102,7 +106,9 @@ class Invocation:
             config = self.pool.config_for(target)
             adapter = self.pool.adapter_for(target)
             with active_adapter(adapter):
-                updaters = {c: RelationUpdate(config, manifest, c) for c in ("database", "schema", "alias")}
+                updaters = {
+                    c: RelationUpdate(config, manifest, c) for c in ("database", "schema", "alias")
+                }
                 for node in nodes:
                     for component, update in updaters.items():
                         update(node, node.config.get(component))

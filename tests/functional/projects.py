@@ -26,8 +26,15 @@ def write_files(root: Path, files: dict[str, str]) -> None:
 
 def pg_output(server: PostgresServer, database: str, schema: str, **extra: Any) -> dict[str, Any]:
     return {
-        "type": "postgres", "host": server.host, "port": server.port, "user": server.user,
-        "password": server.password, "dbname": database, "schema": schema, "threads": 4, **extra,
+        "type": "postgres",
+        "host": server.host,
+        "port": server.port,
+        "user": server.user,
+        "password": server.password,
+        "dbname": database,
+        "schema": schema,
+        "threads": 4,
+        **extra,
     }
 
 
@@ -66,7 +73,10 @@ class Project:
         code = f"import sys; from {tool}.cli.main import cli; sys.exit(cli())"
         return subprocess.run(
             [sys.executable, "-c", code, *self._args(list(args))],
-            capture_output=True, text=True, cwd=self.root, timeout=300,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            timeout=300,
         )
 
     def artifact(self, name: str) -> dict[str, Any]:

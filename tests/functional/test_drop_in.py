@@ -3,9 +3,9 @@ artifacts and exit codes, on PostgreSQL and on DuckDB (issue: foundation, "drop-
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -156,7 +156,10 @@ def test_single_target_project_matches_dbt(twin_projects: Any) -> None:
         if command[0] == "ls":
             assert sorted(dvt_result.result) == sorted(dbt_result.result)
         if command[0] == "show":
-            shown = [sorted(map(tuple, r.result.results[0].agate_table.rows)) for r in (dvt_result, dbt_result)]
+            shown = [
+                sorted(map(tuple, r.result.results[0].agate_table.rows))
+                for r in (dvt_result, dbt_result)
+            ]
             assert shown[0] == shown[1] and len(shown[0]) == 3
         if command[0] == "docs":
             assert set(dvt_project.artifact("catalog.json")["nodes"]) == set(
@@ -170,7 +173,9 @@ def test_single_target_project_matches_dbt(twin_projects: Any) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.duckdb
-def test_failure_exit_code_and_retry_match_dbt(twin_projects: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_exit_code_and_retry_match_dbt(
+    twin_projects: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kind, dbt_project, dvt_project, where = twin_projects
     for project, tool in ((dbt_project, "dbt"), (dvt_project, "dvt")):
         assert project.cli(tool, "seed").returncode == 0
@@ -180,8 +185,12 @@ def test_failure_exit_code_and_retry_match_dbt(twin_projects: Any, monkeypatch: 
     assert dvt_project.statuses() == dbt_project.statuses()
     assert "error" in dvt_project.statuses().values()
     monkeypatch.setenv("DVT_TEST_BREAK", "0")
-    retried = {tool: p.cli(tool, "retry") for p, tool in ((dbt_project, "dbt"), (dvt_project, "dvt"))}
-    assert retried["dvt"].returncode == retried["dbt"].returncode == 0, retried["dvt"].stdout[-2000:]
+    retried = {
+        tool: p.cli(tool, "retry") for p, tool in ((dbt_project, "dbt"), (dvt_project, "dvt"))
+    }
+    assert retried["dvt"].returncode == retried["dbt"].returncode == 0, retried["dvt"].stdout[
+        -2000:
+    ]
     assert dvt_project.statuses() == dbt_project.statuses()
     assert set(dvt_project.statuses()) == {"model.shop.orders_incremental"}
     assert _relations_and_rows(kind, where("dvt")) == _relations_and_rows(kind, where("dbt"))

@@ -71,10 +71,18 @@ def fed(postgres: PostgresServer, tmp_path: Path) -> Project:
     )
     sqlite_file = tmp_path / "shop.sqlite"
     with sqlite3.connect(sqlite_file) as conn:
-        conn.execute("create table orders (order_id integer, customer_id integer, amount real, note text)")
+        conn.execute(
+            "create table orders (order_id integer, customer_id integer, amount real, note text)"
+        )
         conn.executemany(
             "insert into orders values (?, ?, ?, ?)",
-            [(100, 1, 20.0, "a"), (101, 1, 35.5, "b"), (102, 2, 12.0, None), (103, 3, 99.0, "c"), (104, 2, 60.0, "d")],
+            [
+                (100, 1, 20.0, "a"),
+                (101, 1, 35.5, "b"),
+                (102, 2, 12.0, None),
+                (103, 3, 99.0, "c"),
+                (104, 2, 60.0, "d"),
+            ],
         )
     duck_file = tmp_path / "lake.duckdb"
     project = Project(tmp_path / "project").write(FILES)
@@ -92,7 +100,9 @@ def fed(postgres: PostgresServer, tmp_path: Path) -> Project:
     return project
 
 
-def test_cross_target_models_give_the_single_engine_answer(fed: Project, postgres: PostgresServer) -> None:
+def test_cross_target_models_give_the_single_engine_answer(
+    fed: Project, postgres: PostgresServer
+) -> None:
     result = fed.dvt("run")
     assert result.success, result.exception
     by_id = {r.node.unique_id: r for r in result.result.results}
@@ -104,19 +114,32 @@ def test_cross_target_models_give_the_single_engine_answer(fed: Project, postgre
         (4, "Dee", "France", 0, None),
     ]
     duck_file = fed.duck_file  # type: ignore[attr-defined]
-    assert duck_rows(duck_file, "lake.lake.big_orders") == [(103, 99.0, "Chloé"), (104, 60.0, "Bob")]
+    assert duck_rows(duck_file, "lake.lake.big_orders") == [
+        (103, 99.0, "Chloé"),
+        (104, 60.0, "Bob"),
+    ]
     # The view became a table, with warning DVT001.
     with duckdb.connect(str(duck_file)) as conn:
-        kinds = dict(conn.execute("select table_name, table_type from information_schema.tables where table_schema='lake'").fetchall())
+        kinds = dict(
+            conn.execute(
+                "select table_name, table_type from information_schema.tables where table_schema='lake'"
+            ).fetchall()
+        )
     assert kinds["big_orders"] == "BASE TABLE"
     assert "__dvt_stage" not in " ".join(kinds)
-    assert not pg_rows(postgres, database, "information_schema.tables where table_name like '%dvt_stage%'")
+    assert not pg_rows(
+        postgres, database, "information_schema.tables where table_name like '%dvt_stage%'"
+    )
 
 
 def test_only_needed_rows_and_columns_are_read(fed: Project) -> None:
     result = fed.dvt("run", "--select", "big_orders", "+customer_orders")
     assert result.success, result.exception
-    by_id = {r.node.unique_id: r.adapter_response["dvt"] for r in result.result.results if "dvt" in r.adapter_response}
+    by_id = {
+        r.node.unique_id: r.adapter_response["dvt"]
+        for r in result.result.results
+        if "dvt" in r.adapter_response
+    }
     extractions = {e["input"]: e["sql"] for e in by_id["model.fed.big_orders"]["extractions"]}
     orders_sql = extractions["source.fed.shop.orders"]
     assert "note" not in orders_sql and "amount" in orders_sql and ">= 50" in orders_sql
@@ -124,7 +147,10 @@ def test_only_needed_rows_and_columns_are_read(fed: Project) -> None:
     assert "secret" not in customers_sql and "country_code" not in customers_sql
     # The outer join's null-supplying side keeps no pushed filter; the active filter is pushed.
     extractions = {e["input"]: e["sql"] for e in by_id["model.fed.customer_orders"]["extractions"]}
-    assert "WHERE" in extractions["source.fed.crm.customers"] and "active" in extractions["source.fed.crm.customers"]
+    assert (
+        "WHERE" in extractions["source.fed.crm.customers"]
+        and "active" in extractions["source.fed.crm.customers"]
+    )
     assert "WHERE" not in extractions["source.fed.shop.orders"]
 
 

@@ -19,7 +19,9 @@ from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 
 FILES = {
-    "dbt_project.yml": dbt_project_yml("faults", "models:\n  faults:\n    +target: duck\n    +materialized: table\n"),
+    "dbt_project.yml": dbt_project_yml(
+        "faults", "models:\n  faults:\n    +target: duck\n    +materialized: table\n"
+    ),
     "models/sources.yml": """\
         sources:
           - name: app
@@ -45,10 +47,15 @@ def own_postgres() -> Iterator[PostgresServer]:
 
 def _project(tmp_path: Path, server: PostgresServer) -> Project:
     server.create_database("app")
-    server.psql("create schema app; create table app.events as select 1 as id, 'old' as kind", "app")
+    server.psql(
+        "create schema app; create table app.events as select 1 as id, 'old' as kind", "app"
+    )
     project = Project(tmp_path / "project").write(FILES)
     project.profiles(
-        {"duck": duck_output(tmp_path / "lake.duckdb", "lake"), "pg": pg_output(server, "app", "public")},
+        {
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+            "pg": pg_output(server, "app", "public"),
+        },
         "duck",
     )
     first = project.cli("dvt", "run")  # a process of its own: it must not keep the file locked
@@ -58,7 +65,10 @@ def _project(tmp_path: Path, server: PostgresServer) -> Project:
 
 def _tables(path: Path) -> set[str]:
     with duckdb.connect(str(path)) as conn:
-        return {r[0] for r in conn.execute("select table_name from information_schema.tables").fetchall()}
+        return {
+            r[0]
+            for r in conn.execute("select table_name from information_schema.tables").fetchall()
+        }
 
 
 def test_source_stopped_mid_extraction(own_postgres: PostgresServer, tmp_path: Path) -> None:
@@ -89,7 +99,9 @@ def test_source_stopped_mid_extraction(own_postgres: PostgresServer, tmp_path: P
 
 def test_wrong_column_names_the_model(own_postgres: PostgresServer, tmp_path: Path) -> None:
     project = _project(tmp_path, own_postgres)
-    project.write({"models/events_copy.sql": "select id, no_such_column from {{ source('app', 'events') }}"})
+    project.write(
+        {"models/events_copy.sql": "select id, no_such_column from {{ source('app', 'events') }}"}
+    )
     result = project.cli("dvt", "run")
     assert result.returncode == 1
     assert "events_copy" in result.stdout and "no_such_column" in result.stdout

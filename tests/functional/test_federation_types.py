@@ -36,16 +36,24 @@ FILES = {
 def test_round_trip_keeps_values_and_types(postgres: PostgresServer, tmp_path: Path) -> None:
     database = f"types_{tmp_path.name[-20:]}".lower().replace("-", "_")
     postgres.create_database(database)
-    postgres.psql(f"create schema src; create table src.all_types ({COLUMNS}); insert into src.all_types values {ROWS}", database)
+    postgres.psql(
+        f"create schema src; create table src.all_types ({COLUMNS}); insert into src.all_types values {ROWS}",
+        database,
+    )
     project = Project(tmp_path / "project").write(FILES)
     project.profiles(
-        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(tmp_path / "lake.duckdb", "lake")},
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
         "pg",
     )
     result = project.dvt("run")
     assert result.success, result.exception
     assert {r.adapter_response["dvt"]["path"] for r in result.result.results} == {"federation"}
-    assert pg_rows(postgres, database, "analytics.back_on_pg") == pg_rows(postgres, database, "src.all_types")
+    assert pg_rows(postgres, database, "analytics.back_on_pg") == pg_rows(
+        postgres, database, "src.all_types"
+    )
     types = (
         "select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns "
         "where table_schema = %r and table_name = %r order by ordinal_position"
@@ -53,6 +61,8 @@ def test_round_trip_keeps_values_and_types(postgres: PostgresServer, tmp_path: P
     # DuckDB's VARCHAR comes back as PostgreSQL's unbounded `character varying`, which is `text`.
     back = [
         (name, "text" if kind == "character varying" else kind, precision, scale)
-        for name, kind, precision, scale in pg_rows(postgres, database, f"({types % ('analytics', 'back_on_pg')}) t")
+        for name, kind, precision, scale in pg_rows(
+            postgres, database, f"({types % ('analytics', 'back_on_pg')}) t"
+        )
     ]
     assert back == pg_rows(postgres, database, f"({types % ('src', 'all_types')}) t")

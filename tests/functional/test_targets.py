@@ -15,7 +15,9 @@ from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 
 FILES = {
-    "dbt_project.yml": dbt_project_yml("multi", "models:\n  multi:\n    lake:\n      +target: duck\n"),
+    "dbt_project.yml": dbt_project_yml(
+        "multi", "models:\n  multi:\n    lake:\n      +target: duck\n"
+    ),
     "seeds/regions.csv": "id,region\n1,north\n2,south\n",
     "seeds/_seeds.yml": """\
         seeds:
@@ -83,28 +85,39 @@ def multi(postgres: PostgresServer, tmp_path: Path) -> Project:
     import duckdb
 
     with duckdb.connect(str(duck_file)) as conn:
-        conn.execute("create schema raw; create table raw.events as select 1 as id, 'click' as kind")
+        conn.execute(
+            "create schema raw; create table raw.events as select 1 as id, 'click' as kind"
+        )
     project = Project(tmp_path / "project").write(FILES)
     project.profiles(
-        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(duck_file, "lake")}, "pg"
+        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(duck_file, "lake")},
+        "pg",
     )
     project.database = database  # type: ignore[attr-defined]
     project.duck_file = duck_file  # type: ignore[attr-defined]
     return project
 
 
-def test_nodes_run_on_their_own_targets_in_one_build(multi: Project, postgres: PostgresServer) -> None:
+def test_nodes_run_on_their_own_targets_in_one_build(
+    multi: Project, postgres: PostgresServer
+) -> None:
     result = multi.dvt("build", "--exclude", "mixed")
     assert result.success, result.exception
     statuses = multi.statuses()
     assert set(statuses.values()) == {"success", "pass"}
     assert len(statuses) == 12  # 1 seed, 6 models (the ephemeral one is inlined), 5 tests
     database = multi.database  # type: ignore[attr-defined]
-    assert pg_relations(postgres, database, "analytics") == {"pg_sales": "VIEW", "pg_sales_view": "VIEW"}
+    assert pg_relations(postgres, database, "analytics") == {
+        "pg_sales": "VIEW",
+        "pg_sales_view": "VIEW",
+    }
     assert pg_rows(postgres, database, "analytics.pg_sales_view") == [(1, 21.0), (2, 40.5)]
     duck_file = multi.duck_file  # type: ignore[attr-defined]
     # DuckDB-only SQL (list_value) proves these ran on DuckDB, through DuckDB's materializations.
-    assert duck_rows(duck_file, "lake.lake.duck_incremental") == [(1, "NORTH", [1, 1]), (2, "SOUTH", [2, 2])]
+    assert duck_rows(duck_file, "lake.lake.duck_incremental") == [
+        (1, "NORTH", [1, 1]),
+        (2, "SOUTH", [2, 2]),
+    ]
     assert duck_rows(duck_file, "lake.lake.duck_regions_view") == [(1, "NORTH"), (2, "SOUTH")]
     assert duck_rows(duck_file, "lake.lake.duck_events") == [(1, "click")]
     assert duck_rows(duck_file, "lake.lake.regions") == [(1, "north"), (2, "south")]
@@ -115,7 +128,10 @@ def test_nodes_run_on_their_own_targets_in_one_build(multi: Project, postgres: P
     # A second run takes the incremental path on DuckDB.
     again = multi.dvt("run", "--select", "duck_incremental")
     assert again.success, again.exception
-    assert duck_rows(duck_file, "lake.lake.duck_incremental") == [(1, "NORTH", [1, 1]), (2, "SOUTH", [2, 2])]
+    assert duck_rows(duck_file, "lake.lake.duck_incremental") == [
+        (1, "NORTH", [1, 1]),
+        (2, "SOUTH", [2, 2]),
+    ]
 
 
 def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
@@ -131,12 +147,19 @@ def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
     assert planned.success, planned.exception
     (mixed,) = map(json.loads, planned.result)
     assert mixed == {
-        "unique_id": "model.multi.mixed", "resource_type": "model", "target": "pg",
-        "path": "federation", "input_targets": ["duck", "pg"], "compute": "duckdb",
+        "unique_id": "model.multi.mixed",
+        "resource_type": "model",
+        "target": "pg",
+        "path": "federation",
+        "input_targets": ["duck", "pg"],
+        "compute": "duckdb",
     }
     text = multi.cli("dvt", "plan", "--compute", "spark")
     assert text.returncode == 0, text.stdout
-    assert "Build plan: 1 seeds, 8 models (7 pushdown, 1 federation), 5 tests, 0 snapshots" in text.stdout
+    assert (
+        "Build plan: 1 seeds, 8 models (7 pushdown, 1 federation), 5 tests, 0 snapshots"
+        in text.stdout
+    )
     assert "mixed" in text.stdout and "spark" in text.stdout
 
 
@@ -156,7 +179,9 @@ def test_target_flag_forces_every_node_to_the_default_target(multi: Project) -> 
             ["model.multi.bad", "models/lake/bad.sql", "'nowhere'", "'duck', 'pg'"],
         ),
         (
-            {"models/other.yml": "sources:\n  - name: ghost\n    config: {connection: attic}\n    tables: [{name: t}]\n"},
+            {
+                "models/other.yml": "sources:\n  - name: ghost\n    config: {connection: attic}\n    tables: [{name: t}]\n"
+            },
             "DVT100",
             ["source.multi.ghost.t", "models/other.yml", "'attic'", "'duck', 'pg'"],
         ),
@@ -167,7 +192,9 @@ def test_target_flag_forces_every_node_to_the_default_target(multi: Project) -> 
         ),
     ],
 )
-def test_unknown_names_fail_at_parse_time(multi: Project, files: dict[str, str], code: str, expected: list[str]) -> None:
+def test_unknown_names_fail_at_parse_time(
+    multi: Project, files: dict[str, str], code: str, expected: list[str]
+) -> None:
     multi.write(files)
     result = multi.cli("dvt", "parse")
     assert result.returncode == 2
@@ -182,17 +209,26 @@ def test_unknown_compute_flag_fails(multi: Project) -> None:
     assert "DVT101" in result.stdout and "--compute" in result.stdout
 
 
-def test_unreachable_output_fails_its_nodes_only(multi: Project, postgres: PostgresServer, tmp_path: Path) -> None:
+def test_unreachable_output_fails_its_nodes_only(
+    multi: Project, postgres: PostgresServer, tmp_path: Path
+) -> None:
     secret = "s3cr3t-never-printed"
-    multi.write({
-        "models/down_model.sql": "{{ config(target='pg_down') }} select 1 as id",
-        "models/down_child.sql": "{{ config(target='pg_down') }} select * from {{ ref('down_model') }}",
-    })
+    multi.write(
+        {
+            "models/down_model.sql": "{{ config(target='pg_down') }} select 1 as id",
+            "models/down_child.sql": "{{ config(target='pg_down') }} select * from {{ ref('down_model') }}",
+        }
+    )
     outputs = {
         "pg": pg_output(postgres, multi.database, "analytics"),  # type: ignore[attr-defined]
         "duck": duck_output(multi.duck_file, "lake"),  # type: ignore[attr-defined]
-        "pg_down": {**pg_output(postgres, "nowhere", "analytics"), "port": free_port(), "password": secret,
-                    "connect_timeout": 2, "retries": 0},
+        "pg_down": {
+            **pg_output(postgres, "nowhere", "analytics"),
+            "port": free_port(),
+            "password": secret,
+            "connect_timeout": 2,
+            "retries": 0,
+        },
     }
     multi.profiles(outputs, "pg")
     result = multi.cli("dvt", "--debug", "--log-format-file", "json", "build", "--exclude", "mixed")
@@ -206,5 +242,7 @@ def test_unreachable_output_fails_its_nodes_only(multi: Project, postgres: Postg
     # The password is in profiles.yml only: never in output, logs or artifacts.
     written = [result.stdout, result.stderr]
     for folder in ("target", "logs"):
-        written += [p.read_text(errors="replace") for p in (multi.root / folder).rglob("*") if p.is_file()]
+        written += [
+            p.read_text(errors="replace") for p in (multi.root / folder).rglob("*") if p.is_file()
+        ]
     assert not [text for text in written if secret in text]

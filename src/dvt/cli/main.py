@@ -17,16 +17,28 @@ from dbt.cli.main import cli as dbt_cli
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dvt import __version__, invocation
-from dvt.dbt_seams.install import dvt_seams, dvt_cli_as_dbt_cli
+from dvt.dbt_seams.install import dvt_cli_as_dbt_cli, dvt_seams
 
 #: dbt commands that run or compile nodes, and so accept `--compute`.
-COMPUTE_COMMANDS = ("build", "run", "compile", "show", "test", "seed", "snapshot", "retry", "list", "ls")
+COMPUTE_COMMANDS = (
+    "build",
+    "run",
+    "compile",
+    "show",
+    "test",
+    "seed",
+    "snapshot",
+    "retry",
+    "list",
+    "ls",
+)
 
 COMPUTE_OPTION = click.Option(
     ["--compute"],
     envvar="DVT_COMPUTE",
     default=None,
-    help="[dvt] Compute engine for federated nodes (a name from computes.yml; built in: duckdb, spark).",
+    help="[dvt] Compute engine for federated nodes: a name from computes.yml, or the built-in "
+    "duckdb or spark.",
 )
 
 

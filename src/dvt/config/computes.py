@@ -6,8 +6,9 @@ Two computes exist without any file: `duckdb` (embedded, the default) and `spark
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from dbt.clients.yaml_helper import load_yaml_text
 from dbt_common.exceptions import DbtValidationError

@@ -8,8 +8,9 @@ source may live there, but no model or seed may be written there.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
@@ -35,7 +36,10 @@ class TargetSpec:
 
     @property
     def has_dbt_adapter(self) -> bool:
-        return not self.source_only and importlib.util.find_spec(f"dbt.adapters.{self.type}") is not None
+        return (
+            not self.source_only
+            and importlib.util.find_spec(f"dbt.adapters.{self.type}") is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -69,10 +73,11 @@ class ProfileTargets:
         """The named target if DVT can write to it through a dbt adapter."""
         spec = self.require(name, used_by=used_by)
         if spec.source_only:
+            writable = [n for n, s in self.specs.items() if not s.source_only]
             raise TargetUnavailableError(
                 f"{used_by} is written to target {name!r} of type {spec.type!r}, which DVT can "
                 "only read (a source-only connection). Write it to a target with a dbt adapter, "
-                f"for example one of: {names_hint(n for n, s in self.specs.items() if not s.source_only)}."
+                f"for example one of: {names_hint(writable)}."
             )
         if not spec.has_dbt_adapter:
             raise TargetUnavailableError(
@@ -83,7 +88,9 @@ class ProfileTargets:
         return spec
 
     @classmethod
-    def load(cls, profile_name: str, default_target: str, cli_vars: Mapping[str, Any]) -> ProfileTargets:
+    def load(
+        cls, profile_name: str, default_target: str, cli_vars: Mapping[str, Any]
+    ) -> ProfileTargets:
         """Read every output of `profile_name` from the profiles.yml dbt itself uses."""
         raw = read_profile(get_flags().PROFILES_DIR).get(profile_name) or {}
         renderer = ProfileRenderer(dict(cli_vars))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
 
@@ -34,8 +35,9 @@ class Connector(ABC):
 
     def extraction_sql(self, extraction: Extraction, key: RelationKey) -> str:
         """`SELECT <columns> FROM <relation> WHERE <pushed conjuncts>` in this dialect."""
-        columns = [exp.column(c, quoted=True) for c in extraction.columns] or [exp.Literal.number(1)]
-        query = exp.select(*columns).from_(self.table(key))
+        # With no column used (count(*)), read one constant per row.
+        select_list = [exp.column(c, quoted=True) for c in extraction.columns] or ["1"]
+        query = exp.select(*select_list).from_(self.table(key))
         if extraction.predicates:
             query = query.where(exp.and_(*[p.copy() for p in extraction.predicates]))
         return query.sql(dialect=self.dialect)

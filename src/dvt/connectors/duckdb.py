@@ -7,7 +7,8 @@ in the same way.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from dvt.connectors.base import Connector
 from dvt.planning.models import Extraction, RelationKey
@@ -35,7 +36,9 @@ class DuckDBConnector(Connector):
         return self.session.target_handle(self.spec.name).cursor().cursor()
 
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
-        rows = self._cursor().execute(f"DESCRIBE {self.table(key).sql(dialect='duckdb')}").fetchall()
+        rows = (
+            self._cursor().execute(f"DESCRIBE {self.table(key).sql(dialect='duckdb')}").fetchall()
+        )
         return [(row[0], row[1]) for row in rows]
 
     def scalar(self, sql: str) -> Any:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import sqlglot.expressions as exp
 
@@ -31,7 +32,9 @@ class PostgresConnector(Connector):
             "PASSWORD": options.get("password") or options.get("pass") or "",
             "DATABASE": options.get("dbname") or options.get("database"),
         }
-        fields = ", ".join(f"{k} {_quote_literal(str(v))}" for k, v in secret.items() if v is not None)
+        fields = ", ".join(
+            f"{k} {_quote_literal(str(v))}" for k, v in secret.items() if v is not None
+        )
         self.session.engine.attach_once(
             self.alias,
             [
@@ -42,7 +45,9 @@ class PostgresConnector(Connector):
 
     def _engine_table(self, relation: RelationKey) -> str:
         """The relation in the engine's attached catalog of this target."""
-        return exp.table_(relation.name, db=relation.schema, catalog=self.alias, quoted=True).sql(dialect="duckdb")
+        return exp.table_(relation.name, db=relation.schema, catalog=self.alias, quoted=True).sql(
+            dialect="duckdb"
+        )
 
     def table(self, key: RelationKey) -> exp.Table:
         # The connection is to the target's database: PostgreSQL names relations schema.table.
@@ -53,9 +58,10 @@ class PostgresConnector(Connector):
         return f"SELECT * FROM postgres_query('{self.alias}', {_quote_literal(sql)})"
 
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
+        relation = self.table(key).sql(dialect="postgres")
         sql = (
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            f"WHERE a.attrelid = {_quote_literal(self.table(key).sql(dialect='postgres'))}::regclass "
+            f"WHERE a.attrelid = {_quote_literal(relation)}::regclass "
             "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
         )
         return [tuple(row) for row in self.session.cursor.execute(self._query(sql)).fetchall()]  # type: ignore[misc]

@@ -7,7 +7,8 @@ DuckDB pushes the projection into the scan.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import sqlglot.expressions as exp
 
@@ -27,7 +28,9 @@ class SQLiteConnector(Connector):
     def _attach(self) -> None:
         path = str(self.spec.options.get("path") or self.spec.options.get("database") or "")
         if not os.path.isfile(path):
-            raise TargetUnavailableError(f"Target {self.spec.name!r}: SQLite file {path!r} does not exist.")
+            raise TargetUnavailableError(
+                f"Target {self.spec.name!r}: SQLite file {path!r} does not exist."
+            )
         quoted = path.replace("'", "''")
         self.session.engine.attach_once(
             self.alias, [f"ATTACH '{quoted}' AS {self.alias} (TYPE sqlite, READ_ONLY)"]
@@ -39,7 +42,9 @@ class SQLiteConnector(Connector):
 
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
         self._attach()
-        rows = self.session.cursor.execute(f"DESCRIBE {self.table(key).sql(dialect='duckdb')}").fetchall()
+        rows = self.session.cursor.execute(
+            f"DESCRIBE {self.table(key).sql(dialect='duckdb')}"
+        ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def scalar(self, sql: str) -> Any:
@@ -50,5 +55,7 @@ class SQLiteConnector(Connector):
     def expose(self, extraction: Extraction, key: RelationKey) -> str:
         self._attach()
         sql = self.extraction_sql(extraction, key)
-        self.session.cursor.execute(f'CREATE OR REPLACE TEMP VIEW "{extraction.engine_name}" AS {sql}')
+        self.session.cursor.execute(
+            f'CREATE OR REPLACE TEMP VIEW "{extraction.engine_name}" AS {sql}'
+        )
         return sql

@@ -12,8 +12,9 @@ the packages of other types only behind its own and the global project.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar, copy_context
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from dbt.adapters.factory import FACTORY, AdapterContainer
 from dbt_common.utils.executor import MultiThreadedExecutor
@@ -34,7 +35,7 @@ class DvtAdapterContainer(AdapterContainer):
         active = _ACTIVE_ADAPTER.get()
         if active is not None and active.type() == name:
             return active
-        return super().lookup_adapter(name)
+        return super().lookup_adapter(name)  # type: ignore[return-value]
 
     def get_adapter_package_names(self, name: str | None) -> list[str]:
         own = AdapterContainer.get_adapter_package_names(self, name)

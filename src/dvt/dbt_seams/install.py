@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from dvt.dbt_seams.factory import per_target_factory
 
 #: (dbt module, attribute, DVT replacement as "module:attribute").
 SEAMS: tuple[tuple[str, str, str], ...] = (
-    ("dbt_common.utils.executor", "MultiThreadedExecutor", "dvt.dbt_seams.factory:ContextCopyingExecutor"),
+    (
+        "dbt_common.utils.executor",
+        "MultiThreadedExecutor",
+        "dvt.dbt_seams.factory:ContextCopyingExecutor",
+    ),
     ("dbt.parser.manifest", "ManifestLoader", "dvt.dbt_seams.manifest:DvtManifestLoader"),
     ("dbt.task.run", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.build", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
@@ -59,7 +64,7 @@ def check_seams() -> None:
 def dvt_seams() -> Iterator[None]:
     """Swap DVT's subclasses into dbt for one invocation, and restore dbt's afterwards."""
     check_seams()
-    saved: list[tuple[object, str, object]] = []
+    saved: list[tuple[Any, str, object]] = []
     replacements = {}
     for module_name, attribute, replacement in SEAMS:
         module = importlib.import_module(module_name)
@@ -67,7 +72,7 @@ def dvt_seams() -> Iterator[None]:
         replacements[original] = _load(replacement)
         saved.append((module, attribute, original))
         setattr(module, attribute, replacements[original])
-    retry_map = getattr(importlib.import_module(RETRY_TASKS[0]), RETRY_TASKS[1])
+    retry_map: dict[str, object] = getattr(importlib.import_module(RETRY_TASKS[0]), RETRY_TASKS[1])
     saved_retry = dict(retry_map)
     retry_map.update({k: replacements.get(v, v) for k, v in retry_map.items()})
     try:
@@ -83,11 +88,10 @@ def dvt_seams() -> Iterator[None]:
 @contextlib.contextmanager
 def dvt_cli_as_dbt_cli(dvt_cli: object) -> Iterator[None]:
     """Make `dbt.cli.main.cli` DVT's group: dbtRunner and dbt's retry look commands up there."""
-    import dbt.cli.main as dbt_main
-
+    dbt_main = importlib.import_module("dbt.cli.main")
     original = dbt_main.cli
-    dbt_main.cli = dvt_cli  # type: ignore[assignment]
+    setattr(dbt_main, "cli", dvt_cli)  # noqa: B010 - a module attribute swap, like SEAMS
     try:
         yield
     finally:
-        dbt_main.cli = original
+        setattr(dbt_main, "cli", original)  # noqa: B010

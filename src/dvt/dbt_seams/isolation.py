@@ -17,7 +17,7 @@ def isolated_adapter_class(adapter_cls: type[Any], target: str) -> type[Any]:
     manager = adapter_cls.ConnectionManager
     if "_ENV" not in vars(manager):
         return adapter_cls
-    own_manager = type(
+    own_manager: Any = type(
         f"{manager.__name__}_{target}", (manager,), {"_ENV": None, "_LOCK": threading.RLock()}
     )
     members: dict[str, Any] = {"ConnectionManager": own_manager}

@@ -30,7 +30,9 @@ def extension_path(extension: str) -> Path:
         )
     found = sorted(Path(spec.submodule_search_locations[0]).rglob(f"{extension}.duckdb_extension"))
     if not found:
-        raise EngineUnavailableError(f"Package {package} holds no {extension} binary; reinstall it.")
+        raise EngineUnavailableError(
+            f"Package {package} holds no {extension} binary; reinstall it."
+        )
     return found[-1]
 
 
@@ -46,7 +48,7 @@ class DuckDBEngine(Engine):
     def start(self) -> None:
         import duckdb
 
-        config = {k: str(v) for k, v in self.spec.options.items() if k in SETTINGS}
+        config: dict[str, Any] = {k: str(v) for k, v in self.spec.options.items() if k in SETTINGS}
         self._db = duckdb.connect(":memory:", config=config)
         for extension in ("postgres_scanner", "sqlite_scanner"):
             self._db.execute(f"LOAD '{extension_path(extension)}'")

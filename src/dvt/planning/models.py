@@ -44,7 +44,7 @@ class Extraction:
     engine_name: str
     input: PlanInput
     columns: tuple[str, ...]
-    predicates: tuple[exp.Expression, ...] = field(default=(), compare=False)
+    predicates: tuple[exp.Expr, ...] = field(default=(), compare=False)
     sql: str = ""  # rendered by the input's connector, in its own dialect
 
 

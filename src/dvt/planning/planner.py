@@ -13,7 +13,7 @@ to a caller-supplied evaluator first, so their value can be pushed into other in
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -46,14 +46,22 @@ def plan_federation(
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except ParseError as exc:
-        raise UnsupportedFederationError(f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}") from exc
+        raise UnsupportedFederationError(
+            f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}"
+        ) from exc
     by_key = {i.key: i for i in inputs}
-    mapping: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
-    for key, columns in schemas.items():
-        mapping.setdefault(key.catalog, {}).setdefault(key.schema, {})[key.name] = dict(columns)
+    mapping: dict[str, object] = {}
+    for key, typed_columns in schemas.items():
+        catalog = mapping.setdefault(key.catalog, {})
+        catalog.setdefault(key.schema, {})[key.name] = dict(typed_columns)  # type: ignore[attr-defined]
     try:
-        tree = qualify(tree, schema=mapping, dialect=dialect, quote_identifiers=False,
-                       validate_qualify_columns=False)
+        tree = qualify(
+            tree,
+            schema=mapping,
+            dialect=dialect,
+            quote_identifiers=False,
+            validate_qualify_columns=False,
+        )
     except OptimizeError as exc:
         raise UnsupportedFederationError(f"Model {model!r}: {exc}") from exc
 
@@ -73,11 +81,18 @@ def plan_federation(
         not_pushed.extend(kept)
         engine_name = f"dvt_in_{index}"
         extractions.append(Extraction(engine_name, plan_input, columns, tuple(pushed)))
-        table.replace(exp.Table(this=exp.to_identifier(engine_name), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+        table.replace(
+            exp.Table(
+                this=exp.to_identifier(engine_name),
+                alias=exp.TableAlias(this=exp.to_identifier(alias)),
+            )
+        )
     return FederationPlan(tuple(extractions), tree.sql(dialect=engine_dialect), tuple(not_pushed))
 
 
-def _input_tables(tree: exp.Expression, by_key: Mapping[RelationKey, PlanInput], model: str) -> list[tuple[exp.Table, PlanInput]]:
+def _input_tables(
+    tree: exp.Expr, by_key: Mapping[RelationKey, PlanInput], model: str
+) -> list[tuple[exp.Table, PlanInput]]:
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     found = []
     for table in tree.find_all(exp.Table):
@@ -113,12 +128,14 @@ def _used_columns(alias: str, scope: Scope) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _null_supplying(alias: str, select: exp.Expression) -> bool:
+def _null_supplying(alias: str, select: exp.Expr) -> bool:
     """Is `alias` on a side of an outer join that may be filled with NULLs?"""
     joins = select.args.get("joins") or []
     from_alias = select.args["from"].this.alias_or_name if select.args.get("from") else None
     for join in joins:
-        side = (join.side or "").upper() or ("FULL" if join.kind and join.kind.upper() == "FULL" else "")
+        side = (join.side or "").upper() or (
+            "FULL" if join.kind and join.kind.upper() == "FULL" else ""
+        )
         outer = _OUTER_SIDES.get(side)
         if outer is None:
             continue
@@ -133,12 +150,12 @@ def _null_supplying(alias: str, select: exp.Expression) -> bool:
     return False
 
 
-def _pushable_conjuncts(alias: str, scope: Scope) -> tuple[list[exp.Expression], list[str]]:
+def _pushable_conjuncts(alias: str, scope: Scope) -> tuple[list[exp.Expr], list[str]]:
     select = scope.expression
     where = select.args.get("where") if isinstance(select, exp.Select) else None
     if where is None:
         return [], []
-    pushed: list[exp.Expression] = []
+    pushed: list[exp.Expr] = []
     kept: list[str] = []
     null_side = _null_supplying(alias, select)
     for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
@@ -151,12 +168,12 @@ def _pushable_conjuncts(alias: str, scope: Scope) -> tuple[list[exp.Expression],
         unqualified = conjunct.copy()
         for column in unqualified.find_all(exp.Column):
             column.set("table", None)
-        pushed.append(unqualified)
+        pushed.append(unqualified)  # type: ignore[arg-type]
     return pushed, kept
 
 
 def _fold_scalar_subqueries(
-    tree: exp.Expression,
+    tree: exp.Expr,
     occurrences: list[tuple[exp.Table, PlanInput]],
     evaluate: ScalarEvaluator,
 ) -> None:
@@ -177,7 +194,7 @@ def _fold_scalar_subqueries(
             subquery.replace(_literal(value))
 
 
-def _literal(value: object) -> exp.Expression:
+def _literal(value: object) -> exp.Expr:
     import datetime as dt
     import decimal
 

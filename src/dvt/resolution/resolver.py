@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from dbt.node_types import NodeType
 
@@ -50,7 +51,7 @@ class Resolver:
     # -- where things live -------------------------------------------------------------------
 
     def connection_of(self, source: Any) -> str:
-        """The target a source lives on: `config.connection`, `meta.dvt.connection`, else default."""
+        """The target a source lives on: config `connection`, else meta.dvt, else the default."""
         from_config = source.config.get("connection")
         from_meta = _dvt_meta(source).get("connection")
         if from_config and from_meta and from_config != from_meta:
@@ -70,7 +71,9 @@ class Resolver:
         self.targets.require_writable(name, used_by=_where(node))
         return name
 
-    def _locations(self, unique_id: str, seen: frozenset[str] = frozenset()) -> Iterable[tuple[str, str]]:
+    def _locations(
+        self, unique_id: str, seen: frozenset[str] = frozenset()
+    ) -> Iterable[tuple[str, str]]:
         """(input, target) pairs for one dependency, looking through ephemeral models."""
         if unique_id in self.manifest.sources:
             yield unique_id, self.connection_of(self.manifest.sources[unique_id])

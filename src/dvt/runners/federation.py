@@ -10,6 +10,7 @@ from dbt.artifacts.schemas.run import RunResult
 from dbt.task.run import ModelRunner
 
 from dvt import events, invocation
+from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import DvtError
 from dvt.planning.models import RelationKey
 from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
@@ -28,6 +29,7 @@ class FederatedModelRunner(ModelRunner):
         dvt = invocation.get()
         resolution = dvt.resolve(model)
         engine = dvt.engine(resolution.compute or dvt.computes.default)
+        assert isinstance(engine, DuckDBEngine), "engines.create returns DuckDB engines only"
         stage = RelationKey(model.database or "", model.schema, f"{model.alias}{STAGE_SUFFIX}")
         started = time.perf_counter()
         original_sql, original_materialized = model.compiled_code, model.config.materialized
@@ -55,8 +57,11 @@ class FederatedModelRunner(ModelRunner):
                 )
                 model.compiled_code = f"select * from {stage_relation}"
                 if original_materialized == "view":
-                    events.warn("DVT001", f"{model.unique_id} is a view over other targets; "
-                                "under federation it is materialized as a table.")
+                    events.warn(
+                        "DVT001",
+                        f"{model.unique_id} is a view over other targets; "
+                        "under federation it is materialized as a table.",
+                    )
                     model.config.materialized = "table"
                 result = super().execute(model, manifest)
             finally:
@@ -70,14 +75,16 @@ class FederatedModelRunner(ModelRunner):
             "target": resolution.target,
             "compute": engine.name,
             "rows": rows,
-            "extractions": [{"input": e.input.unique_id, "target": e.input.target, "sql": e.sql} for e in plan.extractions],
+            "extractions": [
+                {"input": e.input.unique_id, "target": e.input.target, "sql": e.sql}
+                for e in plan.extractions
+            ],
             "engine_sql": plan.engine_sql,
             "seconds": round(elapsed, 3),
         }
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
-        result.message = (
-            f"federation [{', '.join(resolution.input_targets)}] -> {resolution.target} {rows:,} rows"
-        )
+        read = ", ".join(resolution.input_targets)
+        result.message = f"federation [{read}] -> {resolution.target} {rows:,} rows"
         return result
 
 

@@ -60,7 +60,9 @@ class FederationSession(contextlib.ExitStack):
     def plan(self, inputs: list[PlanInput], dialect: str) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
         referenced = relations_in(self.node.compiled_code, dialect)
-        schemas = {i.key: self.connector(i.target).columns(i.key) for i in inputs if i.key in referenced}
+        schemas = {
+            i.key: self.connector(i.target).columns(i.key) for i in inputs if i.key in referenced
+        }
         plan = plan_federation(
             self.node.compiled_code,
             dialect,
@@ -70,8 +72,13 @@ class FederationSession(contextlib.ExitStack):
             evaluate_scalar=self._evaluate,
         )
         rendered = tuple(
-            type(e)(e.engine_name, e.input, e.columns, e.predicates,
-                     self.connector(e.input.target).extraction_sql(e, e.input.key))
+            type(e)(
+                e.engine_name,
+                e.input,
+                e.columns,
+                e.predicates,
+                self.connector(e.input.target).extraction_sql(e, e.input.key),
+            )
             for e in plan.extractions
         )
         return FederationPlan(rendered, plan.engine_sql, plan.not_pushed)
@@ -99,7 +106,9 @@ def plan_inputs(dvt: Invocation, node: Any, manifest: Any) -> list[PlanInput]:
     inputs = []
     for unique_id, target in dvt.resolve(node).inputs:
         dependency = manifest.sources.get(unique_id) or manifest.nodes[unique_id]
-        inputs.append(PlanInput(RelationKey.parse(dependency.relation_name, model_dialect), target, unique_id))
+        inputs.append(
+            PlanInput(RelationKey.parse(dependency.relation_name, model_dialect), target, unique_id)
+        )
     if node.relation_name:
         key = RelationKey.parse(node.relation_name, model_dialect)
         inputs.append(PlanInput(key, dvt.resolve(node).target, node.unique_id))

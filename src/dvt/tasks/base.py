@@ -8,7 +8,8 @@ and the relation cache filled on every target the selection writes to.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AbstractSet, Any
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
 from dbt.task.run import ModelRunner, RunTask
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 class TargetAwareTask:
-    """Mix in before a dbt `GraphRunnableTask` subclass: `class DvtRunTask(TargetAwareTask, RunTask)`."""
+    """Mix in before a dbt graph task: `class DvtRunTask(TargetAwareTask, RunTask)`."""
 
     config: Any
     manifest: Any
@@ -66,7 +67,9 @@ class TargetAwareTask:
     def _on_target(self, adapter: BaseAdapter, selected_uids: AbstractSet[str]) -> set[str]:
         target = self.dvt.pool.target_of(adapter)
         nodes = self.manifest.nodes
-        return {u for u in selected_uids if u in nodes and self.dvt.resolve(nodes[u]).target == target}
+        return {
+            u for u in selected_uids if u in nodes and self.dvt.resolve(nodes[u]).target == target
+        }
 
     def get_model_schemas(self, adapter: BaseAdapter, selected_uids: Any) -> Any:
         return super().get_model_schemas(adapter, self._on_target(adapter, set(selected_uids)))  # type: ignore[misc]
@@ -102,7 +105,7 @@ class TargetAwareTask:
                     if writes:
                         self.create_schemas(other, schemas)  # type: ignore[attr-defined]
                     self.populate_adapter_cache(other, schemas)
-            except Exception as exc:  # noqa: BLE001 - one unreachable target must not stop the rest
+            except Exception as exc:
                 events.warn(
                     TargetUnavailableError.code,
                     f"Target {target!r} is unavailable ({type(exc).__name__}: {exc}). "

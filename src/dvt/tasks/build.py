@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtBuildTask(TargetAwareTask, BuildTask):
-    """dbt's BuildTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s BuildTask, with each node run on its own target."""

@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtCompileTask(TargetAwareTask, CompileTask):
-    """dbt's CompileTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s CompileTask, with each node run on its own target."""

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from dbt_common.events.types import PrintEvent
 from dbt.node_types import NodeType
 from dbt.task.list import ListTask
 from dbt_common.events.functions import fire_event
+from dbt_common.events.types import PrintEvent
 
 from dvt import invocation
 from dvt.resolution.models import NodeResolution
 
 PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
-_PLURAL = {NodeType.Seed: "seeds", NodeType.Model: "models", NodeType.Snapshot: "snapshots", NodeType.Test: "tests"}
+_PLURAL = {
+    NodeType.Seed: "seeds",
+    NodeType.Model: "models",
+    NodeType.Snapshot: "snapshots",
+    NodeType.Test: "tests",
+}
 
 
 def plan_line(counts: Counter[str], federated: int) -> str:
@@ -36,6 +42,7 @@ class DvtPlanTask(ListTask):
         return [t for t in super().resource_types if t in PLANNED_TYPES]
 
     def planned(self) -> Iterator[tuple[Any, NodeResolution]]:
+        assert self.manifest is not None
         dvt = invocation.current(self.config, self.manifest)
         for node in self._iterate_selected_nodes():
             if node.resource_type in PLANNED_TYPES:
@@ -46,7 +53,9 @@ class DvtPlanTask(ListTask):
         rows = list(self.planned())
         if self.args.output == "json":
             lines = [
-                json.dumps({"unique_id": n.unique_id, "resource_type": str(n.resource_type), **r.to_dict()})
+                json.dumps(
+                    {"unique_id": n.unique_id, "resource_type": str(n.resource_type), **r.to_dict()}
+                )
                 for n, r in rows
             ]
         else:
@@ -60,13 +69,25 @@ class DvtPlanTask(ListTask):
         table = [("node", "type", "target", "path", "reads", "compute")]
         for node, res in rows:
             reads = ", ".join(res.input_targets) or "-"
-            table.append((node.name, str(node.resource_type), res.target, res.label, reads, res.compute or "-"))
+            table.append(
+                (
+                    node.name,
+                    str(node.resource_type),
+                    res.target,
+                    res.label,
+                    reads,
+                    res.compute or "-",
+                )
+            )
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-        body = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+        body = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in table
+        ]
         return [plan_line(counts, federated), "", *body]
 
-    def output_results(self, results: list[str]) -> list[str]:
+    def output_results(self, results: list[str]) -> list[str]:  # type: ignore[override]
         for line in results:
-            self.node_results.append(line)
+            self.node_results.append(line)  # type: ignore[arg-type]
             fire_event(PrintEvent(msg=line))
-        return self.node_results
+        return results

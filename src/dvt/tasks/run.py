@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtRunTask(TargetAwareTask, RunTask):
-    """dbt's RunTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s RunTask, with each node run on its own target."""

@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtSeedTask(TargetAwareTask, SeedTask):
-    """dbt's SeedTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s SeedTask, with each node run on its own target."""

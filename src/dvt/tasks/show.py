@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtShowTask(TargetAwareTask, ShowTask):
-    """dbt's ShowTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s ShowTask, with each node run on its own target."""

@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtSnapshotTask(TargetAwareTask, SnapshotTask):
-    """dbt's SnapshotTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s SnapshotTask, with each node run on its own target."""

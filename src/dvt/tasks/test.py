@@ -8,4 +8,4 @@ from dvt.tasks.base import TargetAwareTask
 
 
 class DvtTestTask(TargetAwareTask, TestTask):
-    """dbt's TestTask; nodes whose target is not the default run through their target's adapter."""
+    """dbt\'s TestTask, with each node run on its own target."""

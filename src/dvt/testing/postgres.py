@@ -65,9 +65,21 @@ class PostgresServer:
         pwfile.write_text(password + "\n")
         run_as = _run_as_postgres(folder)
         subprocess.run(
-            [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "-E", "UTF8",
-             "--locale=C", "--auth=scram-sha-256", f"--pwfile={pwfile}"],
-            check=True, capture_output=True,
+            [
+                *run_as,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+            ],
+            check=True,
+            capture_output=True,
         )
         port = free_port()
         options = (
@@ -75,9 +87,20 @@ class PostgresServer:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-             str(folder / "server.log"), "-w", "start"],
-            check=True, capture_output=True,
+            [
+                *run_as,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(folder / "server.log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
         )
         return cls(folder=folder, port=port, password=password)
 
@@ -85,9 +108,18 @@ class PostgresServer:
         data = self.folder / "data"
         if (data / "postmaster.pid").exists():
             subprocess.run(
-                [*_run_as_postgres(self.folder), str(_bindir() / "pg_ctl"), "-D", str(data),
-                 "-m", "immediate", "-w", "stop"],
-                check=False, capture_output=True,
+                [
+                    *_run_as_postgres(self.folder),
+                    str(_bindir() / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                check=False,
+                capture_output=True,
             )
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -99,17 +131,29 @@ class PostgresServer:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
-            [*_run_as_postgres(self.folder), str(_bindir() / "pg_ctl"), "-D",
-             str(self.folder / "data"), "-o", options, "-l", str(self.folder / "server.log"),
-             "-w", "start"],
-            check=True, capture_output=True,
+            [
+                *_run_as_postgres(self.folder),
+                str(_bindir() / "pg_ctl"),
+                "-D",
+                str(self.folder / "data"),
+                "-o",
+                options,
+                "-l",
+                str(self.folder / "server.log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
         )
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL with psql and return its unaligned output."""
         result = subprocess.run(
             ["psql", self.dsn_for(database), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return result.stdout.strip()
 
