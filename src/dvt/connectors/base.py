@@ -36,7 +36,8 @@ class Connector(ABC):
     def extraction_sql(self, extraction: Extraction, key: RelationKey) -> str:
         """`SELECT <columns> FROM <relation> WHERE <pushed conjuncts>` in this dialect."""
         # With no column used (count(*)), read one constant per row.
-        select_list = [exp.column(c, quoted=True) for c in extraction.columns] or ["1"]
+        select_list: list[exp.Expr | str] = [exp.column(c, quoted=True) for c in extraction.columns]
+        select_list = select_list or ["1"]
         query = exp.select(*select_list).from_(self.table(key))
         if extraction.predicates:
             query = query.where(exp.and_(*[p.copy() for p in extraction.predicates]))
