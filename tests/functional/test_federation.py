@@ -174,3 +174,36 @@ def test_plan_shows_federated_sql(fed: Project) -> None:
     assert planned.success, planned.exception
     (row,) = [json.loads(line) for line in planned.result]
     assert row["path"] == "federation" and row["input_targets"] == ["duck", "pg", "shop_sqlite"]
+    # duck_countries is not built yet, so the SQL cannot be planned; the plan says why.
+    assert "duck_countries" in row["plan_error"]
+    assert fed.dvt("run", "--select", "duck_countries").success
+    planned = fed.dvt("plan", "--output", "json", "--select", "customer_orders")
+    (row,) = [json.loads(line) for line in planned.result]
+    reads = {e["target"]: e["sql"] for e in row["extractions"]}
+    assert reads["pg"].startswith("SELECT ") and reads["pg"].endswith("WHERE active")
+    assert '"country_code"' in reads["pg"] and "secret" not in reads["pg"]
+    assert "dvt_in_" in row["engine_sql"]
+
+
+def test_plan_text_shows_each_read_and_the_engine_sql(fed: Project) -> None:
+    shown = fed.cli("dvt", "plan", "--select", "big_orders")
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    assert "big_orders: federation on duckdb -> duck" in shown.stdout
+    assert 'read pg: SELECT "customer_id", "amount", "order_id" FROM "shop"' not in shown.stdout
+    assert 'read pg: SELECT "name", "id" FROM "crm"."customers"' in shown.stdout
+    assert "engine: SELECT" in shown.stdout and "dvt_in_0" in shown.stdout
+
+
+def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -> None:
+    built = fed.cli("dvt", "build")
+    assert built.returncode == 0, built.stdout[-3000:]
+    assert (
+        "Build plan: 0 seeds, 4 models (1 pushdown, 3 federation), 0 tests, 0 snapshots"
+        in built.stdout
+    )
+    assert built.stdout.count("Initializing duckdb compute for federation...") == 1
+    assert "Build complete in" in built.stdout and "models: 4/4" in built.stdout
+    assert "federation [duck, pg, shop_sqlite] -> pg 3 rows" in built.stdout
+    pushdown_only = fed.cli("dvt", "build", "--select", "duck_countries")
+    assert pushdown_only.returncode == 0
+    assert "Initializing" not in pushdown_only.stdout

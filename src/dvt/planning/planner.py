@@ -87,7 +87,8 @@ def plan_federation(
                 alias=exp.TableAlias(this=exp.to_identifier(alias)),
             )
         )
-    return FederationPlan(tuple(extractions), tree.sql(dialect=engine_dialect), tuple(not_pushed))
+    engine_sql = tree.sql(dialect=engine_dialect, comments=False)
+    return FederationPlan(tuple(extractions), engine_sql, tuple(not_pushed))
 
 
 def _input_tables(

@@ -9,11 +9,15 @@ from typing import Any
 
 from dbt.node_types import NodeType
 from dbt.task.list import ListTask
+from dbt.compilation import Compiler
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
 from dvt import invocation
+from dvt.dbt_seams.factory import active_adapter
+from dvt.engines.duckdb import DuckDBEngine
 from dvt.resolution.models import NodeResolution
+from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
 PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
 _PLURAL = {
@@ -51,16 +55,64 @@ class DvtPlanTask(ListTask):
     def run(self) -> list[str]:  # type: ignore[override]
         self.compile_manifest()
         rows = list(self.planned())
+        federated = {n.unique_id: self._federation_sql(n, r) for n, r in rows if r.is_federated}
         if self.args.output == "json":
             lines = [
                 json.dumps(
-                    {"unique_id": n.unique_id, "resource_type": str(n.resource_type), **r.to_dict()}
+                    {
+                        "unique_id": n.unique_id,
+                        "resource_type": str(n.resource_type),
+                        **r.to_dict(),
+                        **federated.get(n.unique_id, {}),
+                    }
                 )
                 for n, r in rows
             ]
         else:
-            lines = self._text(rows)
+            lines = self._text(rows) + self._sql_text(rows, federated)
         return self.output_results(lines)
+
+    def _federation_sql(self, node: Any, resolution: NodeResolution) -> dict[str, Any]:
+        """Compile a federated model on its target and plan it: the SQL each database runs."""
+        if node.resource_type != NodeType.Model:
+            return {}
+        assert self.manifest is not None
+        dvt = invocation.current(self.config, self.manifest)
+        config = dvt.pool.config_for(resolution.target)
+        adapter = dvt.pool.adapter_for(resolution.target)
+        try:
+            with active_adapter(adapter), adapter.connection_named(f"plan.{node.unique_id}"):
+                compiled = Compiler(config).compile_node(node, self.manifest, {}, write=False)
+                engine = dvt.engine(resolution.compute or dvt.computes.default)
+                assert isinstance(engine, DuckDBEngine)
+                with FederationSession(dvt, engine, compiled) as session:
+                    dialect = DIALECTS[dvt.targets[resolution.target].type]
+                    plan = session.plan(plan_inputs(dvt, compiled, self.manifest), dialect)
+        except Exception as exc:  # noqa: BLE001 - inputs not built yet, or unreachable
+            return {"plan_error": dvt.redact(str(exc).splitlines()[0])}
+        return {
+            "extractions": [
+                {"input": e.input.unique_id, "target": e.input.target, "sql": e.sql}
+                for e in plan.extractions
+            ],
+            "engine_sql": plan.engine_sql,
+        }
+
+    @staticmethod
+    def _sql_text(rows: list[tuple[Any, NodeResolution]], federated: dict[str, Any]) -> list[str]:
+        lines: list[str] = []
+        for node, resolution in rows:
+            sql = federated.get(node.unique_id)
+            if not sql:
+                continue
+            lines += ["", f"{node.name}: federation on {resolution.compute} -> {resolution.target}"]
+            if "plan_error" in sql:
+                lines.append(f"  cannot plan its SQL yet: {sql['plan_error']}")
+                continue
+            for extraction in sql["extractions"]:
+                lines.append(f"  read {extraction['target']}: {extraction['sql']}")
+            lines.append(f"  engine: {sql['engine_sql']}")
+        return lines
 
     @staticmethod
     def _text(rows: list[tuple[Any, NodeResolution]]) -> list[str]:
