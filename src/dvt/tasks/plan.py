@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from dbt.compilation import Compiler
 from dbt.node_types import NodeType
 from dbt.task.list import ListTask
-from dbt.compilation import Compiler
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
@@ -88,7 +88,7 @@ class DvtPlanTask(ListTask):
                 with FederationSession(dvt, engine, compiled) as session:
                     dialect = DIALECTS[dvt.targets[resolution.target].type]
                     plan = session.plan(plan_inputs(dvt, compiled, self.manifest), dialect)
-        except Exception as exc:  # noqa: BLE001 - inputs not built yet, or unreachable
+        except Exception as exc:
             return {"plan_error": dvt.redact(str(exc).splitlines()[0])}
         return {
             "extractions": [
