@@ -246,3 +246,33 @@ def test_unreachable_output_fails_its_nodes_only(
             p.read_text(errors="replace") for p in (multi.root / folder).rglob("*") if p.is_file()
         ]
     assert not [text for text in written if secret in text]
+
+
+def test_two_outputs_of_one_type_each_keep_their_adapter(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Two PostgreSQL databases (one adapter type) and a source located with meta.dvt."""
+    first, second = (f"{n}_{tmp_path.name[-16:]}".lower().replace("-", "_") for n in ("one", "two"))
+    for database in (first, second):
+        postgres.create_database(database)
+    postgres.psql("create schema raw; create table raw.items as select 7 as id", second)
+    project = Project(tmp_path / "same_type").write(
+        {
+            "dbt_project.yml": dbt_project_yml("same"),
+            "models/on_one.sql": "{{ config(materialized='table') }} select 1 as id",
+            "models/on_two.sql": "{{ config(materialized='table', target='pg_two') }} select id from {{ source('raw', 'items') }}",
+            "models/sources.yml": "sources:\n  - name: raw\n    meta: {dvt: {connection: pg_two}}\n    tables: [{name: items}]\n",
+        }
+    )
+    project.profiles(
+        {
+            "pg_one": pg_output(postgres, first, "analytics"),
+            "pg_two": pg_output(postgres, second, "analytics"),
+        },
+        "pg_one",
+    )
+    result = project.dvt("run", "--threads", "2")
+    assert result.success, result.exception
+    assert pg_rows(postgres, first, "analytics.on_one") == [(1,)]
+    assert pg_rows(postgres, second, "analytics.on_two") == [(7,)]
+    assert "on_two" not in pg_relations(postgres, first, "analytics")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import dbt.cli.main as dbt_main
 from dbt.adapters.factory import FACTORY, AdapterContainer
@@ -40,3 +42,11 @@ def test_runner_mirrors_dbt_runner() -> None:
     result = dvtRunner().invoke(["--version"])
     assert result.success and result.exception is None
     assert dbt_main.cli is not cli
+
+
+def test_python_module_entry_point() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "dvt", "--version"], capture_output=True, text=True
+    )
+    assert shown.returncode == 0 and shown.stdout.startswith("dvt: ")
+    assert "dbt-core: 1.11." in shown.stdout
