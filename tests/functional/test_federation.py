@@ -207,3 +207,22 @@ def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -
     pushdown_only = fed.cli("dvt", "build", "--select", "duck_countries")
     assert pushdown_only.returncode == 0
     assert "Initializing" not in pushdown_only.stdout
+
+
+def test_parallel_threads_give_the_same_rows(fed: Project, postgres: PostgresServer) -> None:
+    database = fed.database  # type: ignore[attr-defined]
+    duck_file = fed.duck_file  # type: ignore[attr-defined]
+
+    def snapshot() -> tuple[object, ...]:
+        return (
+            pg_rows(postgres, database, "analytics.customer_orders"),
+            duck_rows(duck_file, "lake.lake.big_orders"),
+            duck_rows(duck_file, "lake.lake.orders_incremental"),
+        )
+
+    serial = fed.dvt("run", "--threads", "1", "--full-refresh")
+    assert serial.success, serial.exception
+    expected = snapshot()
+    parallel = fed.dvt("run", "--threads", "4", "--full-refresh")
+    assert parallel.success, parallel.exception
+    assert snapshot() == expected
