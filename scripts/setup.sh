@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs DVT into ./.venv. `setup.sh demo` needs nothing else; `setup.sh dev` also installs
-# the Debian packages the test suite uses (PostgreSQL server, its JDBC driver).
+# the Debian packages the test suite uses (PostgreSQL and MariaDB servers, PostgreSQL's JDBC driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-dev}
@@ -10,6 +10,7 @@ if [ "$mode" = dev ]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || missing+=(postgresql)
   [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
   command -v psql > /dev/null || missing+=(postgresql-client)
+  [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
     echo "Installing Debian packages: ${missing[*]}"

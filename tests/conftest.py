@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dvt.testing.mariadb import MariaDBServer
 from dvt.testing.postgres import PostgresServer
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -17,6 +18,15 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[MariaDBServer]:
+    server = MariaDBServer.start()
     try:
         yield server
     finally:

@@ -25,18 +25,22 @@ where version > (select max(version) from {{{{ this }}}})
 
 @pytest.mark.parametrize("target", ["pg", "duck"])
 @pytest.mark.parametrize("strategy", ["append", "merge", "delete+insert"])
-def test_incremental_strategies(postgres: PostgresServer, tmp_path: Path, target: str, strategy: str) -> None:
+def test_incremental_strategies(
+    postgres: PostgresServer, tmp_path: Path, target: str, strategy: str
+) -> None:
     database = f"inc_{tmp_path.name[-20:]}".lower().replace("-", "_").replace("+", "_")
     postgres.create_database(database)
     app = tmp_path / "app.sqlite"
     with sqlite3.connect(app) as conn:
         conn.execute("create table tickets (id integer, status text, version integer)")
         conn.executemany("insert into tickets values (?, ?, ?)", [(1, "open", 1), (2, "open", 2)])
-    project = Project(tmp_path / "project").write({
-        "dbt_project.yml": dbt_project_yml("inc"),
-        "models/sources.yml": "sources:\n  - name: app\n    config: {connection: app}\n    tables: [{name: tickets}]\n",
-        "models/tickets.sql": MODEL.format(strategy=strategy, target=target),
-    })
+    project = Project(tmp_path / "project").write(
+        {
+            "dbt_project.yml": dbt_project_yml("inc"),
+            "models/sources.yml": "sources:\n  - name: app\n    config: {connection: app}\n    tables: [{name: tickets}]\n",
+            "models/tickets.sql": MODEL.format(strategy=strategy, target=target),
+        }
+    )
     project.profiles(
         {
             "pg": pg_output(postgres, database, "analytics"),

@@ -23,7 +23,11 @@ def for_target(spec: TargetSpec) -> type[Connector]:
         from dvt.connectors.sqlite import SQLiteConnector
 
         return SQLiteConnector
+    if spec.type == "mysql":
+        from dvt.connectors.mysql import MySQLConnector
+
+        return MySQLConnector
     raise TargetUnavailableError(
         f"Target {spec.name!r} is of type {spec.type!r}, which DVT cannot federate yet "
-        "(supported: postgres, duckdb, sqlite)."
+        "(supported: postgres, duckdb, sqlite, mysql)."
     )

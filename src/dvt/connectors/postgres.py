@@ -12,7 +12,7 @@ from dvt.connectors.base import Connector
 from dvt.planning.models import Extraction, RelationKey
 
 
-def _quote_literal(sql: str) -> str:
+def quote_literal(sql: str) -> str:
     return "'" + sql.replace("'", "''") + "'"
 
 
@@ -33,10 +33,11 @@ class PostgresConnector(Connector):
             "DATABASE": options.get("dbname") or options.get("database"),
         }
         fields = ", ".join(
-            f"{k} {_quote_literal(str(v))}" for k, v in secret.items() if v is not None
+            f"{k} {quote_literal(str(v))}" for k, v in secret.items() if v is not None
         )
         self.session.engine.attach_once(
             self.alias,
+            "postgres_scanner",
             [
                 f"CREATE OR REPLACE SECRET {self.alias}_secret (TYPE postgres, {fields})",
                 f"ATTACH '' AS {self.alias} (TYPE postgres, SECRET {self.alias}_secret)",
@@ -55,13 +56,13 @@ class PostgresConnector(Connector):
 
     def _query(self, sql: str) -> str:
         self._attach()
-        return f"SELECT * FROM postgres_query('{self.alias}', {_quote_literal(sql)})"
+        return f"SELECT * FROM postgres_query('{self.alias}', {quote_literal(sql)})"
 
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
         relation = self.table(key).sql(dialect="postgres")
         sql = (
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            f"WHERE a.attrelid = {_quote_literal(relation)}::regclass "
+            f"WHERE a.attrelid = {quote_literal(relation)}::regclass "
             "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
         )
         return [tuple(row) for row in self.session.cursor.execute(self._query(sql)).fetchall()]  # type: ignore[misc]

@@ -33,7 +33,9 @@ class SQLiteConnector(Connector):
             )
         quoted = path.replace("'", "''")
         self.session.engine.attach_once(
-            self.alias, [f"ATTACH '{quoted}' AS {self.alias} (TYPE sqlite, READ_ONLY)"]
+            self.alias,
+            "sqlite_scanner",
+            [f"ATTACH '{quoted}' AS {self.alias} (TYPE sqlite, READ_ONLY)"],
         )
 
     def table(self, key: RelationKey) -> exp.Table:

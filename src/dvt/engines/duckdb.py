@@ -50,22 +50,21 @@ class DuckDBEngine(Engine):
 
         config: dict[str, Any] = {k: str(v) for k, v in self.spec.options.items() if k in SETTINGS}
         self._db = duckdb.connect(":memory:", config=config)
-        for extension in ("postgres_scanner", "sqlite_scanner"):
-            self._db.execute(f"LOAD '{extension_path(extension)}'")
 
     def session(self) -> Any:
         if self._db is None:
             raise RuntimeError("DuckDB engine used before start()")
-        cursor = self._db.cursor()
-        for extension in ("postgres_scanner", "sqlite_scanner"):
-            cursor.execute(f"LOAD '{extension_path(extension)}'")
-        return cursor
+        return self._db.cursor()
 
-    def attach_once(self, alias: str, statements: list[str]) -> None:
-        """Run `statements` (CREATE SECRET / ATTACH) the first time `alias` is needed."""
+    def attach_once(self, alias: str, extension: str, statements: list[str]) -> None:
+        """Load `extension` and run `statements` (CREATE SECRET, ATTACH) the first time `alias`
+        is needed; later calls, from any thread, find it attached."""
         with self._lock:
             if alias in self._attached:
                 return
+            if extension not in self._attached:
+                self._db.execute(f"LOAD '{extension_path(extension)}'")
+                self._attached.add(extension)
             for statement in statements:
                 self._db.execute(statement)
             self._attached.add(alias)
