@@ -53,7 +53,8 @@ class MySQLConnector(Connector):
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
         sql = (
             "SELECT column_name, column_type FROM information_schema.columns "
-            f"WHERE table_schema = {quote_literal(key.schema)} AND table_name = {quote_literal(key.name)} "
+            f"WHERE table_schema = {quote_literal(key.schema)} "
+            f"AND table_name = {quote_literal(key.name)} "
             "ORDER BY ordinal_position"
         )
         return [
