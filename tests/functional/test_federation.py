@@ -226,3 +226,57 @@ def test_parallel_threads_give_the_same_rows(fed: Project, postgres: PostgresSer
     parallel = fed.dvt("run", "--threads", "4", "--full-refresh")
     assert parallel.success, parallel.exception
     assert snapshot() == expected
+
+
+CROSS_TARGET_TESTS = """\
+models:
+  - name: big_orders
+    columns:
+      - name: name
+        data_tests:
+          - relationships:
+              arguments: {to: "source('crm', 'customers')", field: name}
+      - name: order_id
+        data_tests:
+          - relationships:
+              arguments: {to: "source('crm', 'customers')", field: id}
+"""
+
+CROSS_TARGET_SNAPSHOT = """\
+snapshots:
+  - name: customers_history
+    relation: source('crm', 'customers')
+    config:
+      target: duck
+      unique_key: id
+      strategy: check
+      check_cols: [name, active]
+"""
+
+
+def test_tests_and_snapshots_across_targets(fed: Project, postgres: PostgresServer) -> None:
+    fed.write(
+        {"models/tests.yml": CROSS_TARGET_TESTS, "snapshots/history.yml": CROSS_TARGET_SNAPSHOT}
+    )
+    built = fed.dvt("build", "--select", "big_orders+", "customers_history")
+    assert not built.success, built.exception  # one relationships test fails on the data
+    assert built.result is not None, built.exception
+    by_name = {r.node.name: r for r in built.result.results}
+    passing = by_name["relationships_big_orders_name__name__source_crm_customers_"]
+    failing = by_name["relationships_big_orders_order_id__id__source_crm_customers_"]
+    assert str(passing.status) == "pass" and passing.adapter_response["dvt"]["path"] == "federation"
+    assert str(failing.status) == "fail" and failing.failures == 2  # orders 103 and 104
+    assert by_name["customers_history"].adapter_response["dvt"]["target"] == "duck"
+    postgres.psql("update crm.customers set name = 'Annie' where id = 1", fed.database)  # type: ignore[attr-defined]
+    again = fed.dvt("snapshot")
+    assert again.success, again.exception
+    history = duck_rows(fed.duck_file, "lake.lake.customers_history")  # type: ignore[attr-defined]
+    assert sorted((r[0], r[1]) for r in history) == [
+        (1, "Ann"),
+        (1, "Annie"),
+        (2, "Bob"),
+        (3, "Chloé"),
+        (4, "Dee"),
+    ]
+    closed = [r for r in history if r[1] == "Ann"]
+    assert closed[0][-1] is not None  # dbt_valid_to set on the replaced version

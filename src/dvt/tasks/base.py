@@ -12,13 +12,13 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
-from dbt.task.run import ModelRunner, RunTask
+from dbt.task.run import RunTask
 
 from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
 from dvt.exceptions import TargetUnavailableError
 from dvt.invocation import Invocation
-from dvt.runners.federation import FederatedModelRunner
+from dvt.runners.federation import federated_runner_for
 
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
@@ -42,8 +42,9 @@ class TargetAwareTask:
         resolution = self.dvt.resolve(node)
         target = resolution.target
         runner_cls: type[Any] = type(runner)
-        if resolution.is_federated and isinstance(runner, ModelRunner):
-            runner_cls = FederatedModelRunner
+        federated = federated_runner_for(runner) if resolution.is_federated else None
+        if federated is not None:
+            runner_cls = federated
         elif target == self.dvt.targets.default:
             return runner
         return runner_cls(
