@@ -9,4 +9,4 @@ rm -rf target logs ./*.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 ../../.venv/bin/dvt plan --profiles-dir .
 ../../.venv/bin/dvt build --profiles-dir .
-../../.venv/bin/dvt show --profiles-dir . --inline "select * from {{ ref('revenue_by_country') }} order by paid desc"
+../../.venv/bin/dvt show --profiles-dir . --select revenue_by_country

@@ -280,3 +280,26 @@ def test_tests_and_snapshots_across_targets(fed: Project, postgres: PostgresServ
     ]
     closed = [r for r in history if r[1] == "Ann"]
     assert closed[0][-1] is not None  # dbt_valid_to set on the replaced version
+
+
+def test_show_federates_without_writing(fed: Project, postgres: PostgresServer) -> None:
+    assert fed.dvt("run", "--select", "duck_countries").success
+    inline = (
+        "select c.name, k.country from {{ source('crm', 'customers') }} c "
+        "join {{ ref('duck_countries') }} k on k.code = c.country_code order by c.name"
+    )
+    shown = fed.dvt("show", "--inline", inline, "--limit", "2")
+    assert shown.success, shown.exception
+    (result,) = shown.result.results
+    assert [tuple(r) for r in result.agate_table.rows] == [
+        ("Ann", "New Zealand"),
+        ("Bob", "United States"),
+    ]
+    assert result.adapter_response["dvt"]["path"] == "federation"
+    selected = fed.dvt("show", "--select", "customer_orders", "--limit", "-1")
+    assert selected.success, selected.exception
+    assert sorted(r[0] for r in selected.result.results[0].agate_table.rows) == [1, 2, 4]
+    database = fed.database  # type: ignore[attr-defined]
+    assert "customer_orders" not in {
+        r[0] for r in pg_rows(postgres, database, "information_schema.tables")
+    }

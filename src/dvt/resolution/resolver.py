@@ -113,14 +113,20 @@ class Resolver:
         return resolution
 
     def _home_of_check(self, node: Any, inputs: tuple[tuple[str, str], ...]) -> str:
-        """A test (or other read-only node) runs where the node it tests lives."""
+        """A test runs where the node it tests lives; another read-only node (an inline query,
+        an analysis) where all its inputs live, else on the default target."""
         attached = getattr(node, "attached_node", None)
         for unique_id, target in inputs:
             if unique_id == attached:
                 return target
-        if inputs:
-            return inputs[0][1]
+        homes = {target for _, target in inputs}
+        if len(homes) == 1 and (node.resource_type == NodeType.Test or self._writable(*homes)):
+            return homes.pop()
         return self.targets.default
+
+    def _writable(self, name: str) -> bool:
+        spec = self.targets.specs.get(name)
+        return spec is not None and not spec.source_only
 
     def compute_of(self, node: Any) -> str:
         name = self.compute_override or node.config.get("compute") or self.computes.default

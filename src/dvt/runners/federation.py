@@ -7,11 +7,13 @@ counts the failures) and snapshots (dbt's snapshot logic over the staged source 
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
-from dbt.artifacts.schemas.run import RunResult
+from dbt.artifacts.schemas.run import RunResult, RunStatus
 from dbt.task.run import ModelRunner
+from dbt.task.show import ShowRunner
 from dbt.task.snapshot import SnapshotRunner
 from dbt.task.test import TestRunner
 
@@ -136,9 +138,47 @@ class FederatedTestRunner(FederatedRunnerMixin, TestRunner):
         return str(self.config.credentials.schema)
 
 
+class FederatedShowRunner(ShowRunner):
+    """`dvt show` of a query that spans targets: computed in the engine, nothing written."""
+
+    def execute(self, compiled_node: Any, manifest: Any) -> RunResult:
+        from dbt_common.clients.agate_helper import table_from_data_flat
+
+        started = time.perf_counter()
+        limit = None if self.config.args.limit < 0 else self.config.args.limit
+        dvt = invocation.get()
+        resolution = dvt.resolve(compiled_node)
+        engine = dvt.engine(resolution.compute or dvt.computes.default)
+        assert isinstance(engine, DuckDBEngine), "engines.create returns DuckDB engines only"
+        with FederationSession(dvt, engine, compiled_node) as session:
+            dialect = DIALECTS[dvt.targets[resolution.target].type]
+            plan = session.plan(plan_inputs(dvt, compiled_node, manifest), dialect)
+            session.expose_inputs(plan)
+            sql = plan.engine_sql
+            if limit is not None:
+                sql = f"SELECT * FROM ({sql}) AS dvt_show LIMIT {int(limit)}"
+            table = session.cursor.execute(sql).to_arrow_table()
+        elapsed = time.perf_counter() - started
+        return RunResult(
+            node=compiled_node,
+            status=RunStatus.Success,
+            timing=[],
+            thread_id=threading.current_thread().name,
+            execution_time=elapsed,
+            message=None,
+            adapter_response={
+                "dvt": _summary(resolution, engine.name, table.num_rows, plan, elapsed)
+            },
+            agate_table=table_from_data_flat(table.to_pylist(), table.column_names),
+            failures=None,
+            batch_results=None,
+        )
+
+
 def federated_runner_for(runner: Any) -> type[Any] | None:
     """The federated counterpart of one of dbt's runners, or None when there is none."""
     for dbt_runner, federated in (
+        (ShowRunner, FederatedShowRunner),
         (ModelRunner, FederatedModelRunner),
         (SnapshotRunner, FederatedSnapshotRunner),
         (TestRunner, FederatedTestRunner),
