@@ -72,7 +72,7 @@ def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> 
         )
 
 
-def write_project(root: Path, server: PostgresServer, duck_file: Path) -> None:
+def write_project(root: Path, server: PostgresServer, duck_file: Path, memory_limit: str | None) -> None:
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
     pg = {
@@ -89,6 +89,9 @@ def write_project(root: Path, server: PostgresServer, duck_file: Path) -> None:
     (root / "profiles.yml").write_text(
         yaml.safe_dump({"fedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
     )
+    if memory_limit:
+        computes = {"target": "local", "computes": {"local": {"type": "duckdb", "memory_limit": memory_limit}}}
+        (root / "computes.yml").write_text(yaml.safe_dump({"fedbench": computes}))
     (root / "models" / "sources.yml").write_text(
         textwrap.dedent("""\
         sources:
@@ -148,6 +151,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dims", type=int, default=10_000)
     parser.add_argument("--spark", action="store_true", help="also time the Spark JDBC path")
+    parser.add_argument("--memory-limit", help="DuckDB memory_limit for DVT's compute (computes.yml)")
     args = parser.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as folder, PostgresServer.start() as server:
@@ -155,7 +159,7 @@ def main() -> None:
         duck_file = root / "lake.duckdb"
         load_data(server, duck_file, args.rows, args.dims)
         project = root / "project"
-        write_project(project, server, duck_file)
+        write_project(project, server, duck_file, args.memory_limit)
         dvt = [python, "-c", "import sys; from dvt.cli.main import cli; sys.exit(cli())"]
         where = ["--project-dir", str(project), "--profiles-dir", str(project)]
         run_process([*dvt, "parse", *where])  # warm: partial parsing, as a user's second run
@@ -181,7 +185,8 @@ def main() -> None:
             rows.append(
                 ("Spark JDBC (local[2]) -> pg", spark_s, spark_peak, "original DVT approach")
             )
-    print(f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension")
+    limit = f", DVT compute memory_limit {args.memory_limit}" if args.memory_limit else ""
+    print(f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension{limit}")
     for name, seconds, peak, note in rows:
         print(f"  {name:42s} {seconds:7.2f} s  peak {peak:7.0f} MiB  {note}")
     by_name = {name: seconds for name, seconds, _, _ in rows}
