@@ -72,7 +72,9 @@ def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> 
         )
 
 
-def write_project(root: Path, server: PostgresServer, duck_file: Path, memory_limit: str | None) -> None:
+def write_project(
+    root: Path, server: PostgresServer, duck_file: Path, memory_limit: str | None
+) -> None:
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
     pg = {
@@ -90,7 +92,10 @@ def write_project(root: Path, server: PostgresServer, duck_file: Path, memory_li
         yaml.safe_dump({"fedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
     )
     if memory_limit:
-        computes = {"target": "local", "computes": {"local": {"type": "duckdb", "memory_limit": memory_limit}}}
+        computes = {
+            "target": "local",
+            "computes": {"local": {"type": "duckdb", "memory_limit": memory_limit}},
+        }
         (root / "computes.yml").write_text(yaml.safe_dump({"fedbench": computes}))
     (root / "models" / "sources.yml").write_text(
         textwrap.dedent("""\
@@ -151,7 +156,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dims", type=int, default=10_000)
     parser.add_argument("--spark", action="store_true", help="also time the Spark JDBC path")
-    parser.add_argument("--memory-limit", help="DuckDB memory_limit for DVT's compute (computes.yml)")
+    parser.add_argument(
+        "--memory-limit", help="DuckDB memory_limit for DVT's compute (computes.yml)"
+    )
     args = parser.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as folder, PostgresServer.start() as server:
@@ -186,7 +193,9 @@ def main() -> None:
                 ("Spark JDBC (local[2]) -> pg", spark_s, spark_peak, "original DVT approach")
             )
     limit = f", DVT compute memory_limit {args.memory_limit}" if args.memory_limit else ""
-    print(f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension{limit}")
+    print(
+        f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension{limit}"
+    )
     for name, seconds, peak, note in rows:
         print(f"  {name:42s} {seconds:7.2f} s  peak {peak:7.0f} MiB  {note}")
     by_name = {name: seconds for name, seconds, _, _ in rows}

@@ -145,6 +145,11 @@ def test_only_needed_rows_and_columns_are_read(fed: Project) -> None:
     assert "note" not in orders_sql and "amount" in orders_sql and ">= 50" in orders_sql
     customers_sql = extractions["source.fed.crm.customers"]
     assert "secret" not in customers_sql and "country_code" not in customers_sql
+    # Count what each source returned, not what the model output.
+    rows_read = {e["input"]: e["rows"] for e in by_id["model.fed.big_orders"]["extractions"]}
+    assert rows_read == {"source.fed.shop.orders": 2, "source.fed.crm.customers": 4}
+    rows_read = {e["input"]: e["rows"] for e in by_id["model.fed.customer_orders"]["extractions"]}
+    assert rows_read["source.fed.crm.customers"] == 3  # `where c.active` ran on PostgreSQL
     # The outer join's null-supplying side keeps no pushed filter; the active filter is pushed.
     extractions = {e["input"]: e["sql"] for e in by_id["model.fed.customer_orders"]["extractions"]}
     assert (

@@ -64,9 +64,15 @@ class Connector(ABC):
         """Run a one-value query on this database."""
 
     @abstractmethod
+    def stream(self, sql: str) -> Any:
+        """Run an extraction (SQL in this connector's dialect) as an Arrow record batch stream."""
+
     def expose(self, extraction: Extraction, key: RelationKey) -> str:
         """Make the extraction readable in the engine session as `extraction.engine_name`;
         return the SQL sent to this database."""
+        sql = self.extraction_sql(extraction, key)
+        self.session.register_stream(extraction.engine_name, self.stream(sql))
+        return sql
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
         """Write the engine's result into `relation` on this target; return the row count."""

@@ -7,25 +7,12 @@ in the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from dvt.connectors.base import Connector
-from dvt.planning.models import Extraction, RelationKey
-
-BATCH_ROWS = 122_880  # DuckDB's row-group size
-
-
-def counted(reader: Any, counter: list[int]) -> Any:
-    """The same Arrow stream, counting rows as they pass."""
-    import pyarrow as pa
-
-    def batches() -> Iterator[Any]:
-        for batch in reader:
-            counter[0] += batch.num_rows
-            yield batch
-
-    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+from dvt.planning.models import RelationKey
+from dvt.runners.session import BATCH_ROWS, counted
 
 
 class DuckDBConnector(Connector):
@@ -45,12 +32,8 @@ class DuckDBConnector(Connector):
         row = self._cursor().execute(sql).fetchone()
         return row[0] if row else None
 
-    def expose(self, extraction: Extraction, key: RelationKey) -> str:
-        sql = self.extraction_sql(extraction, key)
-        reader = self._cursor().execute(sql).to_arrow_reader(BATCH_ROWS)
-        self.session.keep(reader)
-        self.session.cursor.register(extraction.engine_name, reader)
-        return sql
+    def stream(self, sql: str) -> Any:
+        return self._cursor().execute(sql).to_arrow_reader(BATCH_ROWS)
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
         rows = [0]

@@ -10,7 +10,7 @@ import sqlglot.expressions as exp
 
 from dvt.connectors.base import Connector
 from dvt.connectors.postgres import quote_literal
-from dvt.planning.models import Extraction, RelationKey
+from dvt.planning.models import RelationKey
 
 
 class MySQLConnector(Connector):
@@ -65,9 +65,5 @@ class MySQLConnector(Connector):
         row = self.session.cursor.execute(self._query(sql)).fetchone()
         return row[0] if row else None
 
-    def expose(self, extraction: Extraction, key: RelationKey) -> str:
-        sql = self.extraction_sql(extraction, key)
-        self.session.cursor.execute(
-            f'CREATE OR REPLACE TEMP VIEW "{extraction.engine_name}" AS {self._query(sql)}'
-        )
-        return sql
+    def stream(self, sql: str) -> Any:
+        return self.session.engine_stream(self._query(sql))

@@ -9,7 +9,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from dvt.connectors.base import Connector
-from dvt.planning.models import Extraction, RelationKey
+from dvt.planning.models import RelationKey
 
 
 def quote_literal(sql: str) -> str:
@@ -71,12 +71,8 @@ class PostgresConnector(Connector):
         row = self.session.cursor.execute(self._query(sql)).fetchone()
         return row[0] if row else None
 
-    def expose(self, extraction: Extraction, key: RelationKey) -> str:
-        sql = self.extraction_sql(extraction, key)
-        self.session.cursor.execute(
-            f'CREATE OR REPLACE TEMP VIEW "{extraction.engine_name}" AS {self._query(sql)}'
-        )
-        return sql
+    def stream(self, sql: str) -> Any:
+        return self.session.engine_stream(self._query(sql))
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
         self._attach()

@@ -14,7 +14,7 @@ import sqlglot.expressions as exp
 
 from dvt.connectors.base import Connector
 from dvt.exceptions import TargetUnavailableError
-from dvt.planning.models import Extraction, RelationKey
+from dvt.planning.models import RelationKey
 
 
 class SQLiteConnector(Connector):
@@ -54,10 +54,6 @@ class SQLiteConnector(Connector):
         row = self.session.cursor.execute(sql).fetchone()
         return row[0] if row else None
 
-    def expose(self, extraction: Extraction, key: RelationKey) -> str:
+    def stream(self, sql: str) -> Any:
         self._attach()
-        sql = self.extraction_sql(extraction, key)
-        self.session.cursor.execute(
-            f'CREATE OR REPLACE TEMP VIEW "{extraction.engine_name}" AS {sql}'
-        )
-        return sql
+        return self.session.engine_stream(sql)

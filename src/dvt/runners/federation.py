@@ -84,6 +84,8 @@ class FederatedRunnerMixin:
                 node.config.materialized = original_materialized
                 target.drop_stage(stage)
         summary = _summary(resolution, engine.name, rows, plan, time.perf_counter() - started)
+        for extraction, entry in zip(plan.extractions, summary["extractions"], strict=True):
+            entry["rows"] = session.rows_read.get(extraction.engine_name, [0])[0]
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
         return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -17,6 +18,8 @@ from dvt.planning.planner import plan_federation
 if TYPE_CHECKING:
     from dvt.engines.duckdb import DuckDBEngine
     from dvt.invocation import Invocation
+
+BATCH_ROWS = 122_880  # DuckDB's row-group size
 
 #: SQLGlot dialect per dbt adapter type, for parsing a model's compiled SQL.
 DIALECTS = {"postgres": "postgres", "duckdb": "duckdb", "sqlite": "sqlite", "mysql": "mysql"}
@@ -35,6 +38,7 @@ class FederationSession(contextlib.ExitStack):
         self._connectors: dict[str, Connector] = {}
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
+        self.rows_read: dict[str, list[int]] = {}
 
     def connector(self, target: str) -> Connector:
         if target not in self._connectors:
@@ -53,9 +57,18 @@ class FederationSession(contextlib.ExitStack):
             self._handles[target] = adapter.connections.open(connection).handle
         return self._handles[target]
 
-    def keep(self, stream: Any) -> None:
-        """Keep a source stream alive until the engine has consumed it."""
-        self._streams.append(stream)
+    def engine_stream(self, sql: str) -> Any:
+        """Run `sql` in the engine on a cursor of its own, as an Arrow record batch stream."""
+        cursor = self.engine.session()
+        self.callback(cursor.close)
+        return cursor.execute(sql).to_arrow_reader(BATCH_ROWS)
+
+    def register_stream(self, name: str, reader: Any) -> None:
+        """Make an input's stream readable in the engine as `name`, counting its rows."""
+        counter = self.rows_read.setdefault(name, [0])
+        stream = counted(reader, counter)
+        self._streams.append((reader, stream))  # alive until the engine has consumed them
+        self.cursor.register(name, stream)
 
     def plan(self, inputs: list[PlanInput], dialect: str) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
@@ -90,6 +103,18 @@ class FederationSession(contextlib.ExitStack):
     def expose_inputs(self, plan: FederationPlan) -> None:
         for extraction in plan.extractions:
             self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+
+
+def counted(reader: Any, counter: list[int]) -> Any:
+    """The same Arrow stream, counting rows as they pass."""
+    import pyarrow as pa
+
+    def batches() -> Iterator[Any]:
+        for batch in reader:
+            counter[0] += batch.num_rows
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
 def relations_in(sql: str, dialect: str) -> set[RelationKey]:
