@@ -48,6 +48,18 @@ FILES = {
         join {{ source('crm', 'customers') }} c on c.id = o.customer_id
         where o.amount >= 50
         """,
+    "models/lake/active_customers.sql": """\
+        {{ config(materialized='ephemeral') }}
+        select id, name from {{ source('crm', 'customers') }} where active
+        """,
+    "models/lake/active_big_spenders.sql": """\
+        {{ config(materialized='table') }}
+        select a.name, sum(o.amount) as spent
+        from {{ ref('active_customers') }} a
+        join {{ source('shop', 'orders') }} o on o.customer_id = a.id
+        group by a.name
+        having sum(o.amount) > 50
+        """,
     "models/lake/orders_incremental.sql": """\
         {{ config(materialized='incremental', unique_key='order_id') }}
         select order_id, customer_id, amount from {{ source('shop', 'orders') }}
@@ -202,12 +214,12 @@ def test_plan_text_shows_each_read_and_the_engine_sql(fed: Project) -> None:
 def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -> None:
     built = fed.cli("dvt", "build")
     assert built.returncode == 0, built.stdout[-3000:]
-    assert (
-        "Build plan: 0 seeds, 4 models (1 pushdown, 3 federation), 0 tests, 0 snapshots"
-        in built.stdout
-    )
+    plan_lines = [line for line in built.stdout.splitlines() if "Build plan" in line]
+    assert len(plan_lines) == 1 and plan_lines[0].endswith(
+        "Build plan: 0 seeds, 5 models (1 pushdown, 4 federation), 0 tests, 0 snapshots"
+    ), plan_lines
     assert built.stdout.count("Initializing duckdb compute for federation...") == 1
-    assert "Build complete in" in built.stdout and "models: 4/4" in built.stdout
+    assert "Build complete in" in built.stdout and "models: 5/5" in built.stdout
     assert "federation [duck, pg, shop_sqlite] -> pg 3 rows" in built.stdout
     pushdown_only = fed.cli("dvt", "build", "--select", "duck_countries")
     assert pushdown_only.returncode == 0

@@ -158,7 +158,7 @@ def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
     text = multi.cli("dvt", "plan", "--compute", "spark")
     assert text.returncode == 0, text.stdout
     assert (
-        "Build plan: 1 seeds, 8 models (7 pushdown, 1 federation), 5 tests, 0 snapshots"
+        "Build plan: 1 seeds, 7 models (6 pushdown, 1 federation), 5 tests, 0 snapshots"
         in text.stdout
     )
     assert "mixed" in text.stdout and "spark" in text.stdout

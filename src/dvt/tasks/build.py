@@ -28,7 +28,9 @@ class DvtBuildTask(TargetAwareTask, BuildTask):
 
     def before_run(self, adapter: Any, selected_uids: AbstractSet[str]) -> Any:
         nodes = [self.manifest.nodes[u] for u in selected_uids if u in self.manifest.nodes]
-        planned = [n for n in nodes if n.resource_type in PLANNED_TYPES]
+        planned = [
+            n for n in nodes if n.resource_type in PLANNED_TYPES and not n.is_ephemeral_model
+        ]
         counts = Counter(str(n.resource_type) for n in planned)
         federated = sum(
             1

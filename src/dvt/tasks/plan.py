@@ -116,8 +116,9 @@ class DvtPlanTask(ListTask):
 
     @staticmethod
     def _text(rows: list[tuple[Any, NodeResolution]]) -> list[str]:
-        counts = Counter(str(n.resource_type) for n, _ in rows)
-        federated = sum(1 for n, r in rows if n.resource_type == NodeType.Model and r.is_federated)
+        ran = [(n, r) for n, r in rows if not n.is_ephemeral_model]  # ephemerals are inlined
+        counts = Counter(str(n.resource_type) for n, _ in ran)
+        federated = sum(1 for n, r in ran if n.resource_type == NodeType.Model and r.is_federated)
         table = [("node", "type", "target", "path", "reads", "compute")]
         for node, res in rows:
             reads = ", ".join(res.input_targets) or "-"
