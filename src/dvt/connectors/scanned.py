@@ -1,0 +1,74 @@
+"""Servers DuckDB reaches through a scanner extension (PostgreSQL, MySQL): each read runs as the
+server's own SQL (`<type>_query`), streamed into the engine; credentials go into a DuckDB secret,
+never into SQL text that could be logged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import sqlglot.expressions as exp
+
+from dvt.connectors.base import Connector
+from dvt.planning.models import RelationKey
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class ScannedServerConnector(Connector):
+    """A server read (and maybe written) through a DuckDB scanner extension."""
+
+    #: DuckDB extension, secret/attach TYPE, and the function that runs server-side SQL.
+    extension: ClassVar[str]
+    scanner_type: ClassVar[str]
+
+    @property
+    def alias(self) -> str:
+        return f"dvt_{self.scanner_type}_{self.spec.name}"
+
+    def secret(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """HOST, PORT, USER, PASSWORD, DATABASE for the DuckDB secret."""
+        raise NotImplementedError
+
+    def columns_sql(self, key: RelationKey) -> str:
+        """Server SQL listing (name, type) of a relation's columns, in order."""
+        raise NotImplementedError
+
+    def _attach(self) -> None:
+        fields = ", ".join(
+            f"{k} {quote_literal(str(v))}"
+            for k, v in self.secret(self.spec.options).items()
+            if v is not None
+        )
+        kind, secret = self.scanner_type, f"{self.alias}_secret"
+        mode = "" if self.writable else ", READ_ONLY"
+        self.session.engine.attach_once(
+            self.alias,
+            self.extension,
+            [
+                f"CREATE OR REPLACE SECRET {secret} (TYPE {kind}, {fields})",
+                f"ATTACH '' AS {self.alias} (TYPE {kind}, SECRET {secret}{mode})",
+            ],
+        )
+
+    def table(self, key: RelationKey) -> exp.Table:
+        # The connection is to one database: relations are named schema.table.
+        return exp.table_(key.name, db=key.schema, quoted=True)
+
+    def server_query(self, sql: str) -> str:
+        """Engine SQL that runs `sql` on the server."""
+        self._attach()
+        return f"SELECT * FROM {self.scanner_type}_query('{self.alias}', {quote_literal(sql)})"
+
+    def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
+        rows = self.session.cursor.execute(self.server_query(self.columns_sql(key))).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def scalar(self, sql: str) -> Any:
+        row = self.session.cursor.execute(self.server_query(sql)).fetchone()
+        return row[0] if row else None
+
+    def stream(self, sql: str) -> Any:
+        return self.session.engine_stream(self.server_query(sql))
