@@ -107,3 +107,24 @@ def test_wrong_column_names_the_model(own_postgres: PostgresServer, tmp_path: Pa
     assert "events_copy" in result.stdout and "no_such_column" in result.stdout
     assert project.statuses()["model.faults.independent"] == "success"
     assert duck_rows(tmp_path / "lake.duckdb", "lake.lake.events_copy") == [(1, "old")]
+
+
+def test_a_wrong_password_never_reaches_output_logs_or_artifacts(
+    own_postgres: PostgresServer, tmp_path: Path
+) -> None:
+    project = _project(tmp_path, own_postgres)
+    secret = "wrong-pw-that-must-never-print"
+    outputs = {
+        "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        "pg": {**pg_output(own_postgres, "app", "public"), "password": secret},
+    }
+    project.profiles(outputs, "duck")
+    result = project.cli("dvt", "--debug", "--log-format-file", "json", "run")
+    assert result.returncode == 1
+    assert project.statuses()["model.faults.events_copy"] == "error"
+    written = [result.stdout, result.stderr]
+    for folder in ("target", "logs"):
+        written += [
+            p.read_text(errors="replace") for p in (project.root / folder).rglob("*") if p.is_file()
+        ]
+    assert not [text for text in written if secret in text]
