@@ -7,7 +7,7 @@ handed in), and ends with the CLI invocation, which closes every adapter it open
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
@@ -77,7 +77,7 @@ class Invocation:
         assert self.resolver is not None, "resolve() before the manifest was attached"
         return self.resolver.resolve(node)
 
-    def targets_in_use(self, unique_ids: Iterator[str] | set[str] | frozenset[str]) -> set[str]:
+    def targets_in_use(self, unique_ids: Iterable[str]) -> set[str]:
         assert self.manifest is not None
         nodes = self.manifest.nodes
         return {self.resolve(nodes[uid]).target for uid in unique_ids if uid in nodes}
@@ -128,10 +128,6 @@ class Invocation:
                 engine.start()
                 self._engines[compute] = engine
             return self._engines[compute]
-
-    @property
-    def started_engines(self) -> list[str]:
-        return sorted(self._engines)
 
     def redact(self, text: str) -> str:
         """`text` without any secret of the profile (passwords, tokens, keys)."""

@@ -62,7 +62,7 @@ class TargetAwareTask:
     # -- schemas and cache on every target the selection writes to ---------------------------
 
     def _other_targets(self, selected_uids: AbstractSet[str]) -> list[str]:
-        used = self.dvt.targets_in_use(set(selected_uids))
+        used = self.dvt.targets_in_use(selected_uids)
         return sorted(used - {self.dvt.targets.default})
 
     def _on_target(self, adapter: BaseAdapter, selected_uids: AbstractSet[str]) -> set[str]:
@@ -109,7 +109,8 @@ class TargetAwareTask:
             except Exception as exc:
                 events.warn(
                     TargetUnavailableError.code,
-                    f"Target {target!r} is unavailable ({type(exc).__name__}: {exc}). "
+                    f"Target {target!r} is unavailable ({type(exc).__name__}: "
+                    f"{self.dvt.redact(str(exc))}). "
                     "Its nodes will fail; nodes on other targets still run.",
                 )
         return super().before_run(adapter, selected_uids)  # type: ignore[misc]
