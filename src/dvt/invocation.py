@@ -7,7 +7,7 @@ handed in), and ends with the CLI invocation, which closes every adapter it open
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
@@ -52,6 +52,7 @@ class Invocation:
         self.resolver: Resolver | None = None
         self._engines: dict[str, Engine] = {}
         self._engines_lock = threading.Lock()
+        self._on_interrupt: list[Callable[[], None]] = []
 
     @property
     def multi_target(self) -> bool:
@@ -128,6 +129,18 @@ class Invocation:
                 engine.start()
                 self._engines[compute] = engine
             return self._engines[compute]
+
+    def on_interrupt(self, cancel: Callable[[], None]) -> None:
+        """Register how to cancel work that an engine interrupt alone does not stop."""
+        self._on_interrupt.append(cancel)
+
+    def interrupt(self) -> None:
+        """Cancel what runs on engines and non-default targets (dbt cancels the default's)."""
+        for engine in list(self._engines.values()):
+            engine.interrupt()
+        for cancel in list(self._on_interrupt):
+            cancel()
+        self.pool.cancel_open_connections()
 
     def redact(self, text: str) -> str:
         """`text` without any secret of the profile (passwords, tokens, keys)."""

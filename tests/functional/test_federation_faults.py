@@ -3,6 +3,7 @@ affected model, with a clear error, and leave the previous target table as it wa
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -128,3 +129,39 @@ def test_a_wrong_password_never_reaches_output_logs_or_artifacts(
             p.read_text(errors="replace") for p in (project.root / folder).rglob("*") if p.is_file()
         ]
     assert not [text for text in written if secret in text]
+
+
+def _interrupted(project: Project, tool: str, after: float) -> tuple[int, str, float]:
+    code = f"import sys; from {tool}.cli.main import cli; sys.exit(cli())"
+    args = ["run", "--project-dir", str(project.root), "--profiles-dir", str(project.root)]
+    child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    time.sleep(after)
+    started = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    output, _ = child.communicate(timeout=120)
+    return child.returncode, output, time.monotonic() - started
+
+
+def test_ctrl_c_during_a_federated_load(own_postgres: PostgresServer, tmp_path: Path) -> None:
+    project = _project(tmp_path, own_postgres)
+    own_postgres.psql(
+        "drop table app.events; create view app.events as select g as id, "
+        "case when pg_sleep(0.0005)::text = 'never' then 'x' else 'new' end as kind "
+        "from generate_series(1, 40000) g",
+        "app",
+    )
+    dvt_code, output, waited = _interrupted(project, "dvt", after=4)
+    assert waited < 15, output  # the engine query was cancelled, not waited for
+    duck_file = tmp_path / "lake.duckdb"
+    assert duck_rows(duck_file, "lake.lake.events_copy") == [(1, "old")]
+    assert not [t for t in _tables(duck_file) if "dvt_stage" in t]
+    # dbt's own exit code for an interrupted run, measured on a slow pushdown model.
+    dbt_like = Project(tmp_path / "dbt_only").write(
+        {
+            "dbt_project.yml": dbt_project_yml("faults"),
+            "models/slow.sql": "{{ config(materialized='table') }} select pg_sleep(20)::text as slept",
+        }
+    )
+    dbt_like.profiles({"pg": pg_output(own_postgres, "app", "public")}, "pg")
+    dbt_code, dbt_output, _ = _interrupted(dbt_like, "dbt", after=4)
+    assert "slow" in dbt_output and dvt_code == dbt_code != 0, (dbt_output[-1500:], output[-1500:])

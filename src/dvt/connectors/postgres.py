@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,27 @@ class PostgresConnector(ScannedServerConnector):
             f"WHERE a.attrelid = {quote_literal(relation)}::regclass "
             "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
         )
+
+    def connection_options(self) -> str:
+        # Names the engine's server sessions, so Ctrl-C can cancel them server-side: DuckDB's
+        # postgres scanner does not stop a running query when the engine is interrupted.
+        return f"application_name={self.application_name}"
+
+    @property
+    def application_name(self) -> str:
+        return f"dvt_{os.getpid()}_{self.spec.name}"
+
+    def on_attach(self) -> None:
+        self.session.dvt.on_interrupt(self.cancel_server_queries)
+
+    def cancel_server_queries(self) -> None:
+        adapter = self.session.dvt.pool.adapter_for(self.spec.name)
+        with adapter.connection_named("dvt_cancel"):
+            adapter.execute(
+                "select pg_cancel_backend(pid) from pg_stat_activity "
+                f"where application_name = {quote_literal(self.application_name)}",
+                fetch=True,
+            )
 
     def _engine_table(self, relation: RelationKey) -> str:
         """The relation in the engine's attached catalog of this target."""

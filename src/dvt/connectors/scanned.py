@@ -36,6 +36,13 @@ class ScannedServerConnector(Connector):
         """Server SQL listing (name, type) of a relation's columns, in order."""
         raise NotImplementedError
 
+    def connection_options(self) -> str:
+        """Extra connection-string options for the attach (none by default)."""
+        return ""
+
+    def on_attach(self) -> None:
+        """Called once, after the first attach of this target in the invocation."""
+
     def _attach(self) -> None:
         fields = ", ".join(
             f"{k} {quote_literal(str(v))}"
@@ -49,8 +56,10 @@ class ScannedServerConnector(Connector):
             self.extension,
             [
                 f"CREATE OR REPLACE SECRET {secret} (TYPE {kind}, {fields})",
-                f"ATTACH '' AS {self.alias} (TYPE {kind}, SECRET {secret}{mode})",
+                f"ATTACH '{self.connection_options()}' AS {self.alias} "
+                f"(TYPE {kind}, SECRET {secret}{mode})",
             ],
+            on_attach=self.on_attach,
         )
 
     def table(self, key: RelationKey) -> exp.Table:

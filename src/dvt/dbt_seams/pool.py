@@ -102,6 +102,15 @@ class TargetPool:
     def opened(self) -> list[str]:
         return sorted(self._adapters)
 
+    def cancel_open_connections(self) -> None:
+        """Cancel running queries on every non-default target (dbt cancels the default's)."""
+        with self._lock:
+            adapters = [a for n, a in self._adapters.items() if n != self.targets.default]
+        for adapter in adapters:
+            if adapter.is_cancelable():
+                with adapter.connection_named("master"):
+                    adapter.cancel_open_connections()
+
     def close(self) -> None:
         """Release every non-default adapter's connections (dbt closes the default one)."""
         with self._lock:

@@ -26,4 +26,12 @@ class Engine(ABC):
         """A connection for one node's work (registered inputs are private to it)."""
 
     @abstractmethod
+    def release(self, session: Any) -> None:
+        """Close a session."""
+
+    @abstractmethod
+    def interrupt(self) -> None:
+        """Cancel every running query (Ctrl-C, --fail-fast)."""
+
+    @abstractmethod
     def stop(self) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ class DuckDBEngine(Engine):
         self._db: Any = None
         self._lock = threading.Lock()
         self._attached: set[str] = set()
+        self._cursors: set[Any] = set()
 
     def start(self) -> None:
         import duckdb
@@ -54,9 +56,28 @@ class DuckDBEngine(Engine):
     def session(self) -> Any:
         if self._db is None:
             raise RuntimeError("DuckDB engine used before start()")
-        return self._db.cursor()
+        cursor = self._db.cursor()
+        with self._lock:
+            self._cursors.add(cursor)
+        return cursor
 
-    def attach_once(self, alias: str, extension: str, statements: list[str]) -> None:
+    def release(self, cursor: Any) -> None:
+        with self._lock:
+            self._cursors.discard(cursor)
+        cursor.close()
+
+    def interrupt(self) -> None:
+        with self._lock:
+            for cursor in self._cursors:
+                cursor.interrupt()
+
+    def attach_once(
+        self,
+        alias: str,
+        extension: str,
+        statements: list[str],
+        on_attach: Callable[[], None] | None = None,
+    ) -> None:
         """Load `extension` and run `statements` (CREATE SECRET, ATTACH) the first time `alias`
         is needed; later calls, from any thread, find it attached."""
         with self._lock:
@@ -68,6 +89,8 @@ class DuckDBEngine(Engine):
             for statement in statements:
                 self._db.execute(statement)
             self._attached.add(alias)
+        if on_attach is not None:
+            on_attach()
 
     def stop(self) -> None:
         if self._db is not None:

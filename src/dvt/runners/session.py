@@ -34,7 +34,7 @@ class FederationSession(contextlib.ExitStack):
         self.engine = engine
         self.node = node
         self.cursor = engine.session()
-        self.callback(self.cursor.close)
+        self.callback(engine.release, self.cursor)
         self._connectors: dict[str, Connector] = {}
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
@@ -60,7 +60,7 @@ class FederationSession(contextlib.ExitStack):
     def engine_stream(self, sql: str) -> Any:
         """Run `sql` in the engine on a cursor of its own, as an Arrow record batch stream."""
         cursor = self.engine.session()
-        self.callback(cursor.close)
+        self.callback(self.engine.release, cursor)
         return cursor.execute(sql).to_arrow_reader(BATCH_ROWS)
 
     def register_stream(self, name: str, reader: Any) -> None:

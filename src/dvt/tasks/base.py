@@ -55,6 +55,12 @@ class TargetAwareTask:
             runner.num_nodes,
         )
 
+    def _cancel_connections(self, pool: Any) -> None:
+        """On Ctrl-C or --fail-fast, also stop engine queries and other targets' queries, so
+        federated nodes clean up their staging before dbt waits for its threads."""
+        self.dvt.interrupt()
+        super()._cancel_connections(pool)  # type: ignore[misc]
+
     def call_runner(self, runner: BaseRunner) -> RunResult:
         with active_adapter(runner.adapter):
             return super().call_runner(runner)  # type: ignore[misc]
