@@ -1,0 +1,133 @@
+"""The planner's rules, as SQL in and SQL out (no database): projection and predicate pushdown,
+outer-join safety, scalar subqueries, and DVT104 for what cannot be federated."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlglot.expressions as exp
+
+from dvt.exceptions import UnsupportedFederationError
+from dvt.planning.models import PlanInput, RelationKey
+from dvt.planning.planner import plan_federation
+
+ORDERS = PlanInput(RelationKey("pg", "public", "orders"), "pg", "source.p.app.orders")
+USERS = PlanInput(RelationKey("lake", "main", "users"), "duck", "model.p.users")
+THIS = PlanInput(RelationKey("pg", "analytics", "facts"), "pg", "model.p.facts")
+SCHEMAS = {
+    ORDERS.key: [
+        ("id", "int"),
+        ("user_id", "int"),
+        ("amount", "numeric"),
+        ("ts", "timestamp"),
+        ("note", "text"),
+    ],
+    USERS.key: [("id", "int"), ("name", "text"), ("email", "text")],
+    THIS.key: [("id", "int"), ("ts", "timestamp")],
+}
+
+
+def plan(sql: str, dialect: str = "postgres", **kwargs: object):  # type: ignore[no-untyped-def]
+    return plan_federation(
+        sql, dialect, [ORDERS, USERS, THIS], SCHEMAS, model="model.p.m", **kwargs
+    )  # type: ignore[arg-type]
+
+
+def reads(result) -> dict[str, tuple[tuple[str, ...], list[str]]]:  # type: ignore[no-untyped-def]
+    return {
+        e.input.unique_id: (e.columns, [p.sql("postgres") for p in e.predicates])
+        for e in result.extractions
+    }
+
+
+def test_projection_and_single_input_predicates_are_pushed() -> None:
+    result = plan(
+        'select o.id, u.name from "pg"."public"."orders" o join "lake"."main"."users" u '
+        "on u.id = o.user_id where o.amount > 10 and u.name like 'A%' and o.id + u.id > 3"
+    )
+    assert reads(result) == {
+        "source.p.app.orders": (("id", "user_id", "amount"), ["amount > 10"]),
+        "model.p.users": (("name", "id"), ["name LIKE 'A%'"]),
+    }
+    assert "dvt_in_0 AS o JOIN dvt_in_1 AS u" in result.engine_sql
+    assert "o.id + u.id > 3" in result.engine_sql  # the cross-input conjunct stays in the engine
+
+
+def test_star_reads_every_column() -> None:
+    result = plan('select * from "lake"."main"."users"')
+    assert reads(result)["model.p.users"][0] == ("id", "name", "email")
+
+
+@pytest.mark.parametrize(
+    ("join", "pushed_to_users"),
+    [("left join", []), ("join", ["name IS NULL"])],
+)
+def test_null_supplying_side_keeps_its_filter_in_the_engine(
+    join: str, pushed_to_users: list[str]
+) -> None:
+    result = plan(
+        f'select o.id from "pg"."public"."orders" o {join} "lake"."main"."users" u on u.id = o.user_id '
+        "where u.name is null"
+    )
+    assert reads(result)["model.p.users"][1] == pushed_to_users
+    assert "u.name IS NULL" in result.engine_sql
+
+
+def test_right_join_protects_the_preserved_sides_partner() -> None:
+    result = plan(
+        'select o.id from "pg"."public"."orders" o right join "lake"."main"."users" u '
+        "on u.id = o.user_id where o.amount > 1 and u.name = 'x'"
+    )
+    assert reads(result) == {
+        "source.p.app.orders": (("id", "user_id", "amount"), []),
+        "model.p.users": (("id", "name"), ["name = 'x'"]),
+    }
+
+
+def test_uncorrelated_scalar_subquery_is_evaluated_and_pushed() -> None:
+    asked: list[str] = []
+
+    def evaluate(plan_input: PlanInput, select: exp.Select) -> object:
+        asked.append(plan_input.unique_id)
+        return dt.datetime(2024, 5, 1, 12, 0)
+
+    result = plan(
+        'select id, ts from "pg"."public"."orders" where ts > (select max(ts) from "pg"."analytics"."facts")',
+        evaluate_scalar=evaluate,
+    )
+    assert asked == ["model.p.facts"]
+    assert reads(result) == {
+        "source.p.app.orders": (("id", "ts"), ["ts > CAST('2024-05-01 12:00:00' AS TIMESTAMP)"])
+    }
+
+
+def test_ctes_are_planned_through() -> None:
+    result = plan(
+        'with big as (select user_id, amount from "pg"."public"."orders" where amount > 100) '
+        'select u.name, sum(b.amount) from big b join "lake"."main"."users" u on u.id = b.user_id group by 1'
+    )
+    assert reads(result)["source.p.app.orders"] == (("user_id", "amount"), ["amount > 100"])
+    assert result.engine_sql.startswith("WITH big AS")
+
+
+def test_engine_sql_is_duckdb_dialect() -> None:
+    result = plan(
+        'select o.id, o.ts::date as day from "pg"."public"."orders" o join "lake"."main"."users" u on u.id = o.user_id'
+    )
+    assert "CAST(o.ts AS DATE)" in result.engine_sql
+
+
+@pytest.mark.parametrize(
+    ("sql", "fragment"),
+    [
+        ('select * from "pg"."public"."unknown_table"', "neither a ref() nor a source()"),
+        ("select * from generate_series(1, 3)", "cannot be federated"),
+        ("select from where", "cannot parse"),
+    ],
+)
+def test_what_cannot_be_federated_is_dvt104(sql: str, fragment: str) -> None:
+    with pytest.raises(UnsupportedFederationError) as raised:
+        plan(sql)
+    assert "DVT104" in str(raised.value) and "model.p.m" in str(raised.value)
+    assert fragment in str(raised.value)
