@@ -121,6 +121,18 @@ def test_nodes_run_on_their_own_targets_in_one_build(
     assert duck_rows(duck_file, "lake.lake.duck_regions_view") == [(1, "NORTH"), (2, "SOUTH")]
     assert duck_rows(duck_file, "lake.lake.duck_events") == [(1, "click")]
     assert duck_rows(duck_file, "lake.lake.regions") == [(1, "north"), (2, "south")]
+    # run_results.json says where each node ran.
+    where = {
+        r["unique_id"]: r["adapter_response"]["dvt"]
+        for r in multi.artifact("run_results.json")["results"]
+    }
+    assert where["model.multi.duck_regions"]["path"] == "pushdown:duck"
+    assert where["model.multi.pg_sales"] == {
+        "target": "pg",
+        "path": "pushdown",
+        "input_targets": [],
+        "compute": None,
+    }
     # Relation names in the manifest come from each node's own target.
     nodes = multi.artifact("manifest.json")["nodes"]
     assert nodes["model.multi.duck_regions"]["relation_name"] == '"lake"."lake"."duck_regions"'

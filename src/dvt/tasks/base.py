@@ -63,7 +63,12 @@ class TargetAwareTask:
 
     def call_runner(self, runner: BaseRunner) -> RunResult:
         with active_adapter(runner.adapter):
-            return super().call_runner(runner)  # type: ignore[misc]
+            result: RunResult = super().call_runner(runner)  # type: ignore[misc]
+        if self.dvt.multi_target and runner.node.unique_id in self.manifest.nodes:
+            # run_results.json says where every node ran (federated nodes say more already).
+            where = self.dvt.resolve(runner.node).to_dict()
+            result.adapter_response = {"dvt": where, **(result.adapter_response or {})}
+        return result
 
     # -- schemas and cache on every target the selection writes to ---------------------------
 
