@@ -12,7 +12,7 @@ from typing import Any
 
 from dvt.connectors.base import Connector
 from dvt.planning.models import RelationKey
-from dvt.runners.session import BATCH_ROWS, counted
+from dvt.runners.session import BATCH_ROWS
 
 
 class DuckDBConnector(Connector):
@@ -36,16 +36,15 @@ class DuckDBConnector(Connector):
         return self._cursor().execute(sql).to_arrow_reader(BATCH_ROWS)
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
-        rows = [0]
-        reader = counted(self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS), rows)
+        reader = self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS)
         target = self._cursor()
         table = self.table(relation).sql(dialect="duckdb")
         target.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.catalog}"."{relation.schema}"')
         target.execute(f"DROP TABLE IF EXISTS {table}")
         target.register("dvt_result", reader)
-        target.execute(f"CREATE TABLE {table} AS SELECT * FROM dvt_result")
+        (rows,) = target.execute(f"CREATE TABLE {table} AS SELECT * FROM dvt_result").fetchone()
         target.unregister("dvt_result")
-        return rows[0]
+        return int(rows)
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._cursor().execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='duckdb')}")
