@@ -81,12 +81,11 @@ def plan_federation(
         not_pushed.extend(kept)
         engine_name = f"dvt_in_{index}"
         extractions.append(Extraction(engine_name, plan_input, columns, tuple(pushed)))
-        table.replace(
-            exp.Table(
-                this=exp.to_identifier(engine_name),
-                alias=exp.TableAlias(this=exp.to_identifier(alias)),
-            )
-        )
+        # Renamed in place: a table node may carry a parenthesised join of its own.
+        table.set("this", exp.to_identifier(engine_name))
+        table.set("db", None)
+        table.set("catalog", None)
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     engine_sql = tree.sql(dialect=engine_dialect, comments=False)
     return FederationPlan(tuple(extractions), engine_sql, tuple(not_pushed))
 
@@ -129,25 +128,29 @@ def _used_columns(alias: str, scope: Scope) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _outer_side(join: exp.Join) -> str | None:
+    """'right', 'left' or 'both': which side of `join` may be NULL-extended (None: inner)."""
+    side = (join.side or "").upper()
+    if not side and join.kind and join.kind.upper() == "FULL":
+        side = "FULL"
+    return _OUTER_SIDES.get(side)
+
+
 def _null_supplying(alias: str, select: exp.Expr) -> bool:
     """Is `alias` on a side of an outer join that may be filled with NULLs?"""
     joins = select.args.get("joins") or []
-    from_alias = select.args["from"].this.alias_or_name if select.args.get("from") else None
+    for part in [select.args.get("from"), *joins]:
+        nested = part.this.find_all(exp.Join) if part is not None else ()
+        if any(_outer_side(join) for join in nested):
+            return True  # a parenthesised outer join: keep this scope's filters in the engine
     for join in joins:
-        side = (join.side or "").upper() or (
-            "FULL" if join.kind and join.kind.upper() == "FULL" else ""
-        )
-        outer = _OUTER_SIDES.get(side)
+        outer = _outer_side(join)
         if outer is None:
             continue
-        joined_alias = join.this.alias_or_name
-        if outer in ("right", "both") and joined_alias == alias:
+        if outer in ("right", "both") and join.this.alias_or_name == alias:
             return True
-        if outer in ("left", "both") and alias != joined_alias:
-            # Every relation before a RIGHT/FULL join can be NULL-extended.
-            return True
-        if outer == "left" and alias == from_alias:
-            return True
+        if outer in ("left", "both") and join.this.alias_or_name != alias:
+            return True  # every relation before a RIGHT or FULL join can be NULL-extended
     return False
 
 

@@ -85,6 +85,15 @@ def test_right_join_protects_the_preserved_sides_partner() -> None:
     }
 
 
+def test_parenthesised_outer_join_keeps_filters_in_the_engine() -> None:
+    result = plan(
+        'select o.id from "pg"."public"."orders" o join ("lake"."main"."users" u left join '
+        '"pg"."analytics"."facts" f on f.id = u.id) on u.id = o.user_id where f.ts is null'
+    )
+    assert all(not predicates for _, predicates in reads(result).values())
+    assert "f.ts IS NULL" in result.engine_sql
+
+
 def test_uncorrelated_scalar_subquery_is_evaluated_and_pushed() -> None:
     asked: list[str] = []
 
