@@ -108,6 +108,13 @@ def test_wrong_column_names_the_model(own_postgres: PostgresServer, tmp_path: Pa
     assert "events_copy" in result.stdout and "no_such_column" in result.stdout
     assert project.statuses()["model.faults.independent"] == "success"
     assert duck_rows(tmp_path / "lake.duckdb", "lake.lake.events_copy") == [(1, "old")]
+    # Fixed, `dvt retry` reruns only what failed or was skipped, federated again.
+    own_postgres.psql("update app.events set kind = 'fixed'", "app")
+    project.write({"models/events_copy.sql": "select id, kind from {{ source('app', 'events') }}"})
+    retried = project.cli("dvt", "retry")
+    assert retried.returncode == 0, retried.stdout[-3000:]
+    assert set(project.statuses()) == {"model.faults.events_copy", "model.faults.events_child"}
+    assert duck_rows(tmp_path / "lake.duckdb", "lake.lake.events_copy") == [(1, "fixed")]
 
 
 def test_a_wrong_password_never_reaches_output_logs_or_artifacts(
