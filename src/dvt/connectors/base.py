@@ -41,6 +41,8 @@ class Connector(ABC):
         query = exp.select(*select_list).from_(self.table(key))
         if extraction.predicates:
             query = query.where(exp.and_(*[p.copy() for p in extraction.predicates]))
+        if extraction.limit is not None:
+            query = query.limit(extraction.limit)
         return query.sql(dialect=self.dialect)
 
     def subquery_sql(self, select: exp.Select, key: RelationKey) -> str:

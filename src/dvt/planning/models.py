@@ -39,12 +39,14 @@ class PlanInput:
 
 @dataclass(frozen=True)
 class Extraction:
-    """What the engine reads from one input occurrence: columns and pushed-down conjuncts."""
+    """What the engine reads from one input occurrence: columns, pushed-down conjuncts, and a
+    LIMIT when nothing between it and the input changes rows."""
 
     engine_name: str
     input: PlanInput
     columns: tuple[str, ...]
     predicates: tuple[exp.Expr, ...] = field(default=(), compare=False)
+    limit: int | None = None
     sql: str = ""  # rendered by the input's connector, in its own dialect
 
 

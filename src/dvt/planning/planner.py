@@ -80,7 +80,8 @@ def plan_federation(
         pushed, kept = _pushable_conjuncts(alias, scope)
         not_pushed.extend(kept)
         engine_name = f"dvt_in_{index}"
-        extractions.append(Extraction(engine_name, plan_input, columns, tuple(pushed)))
+        limit = None if kept else _pushable_limit(scope)
+        extractions.append(Extraction(engine_name, plan_input, columns, tuple(pushed), limit))
         # Renamed in place: a table node may carry a parenthesised join of its own.
         table.set("this", exp.to_identifier(engine_name))
         table.set("db", None)
@@ -174,6 +175,22 @@ def _pushable_conjuncts(alias: str, scope: Scope) -> tuple[list[exp.Expr], list[
             column.set("table", None)
         pushed.append(unqualified)  # type: ignore[arg-type]
     return pushed, kept
+
+
+def _pushable_limit(scope: Scope) -> int | None:
+    """The scope's LIMIT, if it reads one relation and nothing between changes rows."""
+    select = scope.expression
+    if not isinstance(select, exp.Select) or len(scope.sources) != 1 or select.args.get("joins"):
+        return None
+    limit = select.args.get("limit")
+    if limit is None or select.args.get("offset"):
+        return None
+    if any(select.args.get(k) for k in ("group", "having", "order", "distinct", "qualify")):
+        return None
+    if select.find(exp.AggFunc, exp.Window):
+        return None
+    count = limit.expression
+    return int(count.this) if isinstance(count, exp.Literal) and count.is_int else None
 
 
 def _fold_scalar_subqueries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -85,12 +86,8 @@ class FederationSession(contextlib.ExitStack):
             evaluate_scalar=self._evaluate,
         )
         rendered = tuple(
-            type(e)(
-                e.engine_name,
-                e.input,
-                e.columns,
-                e.predicates,
-                self.connector(e.input.target).extraction_sql(e, e.input.key),
+            dataclasses.replace(
+                e, sql=self.connector(e.input.target).extraction_sql(e, e.input.key)
             )
             for e in plan.extractions
         )

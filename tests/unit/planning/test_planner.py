@@ -140,3 +140,23 @@ def test_what_cannot_be_federated_is_dvt104(sql: str, fragment: str) -> None:
         plan(sql)
     assert "DVT104" in str(raised.value) and "model.p.m" in str(raised.value)
     assert fragment in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("sql", "limit"),
+    [
+        ('select id, note from "pg"."public"."orders" where amount > 5 limit 10', 10),
+        ('select id from "pg"."public"."orders" order by id limit 10', None),
+        ('select distinct note from "pg"."public"."orders" limit 10', None),
+        ('select count(*) from "pg"."public"."orders" limit 10', None),
+        (
+            'select o.id from "pg"."public"."orders" o join "lake"."main"."users" u on u.id = o.user_id limit 3',
+            None,
+        ),
+        ('select * from (select id from "pg"."public"."orders" limit 4) q where id > 1', 4),
+        ('select id from "pg"."public"."orders" limit 5 offset 2', None),
+    ],
+)
+def test_limit_is_pushed_only_where_nothing_changes_rows(sql: str, limit: int | None) -> None:
+    (extraction, *_) = plan(sql).extractions
+    assert extraction.limit == limit
