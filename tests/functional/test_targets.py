@@ -289,3 +289,37 @@ def test_two_outputs_of_one_type_each_keep_their_adapter(
     assert pg_rows(postgres, first, "analytics.on_one") == [(1,)]
     assert pg_rows(postgres, second, "analytics.on_two") == [(7,)]
     assert "on_two" not in pg_relations(postgres, first, "analytics")
+
+
+def test_debug_checks_every_target_and_compute(
+    multi: Project, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    secret = "debug-secret-never-printed"
+    outputs = {
+        "pg": pg_output(postgres, multi.database, "analytics"),  # type: ignore[attr-defined]
+        "duck": duck_output(multi.duck_file, "lake"),  # type: ignore[attr-defined]
+        "pg_down": {
+            **pg_output(postgres, "nowhere", "analytics"),
+            "port": free_port(),
+            "password": secret,
+            "connect_timeout": 2,
+            "retries": 0,
+        },
+    }
+    multi.profiles(outputs, "pg")
+    broken = multi.cli("dvt", "debug")
+    assert broken.returncode == 1
+
+    def line(label: str) -> str:
+        return next(text for text in broken.stdout.splitlines() if f"  {label} [" in text)
+
+    assert "OK" in line("pg (postgres)") and "OK" in line("duck (duckdb)")
+    assert "ERROR" in line("pg_down (postgres)") and "Connection refused" in line(
+        "pg_down (postgres)"
+    )
+    assert "duckdb 1.5.5" in line("duckdb (duckdb)")
+    assert secret not in broken.stdout
+    del outputs["pg_down"]
+    multi.profiles(outputs, "pg")
+    healthy = multi.cli("dvt", "debug")
+    assert healthy.returncode == 0, healthy.stdout[-2000:]

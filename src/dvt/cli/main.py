@@ -21,6 +21,7 @@ from dvt.dbt_seams.install import dvt_cli_as_dbt_cli, dvt_seams
 
 #: dbt commands that run or compile nodes, and so accept `--compute`.
 COMPUTE_COMMANDS = (
+    "debug",
     "build",
     "run",
     "compile",

@@ -31,6 +31,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.task.compile", "CompileTask", "dvt.tasks.compile:DvtCompileTask"),
     ("dbt.task.show", "ShowTask", "dvt.tasks.show:DvtShowTask"),
     ("dbt.task.list", "ListTask", "dvt.tasks.list:DvtListTask"),
+    ("dbt.task.debug", "DebugTask", "dvt.tasks.debug:DvtDebugTask"),
     # retry compares the previous command's task with these names to restore microbatch state.
     ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
