@@ -99,6 +99,30 @@ def _plan(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     return results, task.interpret_results(results)
 
 
+@click.pass_context
+@requires.postflight
+@requires.preflight
+@requires.profile
+def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
+    """Install the Python packages this profile and computes.yml need; list what else they need."""
+    from dbt.flags import get_flags
+
+    from dvt.config.computes import Computes
+    from dvt.config.targets import ProfileTargets
+    from dvt.tasks.sync import sync
+
+    profile = ctx.obj["profile"]
+    targets = ProfileTargets.load(profile.profile_name, profile.target_name, {})
+    computes = Computes.load(get_flags().PROFILES_DIR, profile.profile_name)
+    success = sync(targets, computes, dry_run=kwargs["dry_run"])
+    return success, success
+
+
+DRY_RUN_OPTION = click.Option(
+    ["--dry-run"], is_flag=True, default=False, help="List what is needed; install nothing."
+)
+
+
 def _build_cli() -> DvtGroup:
     commands: dict[str, click.Command] = {}
     for name, command in dbt_cli.commands.items():
@@ -110,6 +134,19 @@ def _build_cli() -> DvtGroup:
         help="Show each selected node's target, execution path, inputs and compute.",
     )
     commands["plan"] = plan
+    commands["sync"] = click.Command(
+        "sync",
+        callback=_sync,
+        params=[
+            *(
+                p
+                for p in dbt_cli.commands["debug"].params
+                if p.name not in ("connection", "config_dir")
+            ),
+            DRY_RUN_OPTION,
+        ],
+        help="Install the Python packages the profile and computes.yml need (--dry-run lists).",
+    )
     explain = copy(plan)
     explain.hidden = True
     commands["explain"] = explain
