@@ -57,14 +57,10 @@ def requirements(targets: ProfileTargets, computes: Computes) -> list[Requiremen
             need("python", f"dbt-{spec.type}", f"target {spec.name}")
         if spec.type in SCANNERS:
             need("python", SCANNERS[spec.type], f"federation reads target {spec.name}")
-    used = {
-        name
-        for name, spec in computes.specs.items()
-        if name != "spark" or computes.default == "spark"
-    }
+    # The built-in `spark` compute needs nothing until something uses it.
+    used = {name for name in computes.specs if name != "spark" or computes.default == "spark"}
     for name in sorted(used):
-        spec = computes.specs[name]
-        if spec.type == "duckdb":
+        if computes.specs[name].type == "duckdb":
             need("python", "duckdb", f"compute {name}")
         else:
             need("python", "pyspark", f"compute {name}")
