@@ -7,6 +7,7 @@ source may live there, but no model or seed may be written there.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ class TargetSpec:
     def source_only(self) -> bool:
         return self.type in SOURCE_ONLY_TYPES
 
-    @property
+    @functools.cached_property
     def has_dbt_adapter(self) -> bool:
         return (
             not self.source_only
