@@ -64,6 +64,16 @@ def _project(tmp_path: Path, server: PostgresServer) -> Project:
     return project
 
 
+def _slow_source(server: PostgresServer, rows: int, seconds_per_row: float) -> None:
+    """Replace app.events by a view that streams its rows slowly (about ten to twenty seconds)."""
+    server.psql(
+        "drop table app.events; create view app.events as select g as id, "
+        f"case when pg_sleep({seconds_per_row})::text = 'never' then 'x' else 'new' end as kind "
+        f"from generate_series(1, {rows}) g",
+        "app",
+    )
+
+
 def _tables(path: Path) -> set[str]:
     with duckdb.connect(str(path)) as conn:
         return {
@@ -74,13 +84,7 @@ def _tables(path: Path) -> set[str]:
 
 def test_source_stopped_mid_extraction(own_postgres: PostgresServer, tmp_path: Path) -> None:
     project = _project(tmp_path, own_postgres)
-    # A source that streams slowly: about ten seconds for its rows.
-    own_postgres.psql(
-        "drop table app.events; create view app.events as select g as id, "
-        "case when pg_sleep(0.005)::text = 'never' then 'x' else 'new' end as kind "
-        "from generate_series(1, 2000) g",
-        "app",
-    )
+    _slow_source(own_postgres, rows=2000, seconds_per_row=0.005)
     code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
     args = ["run", "--project-dir", str(project.root), "--profiles-dir", str(project.root)]
     child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
@@ -151,12 +155,7 @@ def _interrupted(project: Project, tool: str, after: float) -> tuple[int, str, f
 
 def test_ctrl_c_during_a_federated_load(own_postgres: PostgresServer, tmp_path: Path) -> None:
     project = _project(tmp_path, own_postgres)
-    own_postgres.psql(
-        "drop table app.events; create view app.events as select g as id, "
-        "case when pg_sleep(0.0005)::text = 'never' then 'x' else 'new' end as kind "
-        "from generate_series(1, 40000) g",
-        "app",
-    )
+    _slow_source(own_postgres, rows=40000, seconds_per_row=0.0005)
     dvt_code, output, waited = _interrupted(project, "dvt", after=4)
     assert waited < 15, output  # the engine query was cancelled, not waited for
     duck_file = tmp_path / "lake.duckdb"

@@ -23,6 +23,17 @@ where o.amount > 5
 """
 
 
+def mysql_output(server: MariaDBServer, database: str) -> dict[str, object]:
+    return {
+        "type": "mysql",
+        "host": server.host,
+        "port": server.port,
+        "user": server.user,
+        "password": server.password,
+        "database": database,
+    }
+
+
 def test_mysql_source_federates_into_postgres_and_duckdb(
     postgres: PostgresServer, mariadb: MariaDBServer, tmp_path: Path
 ) -> None:
@@ -54,14 +65,7 @@ def test_mysql_source_federates_into_postgres_and_duckdb(
         {
             "pg": pg_output(postgres, database, "analytics"),
             "duck": duck_output(tmp_path / "lake.duckdb", "analytics"),
-            "shop_db": {
-                "type": "mysql",
-                "host": mariadb.host,
-                "port": mariadb.port,
-                "user": mariadb.user,
-                "password": mariadb.password,
-                "database": shop,
-            },
+            "shop_db": mysql_output(mariadb, shop),
         },
         "pg",
     )
@@ -91,14 +95,7 @@ def test_writing_to_a_source_only_connection_is_refused(
     project.profiles(
         {
             "duck": duck_output(tmp_path / "lake.duckdb"),
-            "shop_db": {
-                "type": "mysql",
-                "host": mariadb.host,
-                "port": mariadb.port,
-                "user": mariadb.user,
-                "password": mariadb.password,
-                "database": "mysql",
-            },
+            "shop_db": mysql_output(mariadb, "mysql"),
         },
         "duck",
     )

@@ -223,6 +223,23 @@ def test_unknown_compute_flag_fails(multi: Project) -> None:
     assert "DVT101" in result.stdout and "--compute" in result.stdout
 
 
+def _with_unreachable_output(
+    project: Project, postgres: PostgresServer, secret: str
+) -> dict[str, dict[str, object]]:
+    """The `multi` outputs plus `pg_down`: a PostgreSQL output on a port nothing listens on."""
+    return {
+        "pg": pg_output(postgres, project.database, "analytics"),  # type: ignore[attr-defined]
+        "duck": duck_output(project.duck_file, "lake"),  # type: ignore[attr-defined]
+        "pg_down": {
+            **pg_output(postgres, "nowhere", "analytics"),
+            "port": free_port(),
+            "password": secret,
+            "connect_timeout": 2,
+            "retries": 0,
+        },
+    }
+
+
 def test_unreachable_output_fails_its_nodes_only(
     multi: Project, postgres: PostgresServer, tmp_path: Path
 ) -> None:
@@ -233,17 +250,7 @@ def test_unreachable_output_fails_its_nodes_only(
             "models/down_child.sql": "{{ config(target='pg_down') }} select * from {{ ref('down_model') }}",
         }
     )
-    outputs = {
-        "pg": pg_output(postgres, multi.database, "analytics"),  # type: ignore[attr-defined]
-        "duck": duck_output(multi.duck_file, "lake"),  # type: ignore[attr-defined]
-        "pg_down": {
-            **pg_output(postgres, "nowhere", "analytics"),
-            "port": free_port(),
-            "password": secret,
-            "connect_timeout": 2,
-            "retries": 0,
-        },
-    }
+    outputs = _with_unreachable_output(multi, postgres, secret)
     multi.profiles(outputs, "pg")
     result = multi.cli("dvt", "--debug", "--log-format-file", "json", "build", "--exclude", "mixed")
     assert result.returncode == 1, result.stdout[-3000:]
@@ -296,17 +303,7 @@ def test_debug_checks_every_target_and_compute(
     multi: Project, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     secret = "debug-secret-never-printed"
-    outputs = {
-        "pg": pg_output(postgres, multi.database, "analytics"),  # type: ignore[attr-defined]
-        "duck": duck_output(multi.duck_file, "lake"),  # type: ignore[attr-defined]
-        "pg_down": {
-            **pg_output(postgres, "nowhere", "analytics"),
-            "port": free_port(),
-            "password": secret,
-            "connect_timeout": 2,
-            "retries": 0,
-        },
-    }
+    outputs = _with_unreachable_output(multi, postgres, secret)
     multi.profiles(outputs, "pg")
     broken = multi.cli("dvt", "debug")
     assert broken.returncode == 1
