@@ -50,3 +50,14 @@ def test_python_module_entry_point() -> None:
     )
     assert shown.returncode == 0 and shown.stdout.startswith("dvt: ")
     assert "dbt-core: 1.11." in shown.stdout
+
+
+def test_a_single_target_invocation_loads_no_engine_or_planner() -> None:
+    """Start-up cost: SQLGlot, DuckDB and pyarrow load only when a node federates."""
+    code = (
+        "import sys; from dvt.cli.main import cli; from dvt.dbt_seams.install import dvt_seams\n"
+        "with dvt_seams(): pass\n"
+        "print(sorted(m for m in ('sqlglot', 'duckdb', 'pyarrow') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"

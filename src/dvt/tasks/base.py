@@ -18,7 +18,6 @@ from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
 from dvt.exceptions import TargetUnavailableError
 from dvt.invocation import Invocation
-from dvt.runners.federation import federated_runner_for
 
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
@@ -42,7 +41,11 @@ class TargetAwareTask:
         resolution = self.dvt.resolve(node)
         target = resolution.target
         runner_cls: type[Any] = type(runner)
-        federated = federated_runner_for(runner) if resolution.is_federated else None
+        federated = None
+        if resolution.is_federated:  # imported here: SQLGlot loads only when a node federates
+            from dvt.runners.federation import federated_runner_for
+
+            federated = federated_runner_for(runner)
         if federated is not None:
             runner_cls = federated
         elif target == self.dvt.targets.default:

@@ -7,17 +7,13 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from dbt.compilation import Compiler
 from dbt.node_types import NodeType
 from dbt.task.list import ListTask
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
 from dvt import invocation
-from dvt.dbt_seams.factory import active_adapter
-from dvt.engines.duckdb import DuckDBEngine
 from dvt.resolution.models import NodeResolution
-from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
 PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
 _PLURAL = {
@@ -74,6 +70,12 @@ class DvtPlanTask(ListTask):
 
     def _federation_sql(self, node: Any, resolution: NodeResolution) -> dict[str, Any]:
         """Compile a federated model on its target and plan it: the SQL each database runs."""
+        from dbt.compilation import Compiler
+
+        from dvt.dbt_seams.factory import active_adapter
+        from dvt.engines.duckdb import DuckDBEngine
+        from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
+
         if node.resource_type != NodeType.Model:
             return {}
         assert self.manifest is not None
