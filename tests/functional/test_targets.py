@@ -344,3 +344,28 @@ def test_sync_dry_run_lists_exactly_what_the_profile_needs(multi: Project, tmp_p
         "libpostgresql-jdbc-java",
     }
     assert "Installing" not in listed.stdout
+
+
+def test_source_freshness_runs_on_each_sources_connection(multi: Project) -> None:
+    multi.write(
+        {
+            "models/freshness.yml": """\
+                sources:
+                  - name: fresh
+                    schema: raw
+                    config:
+                      connection: duck
+                      loaded_at_field: seen_at
+                      freshness: {warn_after: {count: 1, period: day}}
+                    tables: [{name: visits}]
+                """
+        }
+    )
+    import duckdb
+
+    with duckdb.connect(str(multi.duck_file)) as conn:  # type: ignore[attr-defined]
+        conn.execute("create table raw.visits as select now()::timestamp as seen_at")
+    result = multi.cli("dvt", "source", "freshness", "--select", "source:fresh")
+    assert result.returncode == 0, result.stdout[-3000:]
+    (checked,) = multi.artifact("sources.json")["results"]
+    assert checked["unique_id"] == "source.multi.fresh.visits" and checked["status"] == "pass"

@@ -32,6 +32,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.task.show", "ShowTask", "dvt.tasks.show:DvtShowTask"),
     ("dbt.task.list", "ListTask", "dvt.tasks.list:DvtListTask"),
     ("dbt.task.debug", "DebugTask", "dvt.tasks.debug:DvtDebugTask"),
+    ("dbt.task.freshness", "FreshnessTask", "dvt.tasks.freshness:DvtFreshnessTask"),
     # retry compares the previous command's task with these names to restore microbatch state.
     ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),

@@ -98,6 +98,8 @@ class Resolver:
         inputs = tuple(pair for dep in depends_on for pair in self._locations(dep))
         if node.resource_type in WRITTEN_TYPES:
             target = self.target_of(node)
+        elif node.resource_type == NodeType.Source:
+            target = self.connection_of(node)  # where `source freshness` queries it
         else:
             target = self._home_of_check(node, inputs)
         federated = any(t != target for _, t in inputs)
