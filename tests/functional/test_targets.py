@@ -369,3 +369,18 @@ def test_source_freshness_runs_on_each_sources_connection(multi: Project) -> Non
     assert result.returncode == 0, result.stdout[-3000:]
     (checked,) = multi.artifact("sources.json")["results"]
     assert checked["unique_id"] == "source.multi.fresh.visits" and checked["status"] == "pass"
+
+
+def test_docs_catalog_holds_tables_from_every_target(multi: Project) -> None:
+    built = multi.dvt("build", "--exclude", "mixed")
+    assert built.success, built.exception
+    generated = multi.cli("dvt", "docs", "generate")
+    assert generated.returncode == 0, generated.stdout[-3000:]
+    catalog = multi.artifact("catalog.json")
+    assert not catalog.get("errors"), catalog.get("errors")
+    nodes = catalog["nodes"]
+    assert {"model.multi.pg_sales", "model.multi.duck_regions", "seed.multi.regions"} <= set(nodes)
+    assert set(nodes["model.multi.duck_regions"]["columns"]) == {"id", "region"}
+    assert nodes["model.multi.duck_regions"]["metadata"]["database"] == "lake"
+    assert nodes["model.multi.pg_sales"]["metadata"]["database"] == multi.database  # type: ignore[attr-defined]
+    assert "source.multi.lake.events" in catalog["sources"]

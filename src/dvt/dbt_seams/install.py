@@ -33,6 +33,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.task.list", "ListTask", "dvt.tasks.list:DvtListTask"),
     ("dbt.task.debug", "DebugTask", "dvt.tasks.debug:DvtDebugTask"),
     ("dbt.task.freshness", "FreshnessTask", "dvt.tasks.freshness:DvtFreshnessTask"),
+    ("dbt.task.docs.generate", "GenerateTask", "dvt.tasks.docs:DvtGenerateTask"),
     # retry compares the previous command's task with these names to restore microbatch state.
     ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
