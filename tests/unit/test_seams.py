@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import dbt.cli.main as dbt_main
 from dbt.adapters.factory import FACTORY, AdapterContainer
@@ -61,3 +62,18 @@ def test_a_single_target_invocation_loads_no_engine_or_planner() -> None:
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "[]"
+
+
+def test_init_writes_a_computes_skeleton_that_loads(tmp_path: Path) -> None:
+    from dvt.config.computes import Computes
+
+    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+    args = ["init", "shop", "--skip-profile-setup", "--computes", "--profiles-dir", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "shop" / "dbt_project.yml").exists()
+    computes = Computes.load(str(tmp_path), "shop")
+    assert computes.default == "local_duck"
+    assert computes.specs["local_duck"].options["memory_limit"] == "4GB"

@@ -77,6 +77,14 @@ class DvtGroup(click.Group):
                 invocation.end()
 
 
+COMPUTES_SKELETON_OPTION = click.Option(
+    ["--computes"],
+    is_flag=True,
+    default=False,
+    help="[dvt] Also write a commented computes.yml skeleton beside profiles.yml.",
+)
+
+
 def _with_compute(command: click.Command) -> click.Command:
     clone = copy(command)
     clone.params = [*command.params, COMPUTE_OPTION]
@@ -133,6 +141,8 @@ def _build_cli() -> DvtGroup:
         params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION],
         help="Show each selected node's target, execution path, inputs and compute.",
     )
+    commands["init"] = copy(dbt_cli.commands["init"])
+    commands["init"].params = [*dbt_cli.commands["init"].params, COMPUTES_SKELETON_OPTION]
     commands["plan"] = plan
     commands["sync"] = click.Command(
         "sync",

@@ -34,6 +34,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.task.debug", "DebugTask", "dvt.tasks.debug:DvtDebugTask"),
     ("dbt.task.freshness", "FreshnessTask", "dvt.tasks.freshness:DvtFreshnessTask"),
     ("dbt.task.docs.generate", "GenerateTask", "dvt.tasks.docs:DvtGenerateTask"),
+    ("dbt.task.init", "InitTask", "dvt.tasks.init:DvtInitTask"),
     # retry compares the previous command's task with these names to restore microbatch state.
     ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
