@@ -85,12 +85,11 @@ def _tables(path: Path) -> set[str]:
 def test_source_stopped_mid_extraction(own_postgres: PostgresServer, tmp_path: Path) -> None:
     project = _project(tmp_path, own_postgres)
     _slow_source(own_postgres, rows=2000, seconds_per_row=0.005)
-    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
-    args = ["run", "--project-dir", str(project.root), "--profiles-dir", str(project.root)]
-    child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
-    time.sleep(4)
+    child, seen = _started(project, "dvt", "events_copy")
+    time.sleep(1.5)  # well inside the ten-second read
     own_postgres.stop(remove=False)
     output, _ = child.communicate(timeout=120)
+    output = seen + output
     assert child.returncode == 1, output
     statuses = project.statuses()
     assert statuses["model.faults.events_copy"] == "error"
@@ -142,21 +141,33 @@ def test_a_wrong_password_never_reaches_output_logs_or_artifacts(
     assert not [text for text in written if secret in text]
 
 
-def _interrupted(project: Project, tool: str, after: float) -> tuple[int, str, float]:
+def _started(project: Project, tool: str, node: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `<tool> run` and return once it prints that `node` started, with what it printed."""
     code = f"import sys; from {tool}.cli.main import cli; sys.exit(cli())"
     args = ["run", "--project-dir", str(project.root), "--profiles-dir", str(project.root)]
     child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
-    time.sleep(after)
+    assert child.stdout is not None
+    seen = ""
+    for line in child.stdout:
+        seen += line
+        if "START" in line and node in line:
+            return child, seen
+    raise AssertionError(f"{node} never started:\n{seen}")
+
+
+def _interrupted(project: Project, tool: str, node: str) -> tuple[int, str, float]:
+    child, seen = _started(project, tool, node)
+    time.sleep(1.5)
     started = time.monotonic()
     child.send_signal(signal.SIGINT)
     output, _ = child.communicate(timeout=120)
-    return child.returncode, output, time.monotonic() - started
+    return child.returncode, seen + output, time.monotonic() - started
 
 
 def test_ctrl_c_during_a_federated_load(own_postgres: PostgresServer, tmp_path: Path) -> None:
     project = _project(tmp_path, own_postgres)
     _slow_source(own_postgres, rows=40000, seconds_per_row=0.0005)
-    dvt_code, output, waited = _interrupted(project, "dvt", after=4)
+    dvt_code, output, waited = _interrupted(project, "dvt", "events_copy")
     assert waited < 15, output  # the engine query was cancelled, not waited for
     duck_file = tmp_path / "lake.duckdb"
     assert duck_rows(duck_file, "lake.lake.events_copy") == [(1, "old")]
@@ -169,5 +180,5 @@ def test_ctrl_c_during_a_federated_load(own_postgres: PostgresServer, tmp_path: 
         }
     )
     dbt_like.profiles({"pg": pg_output(own_postgres, "app", "public")}, "pg")
-    dbt_code, dbt_output, _ = _interrupted(dbt_like, "dbt", after=4)
+    dbt_code, dbt_output, _ = _interrupted(dbt_like, "dbt", "slow")
     assert "slow" in dbt_output and dvt_code == dbt_code != 0, (dbt_output[-1500:], output[-1500:])
