@@ -30,11 +30,6 @@ if TYPE_CHECKING:
 
 _CURRENT: Invocation | None = None
 
-#: Profile keys whose values are secrets, scrubbed from every message DVT writes.
-SECRET_KEYS = frozenset(
-    {"password", "pass", "token", "private_key", "secret", "access_key", "secret_key"}
-)
-
 #: Node types whose relation names DVT recomputes with their own target's config.
 _REHOMED_TYPES = WRITTEN_TYPES | {NodeType.Test}
 
@@ -144,11 +139,7 @@ class Invocation:
 
     def redact(self, text: str) -> str:
         """`text` without any secret of the profile (passwords, tokens, keys)."""
-        for spec in self.targets.specs.values():
-            for key, value in spec.options.items():
-                if key in SECRET_KEYS and value and str(value) in text:
-                    text = text.replace(str(value), "*****")
-        return text
+        return self.targets.redact(text)
 
     def close(self) -> None:
         for engine in self._engines.values():

@@ -19,6 +19,11 @@ from dbt.flags import get_flags
 
 from dvt.exceptions import TargetUnavailableError, UnknownTargetError, names_hint
 
+#: Profile keys whose values are secrets, scrubbed from every message DVT writes.
+SECRET_KEYS = frozenset(
+    {"password", "pass", "token", "private_key", "secret", "access_key", "secret_key"}
+)
+
 #: Output types DVT reads itself because no dbt adapter for them installs beside dbt-core 1.11.
 SOURCE_ONLY_TYPES = frozenset({"sqlite", "mysql"})
 
@@ -60,6 +65,14 @@ class ProfileTargets:
     @property
     def names(self) -> list[str]:
         return sorted(self.specs)
+
+    def redact(self, text: str) -> str:
+        """`text` without any secret of any output (passwords, tokens, keys)."""
+        for spec in self.specs.values():
+            for key, value in spec.options.items():
+                if key in SECRET_KEYS and value and str(value) in text:
+                    text = text.replace(str(value), "*****")
+        return text
 
     def require(self, name: str, *, used_by: str) -> TargetSpec:
         """The named target, or DVT100 naming who asked and what exists."""

@@ -34,16 +34,8 @@ class Connector(ABC):
         return exp.table_(key.name, db=key.schema, catalog=key.catalog or None, quoted=True)
 
     def extraction_sql(self, extraction: Extraction, key: RelationKey) -> str:
-        """`SELECT <columns> FROM <relation> WHERE <pushed conjuncts>` in this dialect."""
-        # With no column used (count(*)), read one constant per row.
-        select_list: list[exp.Expr | str] = [exp.column(c, quoted=True) for c in extraction.columns]
-        select_list = select_list or ["1"]
-        query = exp.select(*select_list).from_(self.table(key))
-        if extraction.predicates:
-            query = query.where(exp.and_(*[p.copy() for p in extraction.predicates]))
-        if extraction.limit is not None:
-            query = query.limit(extraction.limit)
-        return query.sql(dialect=self.dialect)
+        """The extraction as this database runs it."""
+        return extraction.render(self.table(key), self.dialect)
 
     def subquery_sql(self, select: exp.Select, key: RelationKey) -> str:
         """A one-input scalar subquery, rewritten to run on this database."""

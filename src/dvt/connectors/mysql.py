@@ -16,7 +16,8 @@ class MySQLConnector(ScannedServerConnector):
     scanner_type = "mysql"
     writable = False
 
-    def secret(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def secret(options: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "HOST": options.get("host", "127.0.0.1"),
             "PORT": options.get("port", 3306),

@@ -18,7 +18,8 @@ class PostgresConnector(ScannedServerConnector):
     extension = "postgres_scanner"
     scanner_type = "postgres"
 
-    def secret(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def secret(options: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "HOST": options.get("host"),
             "PORT": options.get("port", 5432),

@@ -28,9 +28,16 @@ class ScannedServerConnector(Connector):
     def alias(self) -> str:
         return f"dvt_{self.scanner_type}_{self.spec.name}"
 
-    def secret(self, options: Mapping[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def secret(options: Mapping[str, Any]) -> dict[str, Any]:
         """HOST, PORT, USER, PASSWORD, DATABASE for the DuckDB secret."""
         raise NotImplementedError
+
+    @classmethod
+    def secret_fields(cls, options: Mapping[str, Any]) -> str:
+        """The body of `CREATE SECRET (TYPE <type>, ...)` for an output's options."""
+        secret = cls.secret(options)
+        return ", ".join(f"{k} {quote_literal(str(v))}" for k, v in secret.items() if v is not None)
 
     def columns_sql(self, key: RelationKey) -> str:
         """Server SQL listing (name, type) of a relation's columns, in order."""
@@ -44,11 +51,7 @@ class ScannedServerConnector(Connector):
         """Called once, after the first attach of this target in the invocation."""
 
     def _attach(self) -> None:
-        fields = ", ".join(
-            f"{k} {quote_literal(str(v))}"
-            for k, v in self.secret(self.spec.options).items()
-            if v is not None
-        )
+        fields = self.secret_fields(self.spec.options)
         kind, secret = self.scanner_type, f"{self.alias}_secret"
         mode = "" if self.writable else ", READ_ONLY"
         self.session.engine.attach_once(

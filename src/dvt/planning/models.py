@@ -49,6 +49,17 @@ class Extraction:
     limit: int | None = None
     sql: str = ""  # rendered by the input's connector, in its own dialect
 
+    def render(self, table: exp.Table, dialect: str) -> str:
+        """`SELECT <columns> FROM <table> WHERE <conjuncts> LIMIT <n>` in `dialect`."""
+        # With no column used (count(*)), read one constant per row.
+        select_list: list[exp.Expr | str] = [exp.column(c, quoted=True) for c in self.columns]
+        query = exp.select(*(select_list or ["1"])).from_(table)
+        if self.predicates:
+            query = query.where(exp.and_(*[p.copy() for p in self.predicates]))
+        if self.limit is not None:
+            query = query.limit(self.limit)
+        return query.sql(dialect=dialect)
+
 
 @dataclass(frozen=True)
 class FederationPlan:

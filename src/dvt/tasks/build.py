@@ -12,7 +12,7 @@ from dbt.task.build import BuildTask
 
 from dvt import events
 from dvt.tasks.base import TargetAwareTask
-from dvt.tasks.plan import PLANNED_TYPES, plan_line
+from dvt.tasks.plan import plan_line
 
 _SUMMARY_ORDER = (
     (NodeType.Seed, "seeds"),
@@ -28,16 +28,7 @@ class DvtBuildTask(TargetAwareTask, BuildTask):
 
     def before_run(self, adapter: Any, selected_uids: AbstractSet[str]) -> Any:
         nodes = [self.manifest.nodes[u] for u in selected_uids if u in self.manifest.nodes]
-        planned = [
-            n for n in nodes if n.resource_type in PLANNED_TYPES and not n.is_ephemeral_model
-        ]
-        counts = Counter(str(n.resource_type) for n in planned)
-        federated = sum(
-            1
-            for n in planned
-            if n.resource_type == NodeType.Model and self.dvt.resolve(n).is_federated
-        )
-        events.info(plan_line(counts, federated))
+        events.info(plan_line((n, self.dvt.resolve(n)) for n in nodes))
         return super().before_run(adapter, selected_uids)
 
     def print_results_line(self, results: Any, execution_time: float) -> None:

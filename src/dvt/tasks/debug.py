@@ -19,8 +19,6 @@ from dvt.config.computes import Computes, ComputeSpec
 from dvt.config.targets import ProfileTargets, TargetSpec
 from dvt.dbt_seams.isolation import isolated_adapter_class, release
 
-SECRET_KEYS = ("password", "pass", "token", "private_key", "secret")
-
 
 class DvtDebugTask(DebugTask):
     """dbt's debug, plus one line per target and per compute with a clear verdict."""
@@ -73,7 +71,7 @@ class DvtDebugTask(DebugTask):
             return self._check_adapter(targets, spec)
         except Exception as exc:
             message = " ".join(str(exc).split())[:300]
-            return False, _redact(f"{type(exc).__name__}: {message}", spec)
+            return False, targets.redact(f"{type(exc).__name__}: {message}")
 
     def _check_adapter(self, targets: ProfileTargets, spec: TargetSpec) -> tuple[bool, str]:
         raw = read_profile(str(self.profiles_dir))[targets.profile_name]
@@ -114,12 +112,8 @@ def _check_source_only(spec: TargetSpec) -> tuple[bool, str]:
             ).fetchone()
         else:
             from dvt.connectors.mysql import MySQLConnector
-            from dvt.connectors.scanned import quote_literal
 
-            secret = MySQLConnector.secret(MySQLConnector.__new__(MySQLConnector), spec.options)
-            fields = ", ".join(
-                f"{k} {quote_literal(str(v))}" for k, v in secret.items() if v is not None
-            )
+            fields = MySQLConnector.secret_fields(spec.options)
             connection.execute(f"LOAD '{extension_path('mysql_scanner')}'")
             connection.execute(f"CREATE SECRET dvt_debug (TYPE mysql, {fields})")
             connection.execute("ATTACH '' AS src (TYPE mysql, SECRET dvt_debug, READ_ONLY)")
@@ -157,11 +151,3 @@ def _exists(find: Any, name: str) -> bool:
     except Exception:
         return False
     return True
-
-
-def _redact(text: str, spec: TargetSpec) -> str:
-    for key in SECRET_KEYS:
-        value = spec.options.get(key)
-        if value:
-            text = text.replace(str(value), "*****")
-    return text

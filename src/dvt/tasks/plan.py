@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dbt.node_types import NodeType
@@ -16,16 +16,16 @@ from dvt import invocation
 from dvt.resolution.models import NodeResolution
 
 PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
-_PLURAL = {
-    NodeType.Seed: "seeds",
-    NodeType.Model: "models",
-    NodeType.Snapshot: "snapshots",
-    NodeType.Test: "tests",
-}
 
 
-def plan_line(counts: Counter[str], federated: int) -> str:
-    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`."""
+def plan_line(rows: Iterable[tuple[Any, NodeResolution]]) -> str:
+    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`.
+
+    Ephemeral models are left out: dbt inlines them, nothing runs for them.
+    """
+    ran = [(n, r) for n, r in rows if n.resource_type in PLANNED_TYPES and not n.is_ephemeral_model]
+    counts = Counter(str(n.resource_type) for n, _ in ran)
+    federated = sum(1 for n, r in ran if n.resource_type == NodeType.Model and r.is_federated)
     models = counts[NodeType.Model]
     return (
         f"Build plan: {counts[NodeType.Seed]} seeds, {models} models "
@@ -118,9 +118,6 @@ class DvtPlanTask(ListTask):
 
     @staticmethod
     def _text(rows: list[tuple[Any, NodeResolution]]) -> list[str]:
-        ran = [(n, r) for n, r in rows if not n.is_ephemeral_model]  # ephemerals are inlined
-        counts = Counter(str(n.resource_type) for n, _ in ran)
-        federated = sum(1 for n, r in ran if n.resource_type == NodeType.Model and r.is_federated)
         table = [("node", "type", "target", "path", "reads", "compute")]
         for node, res in rows:
             reads = ", ".join(res.input_targets) or "-"
@@ -139,7 +136,7 @@ class DvtPlanTask(ListTask):
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             for row in table
         ]
-        return [plan_line(counts, federated), "", *body]
+        return [plan_line(rows), "", *body]
 
     def output_results(self, results: list[str]) -> list[str]:  # type: ignore[override]
         for line in results:

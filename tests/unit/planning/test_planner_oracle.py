@@ -84,15 +84,10 @@ def _through_the_plan(db: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[obj
     cursor = db.cursor()
     for extraction in plan.extractions:
         key = extraction.input.key
-        select_list = [exp.column(c, quoted=True) for c in extraction.columns] or ["1"]
-        query = exp.select(*select_list).from_(
-            exp.table_(key.name, db=key.schema, catalog=key.catalog)
+        query = extraction.render(
+            exp.table_(key.name, db=key.schema, catalog=key.catalog), "duckdb"
         )
-        if extraction.predicates:
-            query = query.where(exp.and_(*[p.copy() for p in extraction.predicates]))
-        cursor.execute(
-            f'create or replace temp view "{extraction.engine_name}" as {query.sql("duckdb")}'
-        )
+        cursor.execute(f'create or replace temp view "{extraction.engine_name}" as {query}')
     return sorted(cursor.execute(plan.engine_sql).fetchall(), key=repr)
 
 
