@@ -49,3 +49,14 @@ def names_hint(names: object) -> str:
     """`'a', 'b'` for error messages that list the names that do exist."""
     listed = sorted(str(n) for n in names)  # type: ignore[attr-defined]
     return ", ".join(repr(n) for n in listed) if listed else "(none)"
+
+
+class SeedFileError(DbtRuntimeError):
+    """A seed CSV that cannot be loaded: names the file and line, and what to do."""
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        where = f"{path}, line {line}" if line else path
+        super().__init__(
+            f"Seed file {where}: {reason}. Fix the file and seed again; "
+            "the existing table was left as it was."
+        )

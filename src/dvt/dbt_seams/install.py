@@ -23,6 +23,11 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
         "dvt.dbt_seams.factory:ContextCopyingExecutor",
     ),
     ("dbt.parser.manifest", "ManifestLoader", "dvt.dbt_seams.manifest:DvtManifestLoader"),
+    (
+        "dbt.parser.read_files",
+        "load_seed_source_file",
+        "dvt.dbt_seams.manifest:load_seed_source_file",
+    ),
     ("dbt.task.run", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.build", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
     ("dbt.task.seed", "SeedTask", "dvt.tasks.seed:DvtSeedTask"),
@@ -56,9 +61,12 @@ def check_seams() -> None:
         original = getattr(module, attribute, None)
         if original is None:
             raise RuntimeError(f"dbt seam moved: {module_name}.{attribute} is gone")
-        dvt_class = _load(replacement)
-        if original is not dvt_class and not issubclass(dvt_class, original):  # type: ignore[arg-type]
-            raise RuntimeError(f"{replacement} no longer subclasses {module_name}.{attribute}")
+        ours = _load(replacement)
+        if isinstance(original, type):
+            if original is not ours and not issubclass(ours, original):  # type: ignore[arg-type]
+                raise RuntimeError(f"{replacement} no longer subclasses {module_name}.{attribute}")
+        elif original is not ours and getattr(ours, "__wrapped__", None) is not original:
+            raise RuntimeError(f"{replacement} no longer wraps {module_name}.{attribute}")
     retry_map = getattr(importlib.import_module(RETRY_TASKS[0]), RETRY_TASKS[1], None)
     if not isinstance(retry_map, dict) or "run" not in retry_map:
         raise RuntimeError("dbt seam moved: dbt.task.retry.TASK_DICT is gone")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from dbt.parser import read_files
 from dbt.parser.manifest import ManifestLoader
 
 from dvt import invocation
+from dvt.exceptions import SeedFileError
 
 
 class DvtManifestLoader(ManifestLoader):
@@ -21,3 +24,17 @@ class DvtManifestLoader(ManifestLoader):
         manifest = super().get_full_manifest(config, *args, **kwargs)
         dvt.attach(manifest)
         return manifest
+
+
+_dbt_load_seed_source_file = read_files.load_seed_source_file
+
+
+@functools.wraps(_dbt_load_seed_source_file, assigned=())
+def load_seed_source_file(match: Any, project_name: str) -> Any:
+    """dbt's, except that a seed that is not UTF-8 gets an error naming the file and line
+    (dbt's parser stops on a bare UnicodeDecodeError)."""
+    try:
+        return _dbt_load_seed_source_file(match, project_name)
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise SeedFileError(match.relative_path, line, "the file is not UTF-8") from exc

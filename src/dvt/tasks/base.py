@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
 from dbt.task.run import RunTask
+from dbt.task.seed import SeedRunner
 
 from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
 from dvt.exceptions import TargetUnavailableError
 from dvt.invocation import Invocation
+from dvt.runners.seed import BulkSeedRunner
 
 if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
@@ -41,14 +43,13 @@ class TargetAwareTask:
         resolution = self.dvt.resolve(node)
         target = resolution.target
         runner_cls: type[Any] = type(runner)
-        federated = None
         if resolution.is_federated:  # imported here: SQLGlot loads only when a node federates
             from dvt.runners.federation import federated_runner_for
 
-            federated = federated_runner_for(runner)
-        if federated is not None:
-            runner_cls = federated
-        elif target == self.dvt.targets.default:
+            runner_cls = federated_runner_for(runner) or runner_cls
+        elif isinstance(runner, SeedRunner):
+            runner_cls = BulkSeedRunner
+        if runner_cls is type(runner) and target == self.dvt.targets.default:
             return runner
         return runner_cls(
             self.dvt.pool.config_for(target),

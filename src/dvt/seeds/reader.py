@@ -1,0 +1,91 @@
+"""A seed's CSV file read by DuckDB's CSV reader, with errors that name the file and line."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dvt.exceptions import SeedFileError
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Every character Python's `str.strip()` removes: agate strips values with it before it tests
+#: them for nulls, numbers and dates, so DuckDB must trim exactly the same set.
+PYTHON_WHITESPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+
+_DUCKDB_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)\n(?:Original Line: .*\n)?\s*(.+)")
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class SeedCsv:
+    """One seed file: its path, delimiter and header, checked the way agate reads them."""
+
+    path: Path
+    display_path: str
+    delimiter: str
+    column_names: tuple[str, ...]
+
+    @classmethod
+    def open(cls, path: Path, display_path: str, delimiter: str) -> SeedCsv:
+        """Read and check the header; agate would silently rename empty or repeated names."""
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                header = next(csv.reader(handle, delimiter=delimiter), None)
+        except UnicodeDecodeError as exc:
+            raise SeedFileError(display_path, 1, f"the file is not UTF-8 ({exc.reason})") from exc
+        if not header:
+            raise SeedFileError(display_path, 1, "the file is empty; a seed needs a header line")
+        for position, name in enumerate(header, start=1):
+            if not name.strip():
+                raise SeedFileError(display_path, 1, f"column {position} of the header is empty")
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise SeedFileError(display_path, 1, f"the header repeats {', '.join(repeated)}")
+        return cls(path, display_path, delimiter, tuple(header))
+
+    def column(self, index: int) -> str:
+        """The DuckDB name of column `index` in `relation_sql` (positional, so any header works)."""
+        return f"c{index}"
+
+    @property
+    def relation_sql(self) -> str:
+        """A DuckDB table function reading every value as text, exactly as agate's CSV reader."""
+        columns = ", ".join(
+            f"{sql_literal(self.column(i))}: 'VARCHAR'" for i in range(len(self.column_names))
+        )
+        return (
+            f"read_csv({sql_literal(str(self.path))}, header = true, auto_detect = false, "
+            f"delim = {sql_literal(self.delimiter)}, quote = '\"', escape = '\"', "
+            f"strict_mode = true, columns = {{{columns}}})"
+        )
+
+    def query(self, con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
+        """Run `sql` (which reads `relation_sql`), turning DuckDB's CSV errors into a
+        `SeedFileError` naming the file and line."""
+        import duckdb
+
+        try:
+            return con.execute(sql, params)
+        except duckdb.InvalidInputException as exc:
+            raise self.error_from(exc) from exc
+
+    def error_from(self, exc: Exception) -> SeedFileError:
+        message = str(exc)
+        found = _DUCKDB_CSV_ERROR.search(message)
+        if found is None:
+            return SeedFileError(self.display_path, None, message.splitlines()[0])
+        line, reason = int(found.group(1)), found.group(2).strip()
+        if "Expected Number of Columns" in reason:
+            counts = reason.replace("Expected Number of Columns", "expected columns")
+            reason = f"{counts} (a ragged row)"
+        elif "unicode" in reason.lower():
+            reason = "the file is not UTF-8"
+        return SeedFileError(self.display_path, line, reason)

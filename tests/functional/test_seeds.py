@@ -1,0 +1,241 @@
+"""`dvt seed` loads in bulk and creates the table `dbt seed` creates (issue: seeds).
+
+Each parity test seeds the same CSVs with dbt into one schema and with dvt into another, then
+compares column names, types and rows. Bad CSVs must fail with the file and line and leave the
+table that was there before untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dvt.testing.postgres import PostgresServer
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+
+#: Every type dbt's seed inference can give, quoting, embedded delimiters and newlines, unicode,
+#: empty values, the string "null", and whole numbers written with a fraction.
+KINDS_CSV = (
+    "id,name,price,whole,day,stamp,iso_stamp,flag,note\n"
+    '1,Ann,10.5,1.0,2024-01-05,2024-01-05 10:00:00,2024-01-05T10:00:00,true,"a, b"\n'
+    '2,"Bob ""B"" Jr.",3.25,2,2024-02-29,2024-02-29 23:59:59,2024-02-29T23:59:59.123456,False,"two\nlines"\n'
+    "3,Chloé 日本,,3.000,,,,,\n"
+    "4,null,-0.5,-4,2023-12-31,2023-12-31 00:00:00,2023-12-31T00:00:00.5,TRUE,  \n"
+    '5,"",7,5,1999-01-01,1999-01-01 12:00:00,1999-01-01T12:00:00,false,null\n'
+)
+#: Values only agate can read: currency, percent, group separators, exponents, padded and
+#: unpadded dates, spaced booleans. dbt-duckdb's file COPY cannot read them, so PostgreSQL only.
+AGATE_CSV = (
+    "money,percent,grouped,expo,loose_day,spaced_flag,spaced_text\n"
+    '$1.50,50%,"1,000",1e3,2024-1-5, true ,\t\n'
+    '€2,7.5%,"12,345.67",2E-2,2024-01-06,FALSE, x \n'
+    "-$3,,,,,,\n"
+)
+OVERRIDES_CSV = "code;amount;label\n007;12.345;x\n010;1;y\n"
+SEED_CONFIG = """\
+seeds:
+  seeds:
+    overrides:
+      +delimiter: ";"
+      +quote_columns: true
+      +column_types: {code: varchar(5), amount: "numeric(10,2)"}
+"""
+
+
+def seed_project(root: Path, output: dict[str, Any], files: dict[str, str]) -> Project:
+    project = Project(root).write({"dbt_project.yml": dbt_project_yml("seeds", SEED_CONFIG)})
+    (root / "seeds").mkdir(exist_ok=True)
+    for name, text in files.items():
+        (root / "seeds" / name).write_text(text, encoding="utf-8")
+    return project.profiles({"main": output}, "main")
+
+
+def pg_columns(server: PostgresServer, schema: str, table: str) -> list[tuple[Any, ...]]:
+    import psycopg2
+
+    with psycopg2.connect(server.dsn_for("postgres")) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select column_name, data_type, numeric_precision, numeric_scale, "
+            "character_maximum_length from information_schema.columns "
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (schema, table),
+        )
+        return cur.fetchall()
+
+
+def pg_table(server: PostgresServer, schema: str, table: str) -> list[tuple[Any, ...]]:
+    import psycopg2
+
+    with psycopg2.connect(server.dsn_for("postgres")) as conn, conn.cursor() as cur:
+        cur.execute(f'select * from "{schema}"."{table}"')
+        return sorted(cur.fetchall(), key=repr)
+
+
+def duck_columns(path: Path, table: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    with duckdb.connect(str(path)) as conn:
+        return conn.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+
+
+def duck_table(path: Path, table: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    with duckdb.connect(str(path)) as conn:
+        return sorted(conn.execute(f'select * from "{table}"').fetchall(), key=repr)
+
+
+def rows_affected(project: Project) -> dict[str, int]:
+    results = project.artifact("run_results.json")["results"]
+    return {r["unique_id"].split(".")[-1]: r["adapter_response"]["rows_affected"] for r in results}
+
+
+@pytest.mark.parametrize("refresh", [False, True], ids=["first-load", "full-refresh"])
+def test_postgres_seed_matches_dbt(postgres: PostgresServer, tmp_path: Path, refresh: bool) -> None:
+    files = {"kinds.csv": KINDS_CSV, "agate.csv": AGATE_CSV, "overrides.csv": OVERRIDES_CSV}
+    suffix = "_fr" if refresh else ""
+    by_dbt = seed_project(
+        tmp_path / "dbt", pg_output(postgres, "postgres", f"dbt_seed{suffix}"), files
+    )
+    by_dvt = seed_project(
+        tmp_path / "dvt", pg_output(postgres, "postgres", f"dvt_seed{suffix}"), files
+    )
+    extra = ["--full-refresh"] if refresh else []
+    assert by_dbt.dbt("seed").success
+    if refresh:
+        assert by_dvt.dvt("seed").success
+    assert by_dvt.dvt("seed", *extra).success
+
+    for table in ("kinds", "agate", "overrides"):
+        assert pg_columns(postgres, f"dvt_seed{suffix}", table) == pg_columns(
+            postgres, f"dbt_seed{suffix}", table
+        ), table
+        assert pg_table(postgres, f"dvt_seed{suffix}", table) == pg_table(
+            postgres, f"dbt_seed{suffix}", table
+        ), table
+    assert rows_affected(by_dvt) == {"kinds": 5, "agate": 3, "overrides": 2}
+    types = {c[0]: c[1] for c in pg_columns(postgres, f"dvt_seed{suffix}", "kinds")}
+    assert types == {
+        "id": "integer",
+        "name": "text",
+        "price": "double precision",
+        "whole": "integer",
+        "day": "date",
+        "stamp": "timestamp without time zone",
+        "iso_stamp": "timestamp without time zone",
+        "flag": "boolean",
+        "note": "text",
+    }
+
+
+def test_duckdb_seed_matches_dbt(tmp_path: Path) -> None:
+    files = {"kinds.csv": KINDS_CSV, "overrides.csv": OVERRIDES_CSV}
+    by_dbt = seed_project(tmp_path / "dbt", duck_output(tmp_path / "dbt.duckdb"), files)
+    by_dvt = seed_project(tmp_path / "dvt", duck_output(tmp_path / "dvt.duckdb"), files)
+    assert by_dbt.dbt("seed").success
+    assert by_dvt.dvt("seed").success
+    for table in ("kinds", "overrides"):
+        assert duck_columns(tmp_path / "dvt.duckdb", table) == duck_columns(
+            tmp_path / "dbt.duckdb", table
+        )
+        assert duck_table(tmp_path / "dvt.duckdb", table) == duck_table(
+            tmp_path / "dbt.duckdb", table
+        )
+    assert rows_affected(by_dvt) == {"kinds": 5, "overrides": 2}
+
+
+def test_reload_keeps_dependent_views_and_reports_rows(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    import psycopg2
+
+    project = seed_project(
+        tmp_path, pg_output(postgres, "postgres", "reload"), {"kinds.csv": KINDS_CSV}
+    )
+    assert project.dvt("seed").success
+    with psycopg2.connect(postgres.dsn_for("postgres")) as conn, conn.cursor() as cur:
+        cur.execute("create view reload.kinds_view as select id from reload.kinds")
+    (tmp_path / "seeds" / "kinds.csv").write_text(KINDS_CSV + "6,Dee,1,1,,,,,\n", encoding="utf-8")
+    shown = project.cli("dvt", "seed", "--show")
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    assert "INSERT 6" in shown.stdout
+    assert "Random sample of table: reload.kinds" in shown.stdout
+    assert len(pg_table(postgres, "reload", "kinds_view")) == 6  # the view survived the reload
+
+
+#: case -> (file content, expected message, exit code). dbt reads a seed under 1 MiB while
+#: parsing, so a file that is not UTF-8 stops the parse (exit 2) before any node runs.
+BAD_CSVS = {
+    "ragged": ("id,name\n1,a\n2,b,c\n", "seeds/people.csv, line 3", 1),
+    "short-row": ("id,name\n1,a\n2\n", "seeds/people.csv, line 3", 1),
+    "duplicate-header": ("id,id\n1,2\n", "the header repeats id", 1),
+    "empty-header": ("id,,name\n1,2,3\n", "column 2 of the header is empty", 1),
+    "not-utf8": (
+        "id,name\n1,caf\xe9\n".encode("latin-1"),
+        "people.csv, line 2: the file is not UTF-8",
+        2,
+    ),
+    "empty-file": ("", "the file is empty", 1),
+    "bad-override": ("id,name\n1,a\nx2,b\n", 'invalid input syntax for type integer: "x2"', 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CSVS))
+def test_bad_csv_fails_clearly_and_keeps_the_table(
+    postgres: PostgresServer, tmp_path: Path, case: str
+) -> None:
+    schema = f"bad_{case.replace('-', '_')}"
+    config = "seeds:\n  bad:\n    people:\n      +column_types: {id: integer}\n"
+    project = Project(tmp_path).write({"dbt_project.yml": dbt_project_yml("bad", config)})
+    project.profiles({"main": pg_output(postgres, "postgres", schema)}, "main")
+    seed = tmp_path / "seeds" / "people.csv"
+    seed.parent.mkdir()
+    seed.write_text("id,name\n1,kept\n2,also kept\n")
+    assert project.dvt("seed").success
+    before = pg_table(postgres, schema, "people")
+
+    content, expected, exit_code = BAD_CSVS[case]
+    seed.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for extra in ([], ["--full-refresh"]):
+        done = project.cli("dvt", "seed", *extra)
+        assert done.returncode == exit_code, done.stdout[-3000:]
+        assert expected in done.stdout, done.stdout[-3000:]
+        assert pg_table(postgres, schema, "people") == before
+
+
+def test_bad_override_value_on_duckdb_keeps_the_table(tmp_path: Path) -> None:
+    config = "seeds:\n  bad:\n    people:\n      +column_types: {id: integer}\n"
+    project = Project(tmp_path).write({"dbt_project.yml": dbt_project_yml("bad", config)})
+    project.profiles({"main": duck_output(tmp_path / "w.duckdb")}, "main")
+    seed = tmp_path / "seeds" / "people.csv"
+    seed.parent.mkdir()
+    seed.write_text("id,name\n1,kept\n")
+    assert project.cli("dvt", "seed").returncode == 0  # a process of its own: DuckDB locks the file
+    seed.write_text("id,name\n1,a\nx2,b\n")
+    done = project.cli("dvt", "seed")
+    assert done.returncode == 1
+    assert "x2" in done.stdout
+    assert duck_table(tmp_path / "w.duckdb", "people") == [(1, "kept")]
+
+
+def test_seed_to_a_source_only_connection_is_refused(tmp_path: Path) -> None:
+    config = "seeds:\n  ro:\n    people:\n      +target: shop\n"
+    project = Project(tmp_path).write({"dbt_project.yml": dbt_project_yml("ro", config)})
+    project.profiles(
+        {
+            "main": duck_output(tmp_path / "w.duckdb"),
+            "shop": {"type": "sqlite", "path": str(tmp_path / "s.db")},
+        },
+        "main",
+    )
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "people.csv").write_text("id\n1\n")
+    done = project.cli("dvt", "seed")
+    assert done.returncode != 0
+    assert "source-only" in done.stdout and "shop" in done.stdout
