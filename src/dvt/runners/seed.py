@@ -72,7 +72,12 @@ class _BulkLoad:
 
         model = self.model
         seed = SeedCsv.open(self._path(), model.original_file_path, model.config.delimiter or ",")
-        self.inference = infer(self.con, seed, model.config.column_types or {})
+        self.inference = infer(
+            self.con,
+            seed,
+            model.config.column_types or {},
+            for_copy=self.runner.adapter.type() == "postgres",
+        )
         table = self.inference.table
         table.original_abspath = str(seed.path)  # dbt-duckdb reads it
         return table

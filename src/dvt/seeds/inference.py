@@ -11,7 +11,7 @@ So the types are agate's, and Python sees the values that need it, usually none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Rows of the file shown by `dvt seed --show` (dbt shows a random sample of ten).
 SAMPLE_ROWS = 10
+#: Rows agate tests itself before one scan checks the rest.
+_HEAD_ROWS = 200
 _BATCH_ROWS = 8192
 
 _DATE = "[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
@@ -34,26 +36,41 @@ _TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _NUMBER = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 
 
+_WHITESPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE) + "]"
+_NULL_LIKE = sql_literal(f"{_WHITESPACE}*(?i:null)?{_WHITESPACE}*")
+
+
 def null_like_sql(value: str) -> str:
     """agate's null test (`d.strip().lower() in ('', 'null')`) in DuckDB SQL."""
-    ws = sql_literal(PYTHON_WHITESPACE)
-    return f"({value} IS NULL OR lower(trim({value}, {ws})) IN ('', 'null'))"
+    return f"({value} IS NULL OR regexp_full_match({value}, {_NULL_LIKE}))"
+
+
+#: Each class of value as a DuckDB predicate; a value of a class passes exactly the agate
+#: types `_passes` names. The classes are disjoint, and none holds a null-like value.
+_CLASS_SQL: Mapping[str, Callable[[str], str]] = {
+    "number": lambda v: f"regexp_full_match({v}, '{_NUMBER}')",
+    "date": lambda v: f"(regexp_full_match({v}, '{_DATE}') AND try_cast({v} AS DATE) IS NOT NULL)",
+    "datetime": lambda v: (
+        f"(regexp_full_match({v}, '{_DATE} {_TIME}') AND try_cast({v} AS TIMESTAMP) IS NOT NULL)"
+    ),
+    "iso_datetime": lambda v: (
+        rf"(regexp_full_match({v}, '{_DATE}T{_TIME}(\.[0-9]{{1,6}})?') "
+        f"AND try_cast({v} AS TIMESTAMP) IS NOT NULL)"
+    ),
+    "boolean": lambda v: f"lower({v}) IN ('true', 'false')",
+}
+
+
+def column_class_sql(column: SeedColumn, value: str) -> str:
+    """Whether `value` is in the class of the column's type."""
+    assert column.value_class is not None
+    return _CLASS_SQL[column.value_class](value)
 
 
 def class_sql(value: str) -> str:
-    """The class of a CSV value; each class passes exactly the agate types in `_PASSES`."""
-    return (
-        f"CASE WHEN {null_like_sql(value)} THEN 'null' "
-        f"WHEN regexp_full_match({value}, '{_NUMBER}') THEN 'number' "
-        f"WHEN regexp_full_match({value}, '{_DATE}') "
-        f"AND try_cast({value} AS DATE) IS NOT NULL THEN 'date' "
-        f"WHEN regexp_full_match({value}, '{_DATE} {_TIME}') "
-        f"AND try_cast({value} AS TIMESTAMP) IS NOT NULL THEN 'datetime' "
-        rf"WHEN regexp_full_match({value}, '{_DATE}T{_TIME}(\.[0-9]{{1,6}})?') "
-        f"AND try_cast({value} AS TIMESTAMP) IS NOT NULL THEN 'iso_datetime' "
-        f"WHEN lower({value}) IN ('true', 'false') THEN 'boolean' "
-        "ELSE 'other' END"
-    )
+    """The class of a CSV value: 'null', one of `_CLASS_SQL`, or 'other'."""
+    whens = " ".join(f"WHEN {sql(value)} THEN '{name}'" for name, sql in _CLASS_SQL.items())
+    return f"CASE WHEN {null_like_sql(value)} THEN 'null' {whens} ELSE 'other' END"
 
 
 def fraction_digits_sql(value: str) -> str:
@@ -108,13 +125,16 @@ class SeedTable(agate.Table):  # type: ignore[misc]
 
 @dataclass
 class SeedColumn:
-    """One column: the agate type dbt would infer and the values only agate could read."""
+    """One column: the agate type dbt would infer and how its values read."""
 
     name: str
     candidates: list[agate.DataType]
     forced: bool = False
-    classes: frozenset[str] = frozenset()
-    #: Values classed "other" -> agate's cast of them; filled while the column is not text.
+    #: Every value is null-like or in the class of the column's type (no value needs agate).
+    uniform: bool = True
+    #: PostgreSQL's CSV COPY reads the file's values of this column as dbt's parameters arrive.
+    copyable: bool = False
+    #: Values only agate could read -> agate's cast of them (typed columns only).
     others: dict[str, Any] = field(default_factory=dict)
     max_fraction: int = 0
 
@@ -126,9 +146,20 @@ class SeedColumn:
     def is_text(self) -> bool:
         return isinstance(self.agate_type, agate.Text)
 
+    @property
+    def value_class(self) -> str | None:
+        """The class whose values pass this column's type ("number" for Number, ...)."""
+        if self.is_text:
+            return None
+        return next((name for name in _CLASS_SQL if _passes(name, self.agate_type)), None)
+
+    def test(self, value: str | None) -> None:
+        """Drop the candidate types agate's TypeTester drops for this value."""
+        if value is not None and len(self.candidates) > 1:
+            self.candidates = [t for t in self.candidates if t.test(value)]
+
     def keep_passing(self, classes: frozenset[str]) -> None:
         """Drop the candidate types some class of value present in the column fails."""
-        self.classes = classes
         for value_class in classes - {"other"}:
             self.candidates = [t for t in self.candidates if _passes(value_class, t)]
 
@@ -138,28 +169,27 @@ class SeedColumn:
         if not self.is_text:
             cast = self.agate_type.cast(value)
             self.others[value] = cast
-            if isinstance(cast, Decimal) and cast.is_finite():
-                self.max_fraction = max(self.max_fraction, -int(cast.normalize().as_tuple()[2]))
+            self.max_fraction = max(self.max_fraction, _fraction(cast))
 
 
 _PASSES: Mapping[str, tuple[type, ...]] = {
     "null": (agate.Number, agate.Date, agate.DateTime, agate.Boolean, agate.Text),
-    "number": (agate.Number, agate.Text),
-    "date": (agate.Date, agate.Text),
-    "boolean": (agate.Boolean, agate.Text),
+    "number": (agate.Number,),
+    "date": (agate.Date,),
+    "boolean": (agate.Boolean,),
 }
 
 
 def _passes(value_class: str, agate_type: agate.DataType) -> bool:
+    """Whether every value of `value_class` passes `agate_type`'s test (text passes all)."""
     if isinstance(agate_type, Integer):  # dbt's Integer rejects every string, even ''
         return False
+    if isinstance(agate_type, agate.Text):
+        return True
     if value_class in ("datetime", "iso_datetime"):
         # dbt tries a '%Y-%m-%d %H:%M:%S' DateTime first, then its ISO-only ISODateTime.
         iso = type(agate_type).__name__ == "ISODateTime"
-        wanted = value_class == "iso_datetime"
-        return isinstance(agate_type, agate.Text) or (
-            isinstance(agate_type, agate.DateTime) and iso == wanted
-        )
+        return isinstance(agate_type, agate.DateTime) and iso == (value_class == "iso_datetime")
     return isinstance(agate_type, _PASSES[value_class])
 
 
@@ -172,11 +202,21 @@ class SeedInference:
     row_count: int
     table: SeedTable
 
+    @property
+    def copyable(self) -> bool:
+        """PostgreSQL's COPY can read the file itself."""
+        return all(column.copyable for column in self.columns)
+
 
 def infer(
-    con: duckdb.DuckDBPyConnection, seed: SeedCsv, text_columns: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    seed: SeedCsv,
+    text_columns: Mapping[str, Any],
+    *,
+    for_copy: bool = False,
 ) -> SeedInference:
-    """One scan classifies every value; "other" values are tested with agate."""
+    """agate tests the first rows; one scan then checks that every other value is in the class
+    of the type that is left. Only a column where that check fails is classified value by value."""
     tester = build_type_tester(text_columns=text_columns)
     columns = [
         SeedColumn(name, [tester._force[name]], forced=True)
@@ -184,33 +224,78 @@ def infer(
         else SeedColumn(name, list(tester._possible_types))
         for name in seed.column_names
     ]
+    head = seed.query(con, f"SELECT * FROM {seed.relation_sql} LIMIT {_HEAD_ROWS}").fetchall()
+    for row in head:
+        for column, value in zip(columns, row, strict=True):
+            column.test(value)
 
-    classes = ", ".join(f"{class_sql(seed.column(i))} AS k{i}" for i in range(len(columns)))
-    aggregates = ["count(*)"]
-    for i in range(len(columns)):
-        aggregates.append(f"list(DISTINCT k{i})")
-        aggregates.append(f"max({fraction_digits_sql(seed.column(i))}) FILTER (k{i} = 'number')")
-    summary = seed.query(
-        con,
-        f"SELECT {', '.join(aggregates)} FROM (SELECT *, {classes} FROM {seed.relation_sql})",
-    ).fetchone()
-    row_count = int(summary[0])
+    checks = ["count(*)"]
     for i, column in enumerate(columns):
-        found, max_fraction = summary[1 + 2 * i], summary[2 + 2 * i]
-        if column.forced or row_count == 0:
+        checks.extend(_checks_sql(column, seed.column(i), for_copy))
+    summary = iter(
+        seed.query(con, f"SELECT {', '.join(checks)} FROM {seed.relation_sql}").fetchone()
+    )
+    row_count = int(next(summary))
+    for i, column in enumerate(columns):
+        form = next(summary)
+        fraction = next(summary) if isinstance(column.agate_type, agate.Number) else None
+        column.max_fraction = int(fraction or 0)
+        if row_count == 0:
             continue
-        column.keep_passing(frozenset(found))
-        column.max_fraction = int(max_fraction or 0)
-        if "other" in column.classes and not column.is_text:
-            for value in _other_values(con, seed, i):
-                column.test_other(value)
-                if column.is_text:
-                    column.others.clear()
-                    break
+        column.uniform = column.is_text or form > _OTHER
+        # PostgreSQL's integer input does not read a whole number written "1.0".
+        column.copyable = form == _PLAIN and not (column.max_fraction == 0 and fraction is not None)
+        if not column.uniform:
+            _classify(con, seed, i, column)
 
-    sample = _sample_rows(con, seed, columns)
+    sample = _sample_rows(con, seed, columns, head[:SAMPLE_ROWS])
     table = SeedTable(sample, seed.column_names, [c.agate_type for c in columns], row_count)
     return SeedInference(seed, columns, row_count, table)
+
+
+#: How a column's values are written, worst value first: some value needs agate (other), some
+#: null is written other than empty (loose: " ", "NULL"), or every value is plain.
+_OTHER, _LOOSE, _PLAIN = 0, 1, 2
+
+
+def _checks_sql(column: SeedColumn, value: str, for_copy: bool) -> list[str]:
+    """Aggregates of the scan for one column: its form (and, for numbers, decimal places)."""
+    empty = f"{value} IS NULL OR {value} = ''"
+    if column.value_class is None:  # text: every value passes; COPY must read it unchanged
+        if not for_copy:
+            return [str(_LOOSE)]
+        special = f"contains({value}, '\"') OR contains({value}, '\\') OR {null_like_sql(value)}"
+        return [
+            f"min(CASE WHEN {empty} THEN {_PLAIN} WHEN {special} THEN {_LOOSE} ELSE {_PLAIN} END)"
+        ]
+    in_class = column_class_sql(column, value)
+    form = (
+        f"min(CASE WHEN {in_class} OR {empty} THEN {_PLAIN} "
+        f"WHEN {null_like_sql(value)} THEN {_LOOSE} ELSE {_OTHER} END)"
+    )
+    if not isinstance(column.agate_type, agate.Number):
+        return [form]
+    return [form, f"max(CASE WHEN contains({value}, '.') THEN {fraction_digits_sql(value)} END)"]
+
+
+def _classify(
+    con: duckdb.DuckDBPyConnection, seed: SeedCsv, index: int, column: SeedColumn
+) -> None:
+    """The exact, slower path for a column whose values are of mixed classes."""
+    name = seed.column(index)
+    (found, max_fraction) = seed.query(
+        con,
+        f"SELECT list(DISTINCT k), max({fraction_digits_sql(name)}) FILTER (k = 'number') "
+        f"FROM (SELECT {name}, {class_sql(name)} AS k FROM {seed.relation_sql})",
+    ).fetchone()
+    column.keep_passing(frozenset(found))
+    column.max_fraction = int(max_fraction or 0)
+    if "other" in found and not column.is_text:
+        for value in _other_values(con, seed, index):
+            column.test_other(value)
+            if column.is_text:
+                column.others.clear()
+                break
 
 
 def _other_values(con: duckdb.DuckDBPyConnection, seed: SeedCsv, index: int) -> Iterator[str]:
@@ -228,13 +313,14 @@ def _other_values(con: duckdb.DuckDBPyConnection, seed: SeedCsv, index: int) -> 
 
 
 def _sample_rows(
-    con: duckdb.DuckDBPyConnection, seed: SeedCsv, columns: list[SeedColumn]
+    con: duckdb.DuckDBPyConnection,
+    seed: SeedCsv,
+    columns: list[SeedColumn],
+    first_rows: list[tuple[str | None, ...]],
 ) -> list[tuple[str | None, ...]]:
     """The first rows of the file, plus for each numeric column a row holding a value with
     its most decimal places, so dbt's `MaxPrecision` sees what it would see on the whole file."""
-    rows: list[tuple[str | None, ...]] = seed.query(
-        con, f"SELECT * FROM {seed.relation_sql} LIMIT {SAMPLE_ROWS}"
-    ).fetchall()
+    rows = list(first_rows)
     for i, column in enumerate(columns):
         if not isinstance(column.agate_type, agate.Number) or column.max_fraction == 0:
             continue

@@ -8,6 +8,7 @@ DuckDB targets keep dbt-duckdb's own load (`COPY ... FROM` the file) and only sk
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 from collections.abc import Iterator
@@ -15,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import agate
+import psycopg2
 
-from dvt.seeds.inference import SeedColumn, SeedInference, class_sql
+from dvt.seeds.inference import SeedColumn, SeedInference, column_class_sql, null_like_sql
+from dvt.seeds.reader import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
     from dbt.adapters.base import BaseAdapter
 
 _BATCH_ROWS = 65536
+_COPY_BUFFER = 1 << 20
 
 
 class ChunkReader(io.RawIOBase):
@@ -45,20 +49,35 @@ class PostgresSeedLoader:
         self.adapter = adapter
         self.inference = inference
 
-    def copy_sql(self, relation: str, quoted_columns: str) -> str:
-        return f"copy {relation} ({quoted_columns}) from stdin with (format csv)"
-
     def load(self, con: duckdb.DuckDBPyConnection, relation: str, quoted_columns: str) -> str:
-        sql = self.copy_sql(relation, quoted_columns)
+        """Load the rows; return the COPY statement (dbt writes it to the compiled SQL)."""
+        seed = self.inference.csv
         handle = self.adapter.connections.get_thread_connection().handle
         with handle.cursor() as cursor:
+            if self.inference.copyable and len(seed.delimiter.encode()) == 1:
+                # The file is already what COPY reads: send it as it is, in a savepoint so that
+                # anything unexpected (a blank line COPY counts differently) falls back below.
+                sql = (
+                    f"copy {relation} ({quoted_columns}) from stdin with (format csv, "
+                    f"header true, delimiter {sql_literal(seed.delimiter)}, "
+                    f"force_null ({quoted_columns}))"
+                )
+                cursor.execute("savepoint dvt_seed")
+                with contextlib.suppress(psycopg2.Error), seed.path.open("rb") as data:
+                    cursor.copy_expert(sql, data, size=_COPY_BUFFER)
+                    if cursor.rowcount == self.inference.row_count:
+                        cursor.execute("release savepoint dvt_seed")
+                        return sql
+                cursor.execute("rollback to savepoint dvt_seed")
             cursor.execute("show timezone")
             (session_zone,) = cursor.fetchone()
+            sql = f"copy {relation} ({quoted_columns}) from stdin with (format csv)"
             chunks = self._csv_chunks(con, _zone(session_zone))
-            cursor.copy_expert(sql, ChunkReader(chunks), size=1 << 20)
+            cursor.copy_expert(sql, ChunkReader(chunks), size=_COPY_BUFFER)
         return sql
 
     def _csv_chunks(self, con: duckdb.DuckDBPyConnection, zone: datetime.tzinfo) -> Iterator[bytes]:
+        """The rows as CSV, each value the text dbt's bound parameter would be."""
         import pyarrow as pa
         import pyarrow.csv as pa_csv
 
@@ -75,13 +94,7 @@ class PostgresSeedLoader:
                 )
                 con.register(f"m{i}", mapping)
                 joins.append(f"LEFT JOIN m{i} ON m{i}.v = t.{seed.column(i)}")
-        classes = ", ".join(
-            f"{class_sql(seed.column(i))} AS k{i}" for i in range(len(self.inference.columns))
-        )
-        query = (
-            f"SELECT {', '.join(values)} FROM (SELECT *, {classes} FROM {seed.relation_sql}) t "
-            + " ".join(joins)
-        )
+        query = f"SELECT {', '.join(values)} FROM {seed.relation_sql} t {' '.join(joins)}"
         reader = seed.query(con, query).to_arrow_reader(_BATCH_ROWS)
         options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
         for batch in reader:
@@ -92,25 +105,24 @@ class PostgresSeedLoader:
     def _value_sql(self, column: SeedColumn, index: int) -> str:
         """The text PostgreSQL parses into the column, as dbt's bound value would arrive."""
         value = f"t.{self.inference.csv.column(index)}"
-        kind = f"t.k{index}"
+        null = f"WHEN {null_like_sql(value)} THEN NULL"
         if column.is_text:
-            return f"CASE WHEN {kind} = 'null' THEN NULL ELSE {value} END"
+            return f"CASE {null} ELSE {value} END"
         if isinstance(column.agate_type, agate.Number) and column.max_fraction == 0:
             # dbt's "integer": PostgreSQL's integer input does not take "1.0"; dbt's numeric
             # literal does, by assignment, so whole values are written without a fraction.
             plain = (
-                f"CASE WHEN regexp_full_match({value}, '-?[0-9]+') THEN {value} "
-                f"ELSE CAST(CAST({value} AS DOUBLE) AS HUGEINT)::VARCHAR END"
+                f"CASE WHEN contains({value}, '.') "
+                f"THEN CAST(CAST({value} AS DOUBLE) AS HUGEINT)::VARCHAR ELSE {value} END"
             )
         elif isinstance(column.agate_type, agate.Boolean):
             plain = f"lower({value})"
         else:
             plain = value
-        other = f"m{index}.out" if column.others else "NULL"
-        return (
-            f"CASE WHEN {kind} = 'null' THEN NULL "
-            f"WHEN {kind} = 'other' THEN {other} ELSE {plain} END"
-        )
+        if not column.others:
+            return f"CASE {null} ELSE {plain} END"
+        in_class = column_class_sql(column, value)
+        return f"CASE {null} WHEN {in_class} THEN {plain} ELSE m{index}.out END"
 
 
 def _text(column: SeedColumn, value: Any, zone: datetime.tzinfo) -> str | None:
