@@ -41,6 +41,7 @@ DUCKDB_FLOOR = """
 import sys, time, duckdb
 csv, database = sys.argv[1:3]
 con = duckdb.connect(database)
+con.execute("SET enable_progress_bar = false")
 start = time.perf_counter()
 con.execute(f"create or replace table floor as select * from read_csv('{csv}', header = true)")
 print(time.perf_counter() - start)
@@ -124,7 +125,7 @@ def main() -> None:
             text=True,
             check=True,
         )
-        duck_floor = float(floor_run.stdout.strip())
+        duck_floor = float(floor_run.stdout.split()[-1])
 
         print(
             f"{'':28}{'node s':>9}{'command s':>11}{'floor s':>9}{'node/floor':>12}{'peak MiB':>10}"
@@ -147,13 +148,17 @@ def main() -> None:
                         break
                     dst.write(line)
             write_project(work / "dbt", server, work / "dbt.duckdb", small)
-            dbt_node, dbt_cmd, _ = seed("dbt", work / "dbt", "pg")
-            dbt_rate = args.dbt_rows / dbt_node
-            dvt_rate = args.rows / pg_node
-            print(
-                f"dbt seed -> PostgreSQL: {args.dbt_rows:,} rows in {dbt_node:.1f} s "
-                f"({dbt_rate:,.0f} rows/s); dvt: {dvt_rate:,.0f} rows/s = {dvt_rate / dbt_rate:.0f}x"
-            )
+            for target, name, dvt_node in (
+                ("pg", "PostgreSQL", pg_node),
+                ("duck", "DuckDB", duck_node),
+            ):
+                dbt_node, _, _ = seed("dbt", work / "dbt", target)
+                dbt_rate = args.dbt_rows / dbt_node
+                dvt_rate = args.rows / dvt_node
+                print(
+                    f"dbt seed -> {name}: {args.dbt_rows:,} rows in {dbt_node:.1f} s "
+                    f"({dbt_rate:,.0f} rows/s); dvt: {dvt_rate:,.0f} rows/s = {dvt_rate / dbt_rate:.0f}x"
+                )
 
 
 if __name__ == "__main__":

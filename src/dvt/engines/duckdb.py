@@ -37,6 +37,15 @@ def extension_path(extension: str) -> Path:
     return found[-1]
 
 
+def connect(config: dict[str, Any] | None = None) -> Any:
+    """An in-memory DuckDB connection that never draws a progress bar into dvt's output."""
+    import duckdb
+
+    connection = duckdb.connect(":memory:", config=config or {})
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 class DuckDBEngine(Engine):
     """One in-memory DuckDB database per invocation; each node works on its own cursor."""
 
@@ -48,10 +57,8 @@ class DuckDBEngine(Engine):
         self._cursors: set[Any] = set()
 
     def start(self) -> None:
-        import duckdb
-
         config: dict[str, Any] = {k: str(v) for k, v in self.spec.options.items() if k in SETTINGS}
-        self._db = duckdb.connect(":memory:", config=config)
+        self._db = connect(config)
 
     def session(self) -> Any:
         if self._db is None:

@@ -32,9 +32,9 @@ class BulkSeedRunner(SeedRunner):
     ) -> Any:
         if not self.bulk:
             return super()._execute_model(hook_ctx, context_config, model, context, macro)
-        import duckdb
+        from dvt.engines.duckdb import connect
 
-        with duckdb.connect() as con:
+        with connect() as con:
             load = _BulkLoad(self, model, context, con)
             context["load_agate_table"] = load.seed_table
             if self.adapter.type() == "postgres":

@@ -94,11 +94,10 @@ class DvtDebugTask(DebugTask):
 
 def _check_source_only(spec: TargetSpec) -> tuple[bool, str]:
     """Read a source-only connection through the engine that federation uses."""
-    import duckdb
 
-    from dvt.engines.duckdb import extension_path
+    from dvt.engines.duckdb import connect, extension_path
 
-    connection = duckdb.connect()
+    connection = connect()
     try:
         started = time.perf_counter()
         if spec.type == "sqlite":
