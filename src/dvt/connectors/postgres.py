@@ -63,13 +63,20 @@ class PostgresConnector(ScannedServerConnector):
         return table.sql(dialect="duckdb")
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
+        """Create the staging table empty (the scanner maps the types), make it UNLOGGED (dbt's
+        materialization copies it into the logged target table, so writing WAL twice is waste)
+        and COPY the result into it."""
         self._attach()
         cursor = self.session.cursor
         table = self._engine_table(relation)
+        server_table = self.table(relation).sql(dialect="postgres")
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS {self.alias}."{relation.schema}"')
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        (rows,) = cursor.execute(f"CREATE TABLE {table} AS {engine_sql}").fetchone()
+        cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
+        unlogged = f"ALTER TABLE {server_table} SET UNLOGGED"
+        cursor.execute(f"CALL postgres_execute('{self.alias}', {quote_literal(unlogged)})")
         cursor.execute("CALL pg_clear_cache()")
+        (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
         return int(rows)
 
     def drop_stage(self, relation: RelationKey) -> None:
