@@ -66,3 +66,30 @@ def test_round_trip_keeps_values_and_types(postgres: PostgresServer, tmp_path: P
         )
     ]
     assert back == pg_rows(postgres, database, f"({types % ('src', 'all_types')}) t")
+
+
+def test_a_type_the_engine_cannot_keep_warns_dvt002(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    database = f"lossy_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(
+        "create schema src; create table src.all_types (id int, exact numeric(12,2), loose numeric, doc jsonb); "
+        "insert into src.all_types values (1, 1.25, 12345678901234567890.123456789, '{\"a\": 1}')",
+        database,
+    )
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
+        "pg",
+    )
+    done = project.cli("dvt", "run", "--select", "on_duck")
+    assert done.returncode == 0, done.stdout[-3000:]
+    warnings = [line for line in done.stdout.splitlines() if "[DVT002]" in line]
+    assert len(warnings) == 2, warnings
+    assert "'loose' (numeric)" in warnings[0] and "DOUBLE" in warnings[0]
+    assert "'doc' (jsonb)" in warnings[1] and "as text" in warnings[1]
+    assert not any("'exact'" in w or "'id'" in w for w in warnings)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
@@ -15,6 +16,12 @@ if TYPE_CHECKING:
     from dvt.runners.session import FederationSession
 
 
+#: DuckDB's widest DECIMAL; wider declared precisions are read as DOUBLE.
+_MAX_DECIMAL_DIGITS = 38
+AS_DOUBLE = "read as DOUBLE by the engine: digits beyond about 15 significant digits are lost"
+AS_TEXT = "read as text by the engine: the column arrives in the target as text"
+
+
 class Connector(ABC):
     """Reads (and, for writable targets, stages) one target's data for the engine."""
 
@@ -22,6 +29,10 @@ class Connector(ABC):
     dialect: ClassVar[str]
     #: Whether models and seeds may be written here.
     writable: ClassVar[bool] = True
+    #: Source column types (full-match regex on the lower-case type) the engine cannot keep,
+    #: and what happens to their values (DVT002). A pattern's groups are declared precisions:
+    #: it matches only when each is above DuckDB's widest DECIMAL.
+    lossy_types: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, spec: TargetSpec, session: FederationSession) -> None:
         self.spec = spec
@@ -46,6 +57,16 @@ class Connector(ABC):
             renamed.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
             table.replace(renamed)
         return query.sql(dialect=self.dialect)
+
+    @classmethod
+    def type_loss(cls, source_type: str) -> str | None:
+        """What the engine does to values of `source_type`, when it cannot keep them exactly."""
+        lowered = source_type.lower()
+        for pattern, loss in cls.lossy_types.items():
+            found = re.fullmatch(pattern, lowered)
+            if found and all(int(p) > _MAX_DECIMAL_DIGITS for p in found.groups()):
+                return loss
+        return None
 
     # -- data -----------------------------------------------------------------------------
 

@@ -4,14 +4,18 @@ runs as MySQL SQL on the server (`mysql_query`) and streams into the engine."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
+from dvt.connectors.base import AS_DOUBLE
 from dvt.connectors.scanned import ScannedServerConnector, quote_literal
 from dvt.planning.models import RelationKey
 
 
 class MySQLConnector(ScannedServerConnector):
     dialect = "mysql"
+    lossy_types: ClassVar[Mapping[str, str]] = {
+        r"decimal\((\d+)(?:,\d+)?\)(?: unsigned)?": AS_DOUBLE
+    }
     extension = "mysql_scanner"
     scanner_type = "mysql"
     writable = False

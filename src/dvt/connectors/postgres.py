@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlglot.expressions as exp
 
+from dvt.connectors.base import AS_DOUBLE, AS_TEXT
 from dvt.connectors.scanned import ScannedServerConnector, quote_literal
 from dvt.planning.models import RelationKey
 
 
 class PostgresConnector(ScannedServerConnector):
     dialect = "postgres"
+    lossy_types: ClassVar[Mapping[str, str]] = {
+        "numeric": AS_DOUBLE,
+        r"numeric\((\d+)(?:,\d+)?\)": AS_DOUBLE,
+        r"money|jsonb?|xml|bit(?: varying)?(?:\(\d+\))?": AS_TEXT,
+    }
     extension = "postgres_scanner"
     scanner_type = "postgres"
 

@@ -11,9 +11,9 @@ import sqlglot
 import sqlglot.errors
 import sqlglot.expressions as exp
 
-from dvt import connectors
+from dvt import connectors, events
 from dvt.connectors.base import Connector
-from dvt.planning.models import FederationPlan, PlanInput, RelationKey
+from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.planner import plan_federation
 
 if TYPE_CHECKING:
@@ -85,6 +85,9 @@ class FederationSession(contextlib.ExitStack):
             model=self.node.unique_id,
             evaluate_scalar=self._evaluate,
         )
+        for extraction in plan.extractions:
+            columns = schemas.get(extraction.input.key, ())
+            self._warn_type_loss(extraction, {name.lower(): kind for name, kind in columns})
         rendered = tuple(
             dataclasses.replace(
                 e, sql=self.connector(e.input.target).extraction_sql(e, e.input.key)
@@ -92,6 +95,21 @@ class FederationSession(contextlib.ExitStack):
             for e in plan.extractions
         )
         return FederationPlan(rendered, plan.engine_sql, plan.not_pushed)
+
+    def _warn_type_loss(self, extraction: Extraction, types: dict[str, str]) -> None:
+        """DVT002 for each column read whose source type the engine cannot keep."""
+        connector = self.connector(extraction.input.target)
+        for column in extraction.columns:
+            source_type = types.get(column.lower(), "")
+            loss = connector.type_loss(source_type)
+            if loss:
+                events.warn(
+                    "DVT002",
+                    f"{self.node.unique_id}: column {column!r} ({source_type}) of "
+                    f"{extraction.input.key.schema}.{extraction.input.key.name} on "
+                    f"{extraction.input.target!r} is {loss}. "
+                    "Cast it in the model to a type that keeps it (e.g. numeric(38, s)).",
+                )
 
     def _evaluate(self, plan_input: PlanInput, select: exp.Select) -> Any:
         connector = self.connector(plan_input.target)
