@@ -93,5 +93,16 @@ class Connector(ABC):
         """Write the engine's result into `relation` on this target; return the row count."""
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
 
+    def stage_arrow(self, reader: Any, relation: RelationKey) -> int:
+        """Write an Arrow stream into `relation` on this target; return the row count."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be written to")
+
+    def split_key(
+        self, key: RelationKey, columns: Sequence[str]
+    ) -> tuple[str, int, int, int] | None:
+        """(integer key column, its min, its max, estimated rows) to split a parallel read of
+        `key` on, when the relation has one among `columns`; None otherwise."""
+        return None
+
     def drop_stage(self, relation: RelationKey) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")

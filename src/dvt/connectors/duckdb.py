@@ -37,6 +37,9 @@ class DuckDBConnector(Connector):
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
         reader = self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS)
+        return self.stage_arrow(reader, relation)
+
+    def stage_arrow(self, reader: Any, relation: RelationKey) -> int:
         target = self._cursor()
         table = self.table(relation).sql(dialect="duckdb")
         target.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.catalog}"."{relation.schema}"')

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlglot.expressions as exp
@@ -87,5 +87,32 @@ class PostgresConnector(ScannedServerConnector):
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._attach()
-        self.session.cursor.execute(f"DROP TABLE IF EXISTS {self._engine_table(relation)}")
+        drop = f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}"
+        self.session.cursor.execute(f"CALL postgres_execute('{self.alias}', {quote_literal(drop)})")
         self.session.cursor.execute("CALL pg_clear_cache()")
+
+    def split_key(
+        self, key: RelationKey, columns: Sequence[str]
+    ) -> tuple[str, int, int, int] | None:
+        table = quote_literal(self.table(key).sql(dialect="postgres"))
+        found = self.session.cursor.execute(
+            self.server_query(
+                "SELECT a.attname::text, c.reltuples::bigint FROM pg_index i "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                "JOIN pg_class c ON c.oid = i.indrelid "
+                f"WHERE i.indrelid = {table}::regclass AND i.indisprimary AND i.indnatts = 1 "
+                "AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)"
+            )
+        ).fetchone()
+        if found is None or found[0] not in columns:
+            return None
+        column, estimate = found
+        name = exp.to_identifier(column, quoted=True).sql(dialect="postgres")
+        low, high = self.session.cursor.execute(
+            self.server_query(
+                f"SELECT min({name}), max({name}) FROM {self.table(key).sql('postgres')}"
+            )
+        ).fetchone()
+        if low is None:
+            return None
+        return column, int(low), int(high), int(estimate) if estimate > 0 else int(high - low + 1)

@@ -13,6 +13,10 @@ def create(spec: ComputeSpec) -> Engine:
         from dvt.engines.duckdb import DuckDBEngine
 
         return DuckDBEngine(spec)
+    if spec.type == "spark":
+        from dvt.engines.spark import SparkEngine
+
+        return SparkEngine(spec)
     raise EngineUnavailableError(
         f"Compute {spec.name!r} is of type {spec.type!r}, which this DVT release cannot run yet; "
         "use the built-in `duckdb` compute (`--compute duckdb`)."

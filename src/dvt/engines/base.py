@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt.config.computes import ComputeSpec
+
+if TYPE_CHECKING:
+    from dvt.connectors.base import Connector
+    from dvt.planning.models import FederationPlan, RelationKey
+    from dvt.runners.session import FederationSession
 
 
 class Engine(ABC):
     """A compute engine. Sessions are per node (and so per thread); the engine is shared."""
+
+    #: SQLGlot dialect of the SQL the planner writes for this engine.
+    dialect: ClassVar[str]
 
     def __init__(self, spec: ComputeSpec) -> None:
         self.spec = spec
@@ -35,3 +43,17 @@ class Engine(ABC):
 
     @abstractmethod
     def stop(self) -> None: ...
+
+    @abstractmethod
+    def materialize(
+        self,
+        session: FederationSession,
+        plan: FederationPlan,
+        target: Connector,
+        relation: RelationKey,
+    ) -> int:
+        """Compute `plan` and write its result into `relation` on the target; return rows."""
+
+    @abstractmethod
+    def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
+        """Compute `plan` and return (at most `limit` rows of) its result as an Arrow table."""

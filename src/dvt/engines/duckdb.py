@@ -6,10 +6,15 @@ import importlib.util
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
+
+if TYPE_CHECKING:
+    from dvt.connectors.base import Connector
+    from dvt.planning.models import FederationPlan, RelationKey
+    from dvt.runners.session import FederationSession
 
 #: DuckDB extension -> the PyPI package that ships its binary.
 EXTENSION_PACKAGES = {
@@ -48,6 +53,8 @@ def connect(config: dict[str, Any] | None = None) -> Any:
 
 class DuckDBEngine(Engine):
     """One in-memory DuckDB database per invocation; each node works on its own cursor."""
+
+    dialect: ClassVar[str] = "duckdb"
 
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
@@ -98,6 +105,23 @@ class DuckDBEngine(Engine):
             self._attached.add(alias)
         if on_attach is not None:
             on_attach()
+
+    def materialize(
+        self,
+        session: FederationSession,
+        plan: FederationPlan,
+        target: Connector,
+        relation: RelationKey,
+    ) -> int:
+        session.expose_inputs(plan)
+        return target.stage(plan.engine_sql, relation)
+
+    def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
+        session.expose_inputs(plan)
+        sql = plan.engine_sql
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql}) AS dvt_show LIMIT {int(limit)}"
+        return session.cursor.execute(sql).to_arrow_table()
 
     def stop(self) -> None:
         if self._db is not None:

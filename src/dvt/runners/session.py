@@ -71,7 +71,9 @@ class FederationSession(contextlib.ExitStack):
         self._streams.append((reader, stream))  # alive until the engine has consumed them
         self.cursor.register(name, stream)
 
-    def plan(self, inputs: list[PlanInput], dialect: str) -> FederationPlan:
+    def plan(
+        self, inputs: list[PlanInput], dialect: str, engine_dialect: str = "duckdb"
+    ) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
         referenced = relations_in(self.node.compiled_code, dialect)
         schemas = {
@@ -84,6 +86,7 @@ class FederationSession(contextlib.ExitStack):
             schemas,
             model=self.node.unique_id,
             evaluate_scalar=self._evaluate,
+            engine_dialect=engine_dialect,
         )
         for extraction in plan.extractions:
             columns = schemas.get(extraction.input.key, ())

@@ -1,0 +1,69 @@
+"""Federation on Apache Spark: the same models give the same rows as on DuckDB (issue: Spark)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from dvt.testing.postgres import PostgresServer
+from tests.functional.databases import duck_rows, pg_rows
+from tests.functional.projects import Project
+from tests.functional.test_federation import fed  # noqa: F401 - the shared project fixture
+
+pytestmark = [pytest.mark.spark, pytest.mark.postgres, pytest.mark.duckdb]
+
+
+def test_spark_gives_the_duckdb_answer(fed: Project, postgres: PostgresServer) -> None:  # noqa: F811
+    database = fed.database  # type: ignore[attr-defined]
+    duck_file = fed.duck_file  # type: ignore[attr-defined]
+    on_duckdb = fed.cli("dvt", "run")  # processes of their own: DuckDB locks its file
+    assert on_duckdb.returncode == 0, on_duckdb.stdout[-4000:]
+    expected = {
+        "customer_orders": pg_rows(postgres, database, "analytics.customer_orders"),
+        "big_orders": duck_rows(duck_file, "lake.lake.big_orders"),
+        "active_big_spenders": duck_rows(duck_file, "lake.lake.active_big_spenders"),
+    }
+    on_spark = fed.cli("dvt", "run", "--compute", "spark", "--exclude", "orders_incremental")
+    assert on_spark.returncode == 0, on_spark.stdout[-4000:]
+    assert "Initializing spark compute for federation" in on_spark.stdout
+    assert pg_rows(postgres, database, "analytics.customer_orders") == expected["customer_orders"]
+    assert duck_rows(duck_file, "lake.lake.big_orders") == expected["big_orders"]
+    assert duck_rows(duck_file, "lake.lake.active_big_spenders") == expected["active_big_spenders"]
+
+
+def test_a_standalone_cluster_runs_a_federated_build(
+    fed: Project,  # noqa: F811
+    postgres: PostgresServer,
+) -> None:
+    from dvt.testing.spark import SparkCluster
+
+    database = fed.database  # type: ignore[attr-defined]
+    duck_file = fed.duck_file  # type: ignore[attr-defined]
+    with SparkCluster.start(cores=2, memory="1g") as cluster:
+        computes = {
+            "test": {
+                "computes": {
+                    "cluster": {
+                        "type": "spark",
+                        "master": cluster.master_url,
+                        "config": {"spark.executor.memory": "512m", "spark.cores.max": "2"},
+                        "jdbc": {"num_partitions": 2},
+                    }
+                }
+            }
+        }
+        (fed.root / "computes.yml").write_text(yaml.safe_dump(computes))
+        built = fed.cli("dvt", "build", "--compute", "cluster", "--exclude", "orders_incremental")
+        applications = [a.name for a in (cluster.folder / "work").iterdir()]
+    assert built.returncode == 0, built.stdout[-4000:]
+    assert any(a.startswith("app-") for a in applications)  # executors ran on the worker
+    assert "Initializing cluster compute for federation" in built.stdout
+    assert pg_rows(postgres, database, "analytics.customer_orders") == [
+        (1, "Ann", "New Zealand", 2, 55.5),
+        (2, "Bob", "United States", 2, 72.0),
+        (4, "Dee", "France", 0, None),
+    ]
+    assert duck_rows(duck_file, "lake.lake.big_orders") == [
+        (103, 99.0, "Chloé"),
+        (104, 60.0, "Bob"),
+    ]
