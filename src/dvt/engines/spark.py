@@ -23,9 +23,11 @@ import os
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from dvt import events
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
 
@@ -96,7 +98,12 @@ class SparkEngine(Engine):
             settings["spark.jars"] = ",".join([*([existing] if existing else []), *jars])
         for key, value in settings.items():
             builder = builder.config(key, value)
+        started = time.perf_counter()
         self._spark = builder.getOrCreate()
+        if not remote:
+            self._spark.sparkContext.setLogLevel("ERROR")
+        where = remote or self.master
+        events.info(f"Spark session started in {time.perf_counter() - started:.1f} s ({where})")
 
     @property
     def master(self) -> str:
@@ -122,7 +129,11 @@ class SparkEngine(Engine):
                 session.catalog.dropTempView(table.name)
 
     def interrupt(self) -> None:
-        if self._spark is not None:
+        if self._spark is None:
+            return
+        if self.options.get("remote"):
+            self._spark.interruptAll()
+        else:
             self._spark.sparkContext.cancelAllJobs()
 
     def stop(self) -> None:
