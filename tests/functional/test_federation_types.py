@@ -33,8 +33,11 @@ FILES = {
 }
 
 
-def test_round_trip_keeps_values_and_types(postgres: PostgresServer, tmp_path: Path) -> None:
-    database = f"types_{tmp_path.name[-20:]}".lower().replace("-", "_")
+@pytest.mark.parametrize("compute", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_round_trip_keeps_values_and_types(
+    postgres: PostgresServer, tmp_path: Path, compute: str
+) -> None:
+    database = f"types_{compute}_{tmp_path.name[-20:]}".lower().replace("-", "_")
     postgres.create_database(database)
     postgres.psql(
         f"create schema src; create table src.all_types ({COLUMNS}); insert into src.all_types values {ROWS}",
@@ -48,9 +51,10 @@ def test_round_trip_keeps_values_and_types(postgres: PostgresServer, tmp_path: P
         },
         "pg",
     )
-    result = project.dvt("run")
+    result = project.dvt("run", "--compute", compute)
     assert result.success, result.exception
     assert {r.adapter_response["dvt"]["path"] for r in result.result.results} == {"federation"}
+    assert {r.adapter_response["dvt"]["compute"] for r in result.result.results} == {compute}
     assert pg_rows(postgres, database, "analytics.back_on_pg") == pg_rows(
         postgres, database, "src.all_types"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import yaml
 
@@ -22,13 +24,24 @@ def test_spark_gives_the_duckdb_answer(fed: Project, postgres: PostgresServer) -
         "customer_orders": pg_rows(postgres, database, "analytics.customer_orders"),
         "big_orders": duck_rows(duck_file, "lake.lake.big_orders"),
         "active_big_spenders": duck_rows(duck_file, "lake.lake.active_big_spenders"),
+        "orders_incremental": duck_rows(duck_file, "lake.lake.orders_incremental"),
     }
-    on_spark = fed.cli("dvt", "run", "--compute", "spark", "--exclude", "orders_incremental")
+    on_spark = fed.cli("dvt", "run", "--compute", "spark")
     assert on_spark.returncode == 0, on_spark.stdout[-4000:]
     assert "Initializing spark compute for federation" in on_spark.stdout
     assert pg_rows(postgres, database, "analytics.customer_orders") == expected["customer_orders"]
     assert duck_rows(duck_file, "lake.lake.big_orders") == expected["big_orders"]
     assert duck_rows(duck_file, "lake.lake.active_big_spenders") == expected["active_big_spenders"]
+    assert duck_rows(duck_file, "lake.lake.orders_incremental") == expected["orders_incremental"]
+    # An incremental run on Spark reads only the new row and appends it.
+    with sqlite3.connect(fed.sqlite_file) as conn:  # type: ignore[attr-defined]
+        conn.execute("insert into orders values (105, 4, 7.5, 'e')")
+    again = fed.cli("dvt", "run", "--compute", "spark", "--select", "orders_incremental")
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert duck_rows(duck_file, "lake.lake.orders_incremental") == [
+        *expected["orders_incremental"],
+        (105, 4, 7.5),
+    ]
 
 
 def test_a_standalone_cluster_runs_a_federated_build(

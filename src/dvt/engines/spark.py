@@ -48,6 +48,8 @@ _DEFAULT_SETTINGS = {
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # PostgreSQL's and DuckDB's `timestamp` has no time zone: so has Spark's, for DVT.
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
 }
 
 
