@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dvt.testing.postgres import PostgresServer
@@ -97,3 +98,49 @@ def test_a_type_the_engine_cannot_keep_warns_dvt002(
     assert "'loose' (numeric)" in warnings[0] and "DOUBLE" in warnings[0]
     assert "'doc' (jsonb)" in warnings[1] and "as text" in warnings[1]
     assert not any("'exact'" in w or "'id'" in w for w in warnings)
+
+
+@pytest.mark.parametrize("compute", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_integer_division_keeps_the_source_semantics(
+    postgres: PostgresServer, tmp_path: Path, compute: str
+) -> None:
+    database = f"div_{compute}_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    pairs = "(7, 2, 7.00), (-7, 2, -7.00), (1, 3, 1.00)"
+    postgres.psql(
+        "create schema src; create table src.pairs (a int, b int, x numeric(6,2));"
+        f"insert into src.pairs values {pairs}",
+        database,
+    )
+    with duckdb.connect(str(tmp_path / "lake.duckdb")) as lake:
+        lake.execute(
+            f"create table pairs (a int, b int, x decimal(6,2)); insert into pairs values {pairs}"
+        )
+    # The model lives on PostgreSQL, so its SQL means what PostgreSQL means: `int / int` is
+    # integer division, although the engine computes it and the data comes from DuckDB.
+    files = {
+        "dbt_project.yml": dbt_project_yml("div", "models:\n  div:\n    +materialized: table\n"),
+        "models/sources.yml": "sources:\n  - name: lake\n    schema: main\n"
+        "    config: {connection: duck}\n    tables: [{name: pairs}]\n",
+        "models/quotients.sql": "select a, a / b as q, a % b as r, x / b as exact "
+        "from {{ source('lake', 'pairs') }}",
+    }
+    project = Project(tmp_path / "project").write(files)
+    project.profiles(
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
+        "pg",
+    )
+    done = project.cli("dvt", "run", "--compute", compute)
+    assert done.returncode == 0, done.stdout[-3000:]
+    on_postgres = pg_rows(postgres, database, "(select a, a / b, a % b, x / b from src.pairs) t")
+    federated = pg_rows(postgres, database, "analytics.quotients")
+    # Compared as numbers: a float 3.5 where PostgreSQL says 3 must fail.
+    assert [tuple(float(v) for v in row[:3]) for row in federated] == [
+        tuple(float(v) for v in row[:3]) for row in on_postgres
+    ]
+    assert [round(float(row[3]), 6) for row in federated] == [
+        round(float(row[3]), 6) for row in on_postgres
+    ]

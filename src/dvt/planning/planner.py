@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import sqlglot
 import sqlglot.expressions as exp
 from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
@@ -70,6 +71,9 @@ def plan_federation(
         _fold_scalar_subqueries(tree, occurrences, evaluate_scalar)
         occurrences = _input_tables(tree, by_key, model)
 
+    # Typed, so that the engine SQL keeps the source's semantics (PostgreSQL's `int / int` is
+    # integer division: DuckDB and Spark need it spelled out).
+    tree = annotate_types(tree, schema=mapping, dialect=dialect)
     extractions: list[Extraction] = []
     not_pushed: list[str] = []
     scopes = traverse_scope(tree)
