@@ -11,6 +11,7 @@ if [ "$mode" = dev ]; then
   [ -f /usr/share/java/postgresql.jar ] || missing+=(libpostgresql-jdbc-java)
   command -v psql > /dev/null || missing+=(postgresql-client)
   [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+  command -v chromium > /dev/null || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
     echo "Installing Debian packages: ${missing[*]}"

@@ -126,6 +126,14 @@ def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     return success, success
 
 
+ESTIMATE_OPTION = click.Option(
+    ["--estimate"],
+    is_flag=True,
+    default=False,
+    help="[dvt] Also show each input's row count from its database's statistics (SQLite, which "
+    "keeps none, is counted).",
+)
+
 DRY_RUN_OPTION = click.Option(
     ["--dry-run"], is_flag=True, default=False, help="List what is needed; install nothing."
 )
@@ -138,7 +146,7 @@ def _build_cli() -> DvtGroup:
     plan = click.Command(
         "plan",
         callback=_plan,
-        params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION],
+        params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION, ESTIMATE_OPTION],
         help="Show each selected node's target, execution path, inputs and compute.",
     )
     commands["init"] = copy(dbt_cli.commands["init"])

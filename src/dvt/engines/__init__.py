@@ -6,6 +6,9 @@ from dvt.config.computes import ComputeSpec
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
 
+#: SQLGlot dialect of each engine type, known without starting the engine (`dvt plan`).
+DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
+
 
 def create(spec: ComputeSpec) -> Engine:
     """The engine for a compute, imported only when a node needs it."""

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from dbt.adapters.factory import get_adapter
-from dbt.task.docs.generate import GenerateTask
+from dbt.artifacts.schemas.catalog import CatalogKey
+from dbt.task.docs.generate import GenerateTask, mapping_key
 
 from dvt.dbt_seams.factory import active_adapter
 from dvt.tasks.base import TargetAwareTask
@@ -17,7 +18,8 @@ class DvtGenerateTask(TargetAwareTask, GenerateTask):
 
     dbt builds the catalog inline in `run()` with the default adapter's `get_filtered_catalog`;
     for a multi-target project DVT answers that one call, for this invocation only, with the
-    merged catalogs of every target.
+    merged catalogs of every target, each relation's stats saying where its node lives and runs
+    (catalog.json only: manifest.json stays dbt's, so `--state` comparisons are unaffected).
     """
 
     def run(self) -> Any:
@@ -65,6 +67,39 @@ class DvtGenerateTask(TargetAwareTask, GenerateTask):
                 with active_adapter(adapter), adapter.connection_named("generate_catalog"):
                     table, errors = adapter.get_filtered_catalog(members, frozenset(wanted), picked)
             exceptions.extend(errors)
-            names.extend(n for n in table.column_names if n not in names)
-            rows.extend(dict(zip(table.column_names, row, strict=True)) for row in table)
+            stats = {mapping_key(c): self._dvt_stats(c) for c in members}
+            for row in table:
+                record = dict(zip(table.column_names, row, strict=True))
+                record.update(stats.get(_catalog_key(record), {}))
+                names.extend(n for n in record if n not in names)
+                rows.append(record)
         return table_from_data_flat([{n: r.get(n) for n in names} for r in rows], names), exceptions
+
+    def _dvt_stats(self, config: Any) -> dict[str, Any]:
+        """Catalog stats the docs site lists on the node's page: its target, path and the
+        targets it reads (a source: the connection it lives on)."""
+        resolution = self.dvt.resolve(config)
+        shown = [("dvt_target", "DVT target", resolution.target, "Where DVT writes or reads it")]
+        if config.unique_id in self.manifest.nodes:
+            reads = ", ".join(resolution.input_targets) or "-"
+            shown.append(("dvt_path", "DVT path", resolution.label, "How DVT runs it"))
+            shown.append(("dvt_reads", "DVT reads", reads, "The targets its inputs live on"))
+        return {
+            f"stats:{key}:{field}": datum
+            for key, label, value, description in shown
+            for field, datum in (
+                ("label", label),
+                ("value", value),
+                ("description", description),
+                ("include", True),
+            )
+        }
+
+
+def _catalog_key(row: dict[str, Any]) -> CatalogKey:
+    database = row.get("table_database")
+    return CatalogKey(
+        None if database is None else str(database).lower(),
+        str(row.get("table_schema")).lower(),
+        str(row.get("table_name")).lower(),
+    )
