@@ -53,6 +53,31 @@ _DEFAULT_SETTINGS = {
 }
 
 
+#: Functions SQLGlot translates to Spark whose results can differ from the model's database.
+SEMANTIC_DIFFERENCES: Mapping[str, str] = {
+    "RegexpLike": "regular expressions run with Java's syntax in Spark",
+    "RegexpILike": "regular expressions run with Java's syntax in Spark",
+    "RegexpReplace": "regular expressions run with Java's syntax in Spark",
+    "RegexpExtract": "regular expressions run with Java's syntax in Spark",
+    "RegexpSplit": "regular expressions run with Java's syntax in Spark",
+    "TimeToStr": "date format patterns are translated to Java's DateTimeFormatter",
+    "StrToTime": "date format patterns are translated to Java's DateTimeFormatter",
+    "StrToDate": "date format patterns are translated to Java's DateTimeFormatter",
+}
+
+
+def semantic_differences(engine_sql: str) -> list[str]:
+    """DVT003 notes for the Spark SQL of a plan: each function whose meaning may differ."""
+    import sqlglot
+
+    notes = {}
+    for function in sqlglot.parse_one(engine_sql, read="spark").find_all(sqlglot.exp.Func):
+        reason = SEMANTIC_DIFFERENCES.get(type(function).__name__)
+        if reason:
+            notes[function.sql(dialect="spark")] = reason
+    return [f"{sql}: {reason}" for sql, reason in notes.items()]
+
+
 def jdbc_jar(target_type: str, configured: list[str]) -> str | None:
     """The JDBC driver jar for a target type: configured first, then the machine's."""
     _, known = JDBC_DRIVERS.get(target_type, ("", ()))

@@ -88,6 +88,11 @@ class FederationSession(contextlib.ExitStack):
             evaluate_scalar=self._evaluate,
             engine_dialect=engine_dialect,
         )
+        if engine_dialect == "spark":
+            from dvt.engines.spark import semantic_differences
+
+            for note in semantic_differences(plan.engine_sql):
+                events.warn("DVT003", f"{self.node.unique_id}: {note}; check the results.")
         for extraction in plan.extractions:
             columns = schemas.get(extraction.input.key, ())
             self._warn_type_loss(extraction, {name.lower(): kind for name, kind in columns})

@@ -1,4 +1,4 @@
-"""DVT002: which source types the engine cannot keep (the connectors' `lossy_types`)."""
+"""DVT002 and DVT003: what the engines cannot keep (types) or may compute differently (functions)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,16 @@ from dvt.connectors.sqlite import SQLiteConnector
 )
 def test_type_loss(connector: type, source_type: str, loss: str | None) -> None:
     assert connector.type_loss(source_type) == loss
+
+
+def test_spark_semantic_differences_name_each_function_once() -> None:
+    from dvt.engines.spark import semantic_differences
+
+    notes = semantic_differences(
+        "SELECT a RLIKE 'x+', REGEXP_REPLACE(b, 'a', 'b'), DATE_FORMAT(d, 'yyyy-MM'), "
+        "a RLIKE 'x+', UPPER(b) FROM t"
+    )
+    assert len(notes) == 3
+    assert any("RLIKE" in n and "Java" in n for n in notes)
+    assert any("DATE_FORMAT" in n and "DateTimeFormatter" in n for n in notes)
+    assert semantic_differences("SELECT UPPER(b), a / 2 FROM t") == []
