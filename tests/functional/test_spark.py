@@ -80,3 +80,54 @@ def test_a_standalone_cluster_runs_a_federated_build(
         (103, 99.0, "Chloé"),
         (104, 60.0, "Bob"),
     ]
+
+
+def test_models_in_one_build_use_different_engines(fed: Project, postgres: PostgresServer) -> None:  # noqa: F811
+    database = fed.database  # type: ignore[attr-defined]
+    project_yml = fed.root / "dbt_project.yml"
+    project_yml.write_text(
+        project_yml.read_text().replace("+target: duck", "+target: duck\n      +compute: spark")
+    )
+    built = fed.cli("dvt", "build")
+    assert built.returncode == 0, built.stdout[-4000:]
+    assert built.stdout.count("Initializing spark compute for federation") == 1
+    computes = {
+        r["unique_id"].split(".")[-1]: r["adapter_response"]["dvt"].get("compute")
+        for r in fed.artifact("run_results.json")["results"]
+        if r["adapter_response"].get("dvt", {}).get("path") == "federation"
+    }
+    assert computes == {
+        "big_orders": "spark",
+        "active_big_spenders": "spark",
+        "orders_incremental": "spark",
+        "customer_orders": "duckdb",
+    }
+    assert pg_rows(postgres, database, "analytics.customer_orders") == [
+        (1, "Ann", "New Zealand", 2, 55.5),
+        (2, "Bob", "United States", 2, 72.0),
+        (4, "Dee", "France", 0, None),
+    ]
+    shown = fed.cli(
+        "dvt", "show", "--compute", "spark", "--output", "json", "--inline",
+        "select c.name, o.amount from {{ source('crm', 'customers') }} c "
+        "join {{ source('shop', 'orders') }} o on o.customer_id = c.id where o.amount > 30",
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stdout[-4000:]
+    assert '"amount": 99.0' in shown.stdout and '"name": "Chlo' in shown.stdout
+
+
+def test_spark_without_java_says_what_to_install(fed: Project) -> None:  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "PATH")}
+    env["PATH"] = "/nonexistent"
+    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "run", "--compute", "spark", "--select", "customer_orders",
+         "--project-dir", str(fed.root), "--profiles-dir", str(fed.root)],
+        capture_output=True, text=True, env=env, cwd=fed.root, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "[DVT105]" in done.stdout and "Java" in done.stdout and "JAVA_HOME" in done.stdout
