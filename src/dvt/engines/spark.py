@@ -148,6 +148,11 @@ class SparkEngine(Engine):
     def session(self) -> Any:
         if self._spark is None:
             raise RuntimeError("Spark engine used before start()")
+        remote = self.options.get("remote")
+        if remote:  # Spark Connect has no newSession(): a session of its own per node
+            from pyspark.sql import SparkSession
+
+            return SparkSession.builder.remote(remote).create()
         return self._spark.newSession()
 
     def release(self, session: Any) -> None:
