@@ -7,13 +7,23 @@ from dataclasses import dataclass, field
 import sqlglot.expressions as exp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RelationKey:
-    """A relation as the compiled SQL names it, compared case-insensitively."""
+    """A relation as the compiled SQL names it: the names keep their case (the source database
+    is asked for exactly them); keys compare case-insensitively, to find the SQL's tables."""
 
     catalog: str
     schema: str
     name: str
+
+    def _folded(self) -> tuple[str, str, str]:
+        return (self.catalog.lower(), self.schema.lower(), self.name.lower())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RelationKey) and self._folded() == other._folded()
+
+    def __hash__(self) -> int:
+        return hash(self._folded())
 
     @classmethod
     def parse(cls, relation_name: str, dialect: str) -> RelationKey:
@@ -22,7 +32,7 @@ class RelationKey:
 
     @classmethod
     def of(cls, table: exp.Table) -> RelationKey:
-        return cls(table.catalog.lower(), table.db.lower(), table.name.lower())
+        return cls(table.catalog, table.db, table.name)
 
     def __str__(self) -> str:
         return ".".join(p for p in (self.catalog, self.schema, self.name) if p)

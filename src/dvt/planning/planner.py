@@ -13,10 +13,11 @@ to a caller-supplied evaluator first, so their value can be pushed into other in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import sqlglot
 import sqlglot.expressions as exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
@@ -51,10 +52,14 @@ def plan_federation(
             f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}"
         ) from exc
     by_key = {i.key: i for i in inputs}
+    # Names as the databases spell them, quoted: SQLGlot then folds them only where the model's
+    # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
     mapping: dict[str, object] = {}
     for key, typed_columns in schemas.items():
-        catalog = mapping.setdefault(key.catalog, {})
-        catalog.setdefault(key.schema, {})[key.name] = dict(typed_columns)  # type: ignore[attr-defined]
+        catalog = mapping.setdefault(_quoted(key.catalog, dialect), {})
+        tables = catalog.setdefault(_quoted(key.schema, dialect), {})  # type: ignore[attr-defined]
+        tables[_quoted(key.name, dialect)] = {_quoted(c, dialect): t for c, t in typed_columns}
+    written = [p.alias_or_name for p in tree.selects] if isinstance(tree, exp.Query) else []
     try:
         tree = qualify(
             tree,
@@ -65,6 +70,9 @@ def plan_federation(
         )
     except OptimizeError as exc:
         raise UnsupportedFederationError(f"Model {model!r}: {exc}") from exc
+    if Dialect.get_or_raise(dialect).NORMALIZATION_STRATEGY is _CASE_INSENSITIVE:
+        stored = [name for columns in schemas.values() for name, _ in columns]
+        _keep_output_spelling(tree, [*written, *stored])
 
     occurrences = _input_tables(tree, by_key, model)
     if evaluate_scalar is not None:
@@ -80,8 +88,10 @@ def plan_federation(
     for index, (table, plan_input) in enumerate(occurrences):
         scope = _scope_of(table, scopes)
         alias = table.alias_or_name
-        columns = _used_columns(alias, scope)
+        real = _real_names(schemas.get(plan_input.key, ()))
+        columns = tuple(real(c) for c in _used_columns(alias, scope))
         pushed, kept = _pushable_conjuncts(alias, scope)
+        pushed = [_with_real_names(p, real) for p in pushed]
         not_pushed.extend(kept)
         engine_name = f"dvt_in_{index}"
         limit = None if kept else _pushable_limit(scope)
@@ -123,6 +133,47 @@ def _scope_of(table: exp.Table, scopes: list[Scope]) -> Scope:
         if any(source is table for source in scope.sources.values()):
             return scope
     raise UnsupportedFederationError(f"Relation {table.sql()} is used outside any SELECT")
+
+
+_CASE_INSENSITIVE = NormalizationStrategy.CASE_INSENSITIVE
+
+
+def _keep_output_spelling(tree: exp.Expr, spellings: list[str]) -> None:
+    """Case-insensitive dialects (DuckDB) name a result column as the model wrote it (or as the
+    table stores it, for `*`); qualifying folded the names to lower case: spell them back."""
+    if not isinstance(tree, exp.Query):
+        return
+    spelled: dict[str, str] = {}
+    for name in spellings:
+        spelled.setdefault(name.lower(), name)
+    for projection in tree.selects:
+        name = projection.alias_or_name
+        wanted = spelled.get(name.lower(), name)
+        if wanted == name:
+            continue
+        alias = exp.to_identifier(wanted, quoted=True)
+        if isinstance(projection, exp.Alias):
+            projection.set("alias", alias)
+        else:
+            projection.replace(exp.alias_(projection.copy(), alias))
+
+
+def _quoted(name: str, dialect: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
+
+
+def _real_names(typed_columns: Iterable[tuple[str, str]]) -> Callable[[str], str]:
+    """Maps a column name as the planner normalized it back to the source's own spelling:
+    PostgreSQL asks for "Order ID", not "order id"."""
+    spelled = {name.lower(): name for name, _ in typed_columns}
+    return lambda name: spelled.get(name.lower(), name)
+
+
+def _with_real_names(predicate: exp.Expr, real: Callable[[str], str]) -> exp.Expr:
+    for column in predicate.find_all(exp.Column):
+        if real(column.name) != column.name:
+            column.set("this", exp.to_identifier(real(column.name), quoted=True))
+    return predicate
 
 
 def _used_columns(alias: str, scope: Scope) -> tuple[str, ...]:
