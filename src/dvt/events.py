@@ -1,11 +1,194 @@
-"""DVT's user-facing messages, fired through dbt's event system (so `--log-format json`,
-log files and `--quiet` treat them exactly like dbt's own)."""
+"""DVT's messages and build events, fired through dbt's event system (so text and JSON logs, log
+files, `--quiet` and `dvtRunner` callbacks treat them exactly like dbt's own).
+
+Messages (`info`, `warn`, `debug`) are dbt `Note`s. Build events are DVT's own event types, added
+the way dbt-core and dbt-adapters add theirs: dbt_common finds an event's protobuf message by the
+event's class name in the class's `PROTO_TYPES_MODULE`, so this module declares DVT's messages
+(enveloped with dbt's own `EventInfo`) when it loads. In `--log-format json` such an event names
+itself (`info.name`, e.g. `DvtBuildPlan`), carries a stable code (`info.code`, e.g. `DVT201`) and
+its counts under `data`.
+"""
 
 from __future__ import annotations
 
-from dbt_common.events.base_types import EventLevel
+import types
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from dbt_common.events import types_pb2
+from dbt_common.events.base_types import EventLevel, InfoLevel
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import Note
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+_Field = descriptor_pb2.FieldDescriptorProto
+_PACKAGE = "dvt.events"
+_COUNT_FIELDS = (
+    ("resource_type", _Field.TYPE_STRING),
+    ("total", _Field.TYPE_INT32),
+    ("succeeded", _Field.TYPE_INT32),
+    ("warned", _Field.TYPE_INT32),
+    ("failed", _Field.TYPE_INT32),
+    ("skipped", _Field.TYPE_INT32),
+)
+#: DVT's protobuf messages, fields in field-number order: a scalar type, or another message's
+#: name (`[]` for a repeated field). Fields are only ever added at the end, so numbers stay stable.
+_MESSAGES: dict[str, tuple[tuple[str, int | str], ...]] = {
+    "DvtTypeCounts": _COUNT_FIELDS,
+    "DvtBuildPlan": (
+        ("seeds", _Field.TYPE_INT32),
+        ("models", _Field.TYPE_INT32),
+        ("pushdown_models", _Field.TYPE_INT32),
+        ("federated_models", _Field.TYPE_INT32),
+        ("tests", _Field.TYPE_INT32),
+        ("snapshots", _Field.TYPE_INT32),
+    ),
+    "DvtEngineStarting": (("compute", _Field.TYPE_STRING), ("engine", _Field.TYPE_STRING)),
+    "DvtTypeComplete": (*_COUNT_FIELDS, ("execution_time", _Field.TYPE_DOUBLE)),
+    "DvtBuildComplete": (("counts", "DvtTypeCounts[]"), ("execution_time", _Field.TYPE_DOUBLE)),
+}
+_EVENTS = ("DvtBuildPlan", "DvtEngineStarting", "DvtTypeComplete", "DvtBuildComplete")
+
+
+def _declare_messages() -> types.ModuleType:
+    """Add DVT's messages to protobuf's default pool (where dbt's `EventInfo` lives) and return
+    them as a module, with a `<Event>Msg` envelope (`info`, `data`) for each event."""
+    info = types_pb2.EventInfo.DESCRIPTOR
+    file = descriptor_pb2.FileDescriptorProto(
+        name="dvt/events.proto", package=_PACKAGE, syntax="proto3", dependency=[info.file.name]
+    )
+    for name, fields in _MESSAGES.items():
+        message = file.message_type.add(name=name)
+        for number, (field_name, kind) in enumerate(fields, start=1):
+            field = message.field.add(name=field_name, number=number, label=_Field.LABEL_OPTIONAL)
+            if isinstance(kind, int):
+                field.type = kind
+                continue
+            field.type = _Field.TYPE_MESSAGE
+            field.type_name = f".{_PACKAGE}.{kind.removesuffix('[]')}"
+            if kind.endswith("[]"):
+                field.label = _Field.LABEL_REPEATED
+    for name in _EVENTS:
+        envelope = file.message_type.add(name=f"{name}Msg")
+        envelope.field.add(
+            name="info", number=1, type=_Field.TYPE_MESSAGE, type_name=f".{info.full_name}"
+        )
+        envelope.field.add(
+            name="data", number=2, type=_Field.TYPE_MESSAGE, type_name=f".{_PACKAGE}.{name}"
+        )
+    pool = descriptor_pool.Default()
+    pool.AddSerializedFile(file.SerializeToString())
+    module = types.ModuleType("dvt_events_pb2")
+    for message in file.message_type:
+        descriptor = pool.FindMessageTypeByName(f"{_PACKAGE}.{message.name}")
+        setattr(module, message.name, message_factory.GetMessageClass(descriptor))
+    return module
+
+
+_PROTOS = _declare_messages()
+
+
+@dataclass(frozen=True)
+class PlanCounts:
+    """What a build runs, by node type; `federated_models` are part of `models`."""
+
+    seeds: int
+    models: int
+    federated_models: int
+    tests: int
+    snapshots: int
+
+    @property
+    def pushdown_models(self) -> int:
+        return self.models - self.federated_models
+
+    def __str__(self) -> str:
+        return (
+            f"Build plan: {self.seeds} seeds, {self.models} models "
+            f"({self.pushdown_models} pushdown, {self.federated_models} federation), "
+            f"{self.tests} tests, {self.snapshots} snapshots"
+        )
+
+
+@dataclass(frozen=True)
+class TypeCounts:
+    """The results of one node type: `total` selected, and how they ended."""
+
+    resource_type: str
+    total: int
+    succeeded: int = 0
+    warned: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def ok(self) -> int:
+        """Nodes that did not fail: a warning test passed the build."""
+        return self.succeeded + self.warned
+
+    @property
+    def label(self) -> str:
+        return f"{self.resource_type}s"
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.ok}/{self.total}"
+
+
+class _DvtEvent(InfoLevel):
+    """A DVT event: its protobuf message is declared above, its code is stable."""
+
+    PROTO_TYPES_MODULE = _PROTOS
+    CODE: ClassVar[str]
+
+    def code(self) -> str:
+        return self.CODE
+
+
+class DvtBuildPlan(_DvtEvent):
+    CODE = "DVT201"
+
+    def message(self) -> str:
+        return str(
+            PlanCounts(self.seeds, self.models, self.federated_models, self.tests, self.snapshots)
+        )
+
+
+class DvtEngineStarting(_DvtEvent):
+    CODE = "DVT202"
+
+    def message(self) -> str:
+        return f"Initializing {self.compute} compute for federation..."
+
+
+class DvtTypeComplete(_DvtEvent):
+    CODE = "DVT203"
+
+    def message(self) -> str:
+        counts = _type_counts(self)
+        problems = [
+            f"{n} {word}"
+            for n, word in (
+                (counts.warned, "warned"),
+                (counts.failed, "failed"),
+                (counts.skipped, "skipped"),
+            )
+            if n
+        ]
+        done = ", ".join([f"{counts.ok}/{counts.total} OK", *problems])
+        return f"Completed {counts.label}: {done} ({self.execution_time:.1f}s)"
+
+
+class DvtBuildComplete(_DvtEvent):
+    CODE = "DVT204"
+
+    def message(self) -> str:
+        parts = ", ".join(str(_type_counts(c)) for c in self.counts)
+        return f"Build complete in {self.execution_time:.1f}s - {parts}"
+
+
+def _type_counts(message: Any) -> TypeCounts:
+    return TypeCounts(**{name: getattr(message, name) for name, _ in _COUNT_FIELDS})
 
 
 def info(message: str) -> None:
@@ -19,3 +202,23 @@ def warn(code: str, message: str) -> None:
 
 def debug(message: str) -> None:
     fire_event(Note(msg=message), level=EventLevel.DEBUG)
+
+
+def build_plan(counts: PlanCounts) -> None:
+    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`."""
+    fire_event(DvtBuildPlan(**asdict(counts), pushdown_models=counts.pushdown_models))
+
+
+def engine_starting(compute: str, engine: str) -> None:
+    """`Initializing duckdb compute for federation...`, once per compute and invocation."""
+    fire_event(DvtEngineStarting(compute=compute, engine=engine))
+
+
+def type_complete(counts: TypeCounts, execution_time: float) -> None:
+    """`Completed seeds: 3/3 OK (8.2s)`: the last selected node of a type has finished."""
+    fire_event(DvtTypeComplete(**asdict(counts), execution_time=execution_time))
+
+
+def build_complete(counts: Iterable[TypeCounts], execution_time: float) -> None:
+    """`Build complete in 49.0s - seeds: 3/3, models: 10/10, snapshots: 2/2, tests: 14/15`."""
+    fire_event(DvtBuildComplete(counts=[asdict(c) for c in counts], execution_time=execution_time))

@@ -119,7 +119,7 @@ class Invocation:
         with self._engines_lock:
             if compute not in self._engines:
                 spec = self.computes.require(compute, used_by="A federated node")
-                events.info(f"Initializing {spec.name} compute for federation...")
+                events.engine_starting(spec.name, spec.type)
                 engine = engines.create(spec)
                 engine.start()
                 self._engines[compute] = engine

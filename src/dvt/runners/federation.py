@@ -18,8 +18,9 @@ from dbt.task.snapshot import SnapshotRunner
 from dbt.task.test import TestRunner
 
 from dvt import events, invocation
+from dvt.engines.base import Engine
 from dvt.engines.duckdb import DuckDBEngine
-from dvt.exceptions import DvtError
+from dvt.exceptions import DvtError, EngineUnavailableError
 from dvt.planning.models import FederationPlan, RelationKey
 from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
@@ -41,21 +42,20 @@ class FederatedRunnerMixin:
     def execute(self, node: Any, manifest: Any) -> RunResult:
         dvt = invocation.get()
         resolution = dvt.resolve(node)
-        engine = dvt.engine(resolution.compute or dvt.computes.default)
-        assert isinstance(engine, DuckDBEngine), "engines.create returns DuckDB engines only"
+        engine, reader = engines_for(dvt, resolution)
         stage = RelationKey(
             node.database or "", self.stage_schema(node), f"{node.alias}{STAGE_SUFFIX}"
         )
         started = time.perf_counter()
         original_sql, original_materialized = node.compiled_code, node.config.materialized
-        with FederationSession(dvt, engine, node) as session:
+        with FederationSession(dvt, reader, node) as session:
             target = session.connector(resolution.target)
             try:
-                plan = session.plan(plan_inputs(dvt, node, manifest), DIALECTS[target.spec.type])
+                dialect = DIALECTS[target.spec.type]
+                plan = session.plan(plan_inputs(dvt, node, manifest), dialect, engine.dialect)
                 for sql in plan.not_pushed:
                     events.debug(f"[DVT005] {node.unique_id}: predicate kept in the engine: {sql}")
-                session.expose_inputs(plan)
-                rows = target.stage(plan.engine_sql, stage)
+                rows = engine.materialize(session, plan, target, stage)
             except DvtError:
                 target.drop_stage(stage)
                 raise
@@ -93,10 +93,10 @@ class FederatedRunnerMixin:
 def _summary(
     resolution: Any, compute: str, rows: int, plan: FederationPlan, seconds: float
 ) -> dict[str, Any]:
+    """`adapter_response["dvt"]`: where the node ran (the keys every node has), rows written
+    to the target, and what each database ran."""
     return {
-        "path": resolution.label,
-        "targets": list(resolution.input_targets),
-        "target": resolution.target,
+        **resolution.to_dict(),
         "compute": compute,
         "rows": rows,
         "extractions": [
@@ -108,28 +108,12 @@ def _summary(
     }
 
 
-def _written_message(result: RunResult) -> str:
-    dvt = result.adapter_response["dvt"]
-    read = ", ".join(dvt["targets"])
-    return f"federation [{read}] -> {dvt['target']} {dvt['rows']:,} rows"
-
-
 class FederatedModelRunner(FederatedRunnerMixin, ModelRunner):
     """dbt's ModelRunner on the model's target, fed by the engine instead of the model's SQL."""
-
-    def execute(self, node: Any, manifest: Any) -> RunResult:
-        result = super().execute(node, manifest)
-        result.message = _written_message(result)
-        return result
 
 
 class FederatedSnapshotRunner(FederatedRunnerMixin, SnapshotRunner):
     """dbt's snapshot logic on the snapshot's target, over its source query staged there."""
-
-    def execute(self, node: Any, manifest: Any) -> RunResult:
-        result = super().execute(node, manifest)
-        result.message = _written_message(result)
-        return result
 
 
 class FederatedTestRunner(FederatedRunnerMixin, TestRunner):
@@ -150,16 +134,11 @@ class FederatedShowRunner(ShowRunner):
         limit = None if self.config.args.limit < 0 else self.config.args.limit
         dvt = invocation.get()
         resolution = dvt.resolve(compiled_node)
-        engine = dvt.engine(resolution.compute or dvt.computes.default)
-        assert isinstance(engine, DuckDBEngine), "engines.create returns DuckDB engines only"
-        with FederationSession(dvt, engine, compiled_node) as session:
+        engine, reader = engines_for(dvt, resolution)
+        with FederationSession(dvt, reader, compiled_node) as session:
             dialect = DIALECTS[dvt.targets[resolution.target].type]
-            plan = session.plan(plan_inputs(dvt, compiled_node, manifest), dialect)
-            session.expose_inputs(plan)
-            sql = plan.engine_sql
-            if limit is not None:
-                sql = f"SELECT * FROM ({sql}) AS dvt_show LIMIT {int(limit)}"
-            table = session.cursor.execute(sql).to_arrow_table()
+            plan = session.plan(plan_inputs(dvt, compiled_node, manifest), dialect, engine.dialect)
+            table = engine.fetch(session, plan, limit)
         elapsed = time.perf_counter() - started
         return RunResult(
             node=compiled_node,
@@ -177,12 +156,24 @@ class FederatedShowRunner(ShowRunner):
         )
 
 
+def engines_for(dvt: Any, resolution: Any) -> tuple[Engine, DuckDBEngine]:
+    """The node's compute engine, and the DuckDB engine its connectors read through (the same
+    one when the compute is DuckDB; the built-in `duckdb` compute otherwise)."""
+    engine = dvt.engine(resolution.compute or dvt.computes.default)
+    reader = engine if isinstance(engine, DuckDBEngine) else dvt.engine("duckdb")
+    if not isinstance(reader, DuckDBEngine):
+        raise EngineUnavailableError(
+            "The compute named 'duckdb' must be of type duckdb: DVT reads inputs through it."
+        )
+    return engine, reader
+
+
 def federated_runner_for(runner: Any) -> type[Any] | None:
     """The federated counterpart of one of dbt's runners, or None when there is none."""
-    for dbt_runner, federated in (
+    for dbt_runner, federated in (  # subclasses first: a SnapshotRunner is a ModelRunner
         (ShowRunner, FederatedShowRunner),
-        (ModelRunner, FederatedModelRunner),
         (SnapshotRunner, FederatedSnapshotRunner),
+        (ModelRunner, FederatedModelRunner),
         (TestRunner, FederatedTestRunner),
     ):
         if isinstance(runner, dbt_runner):

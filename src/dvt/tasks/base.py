@@ -3,7 +3,8 @@
 dbt builds every runner with the default target's config and adapter. DVT builds the runner of
 a node that lives on another target with that target's config and adapter, and makes dbt's
 `get_adapter` return that adapter in the worker thread while the node runs. Schemas are created
-and the relation cache filled on every target the selection writes to.
+and the relation cache filled on every target the selection writes to. In a multi-target project
+each node's result line says where it ran, and run_results.json records it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
+from dbt.artifacts.schemas.results import RunStatus
 from dbt.flags import get_flags
-from dbt.task.run import RunTask
+from dbt.node_types import NodeType
+from dbt.task.run import ModelRunner, RunTask
 from dbt.task.seed import SeedRunner
+from dbt.task.test import TestRunner
 
 from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
@@ -25,6 +29,99 @@ if TYPE_CHECKING:
     from dbt.adapters.base import BaseAdapter
     from dbt.artifacts.schemas.run import RunResult
     from dbt.task.base import BaseRunner
+
+#: Node types whose result lines say where they ran (in multi-target projects).
+_WHERE_TYPES = frozenset({NodeType.Model, NodeType.Seed, NodeType.Snapshot, NodeType.Test})
+
+
+def record_where(node: Any, result: RunResult) -> dict[str, Any]:
+    """`adapter_response["dvt"]` of a node's result: where it ran and the rows it wrote.
+
+    Federated runners record more (the SQL each database ran, rows read); other nodes get the
+    node's resolution and the rows their adapter reports writing, when it reports them.
+    """
+    response = result.adapter_response or {}
+    if "dvt" not in response:
+        rows = response.get("rows_affected")
+        written = node.resource_type != NodeType.Test and isinstance(rows, int) and rows >= 0
+        where = {**invocation.get().resolve(node).to_dict(), "rows": rows if written else None}
+        result.adapter_response = response = {"dvt": where, **response}
+    return response["dvt"]
+
+
+def where_text(resource_type: NodeType, where: dict[str, Any]) -> str:
+    """`pushdown -> pg`, `federation [duck, pg] -> pg 3 rows`, `2 rows -> duck` (a seed), `pg`
+    (a test on its model's target)."""
+    target, rows = where["target"], where["rows"]
+    written = "" if rows is None else f"{rows:,} rows "
+    federation = f"federation [{', '.join(where['input_targets'])}] -> {target}"
+    if resource_type == NodeType.Test:  # its failing rows are in its status (`FAIL 2`)
+        return federation if where["path"] == "federation" else target
+    if resource_type == NodeType.Seed:
+        return f"{written}-> {target}"
+    if where["path"] != "federation":
+        return f"pushdown -> {target}"
+    return f"{federation} {written}".rstrip()
+
+
+class WhereLineMixin:
+    """Mixed into a model, seed or snapshot runner: its result line says where the node ran.
+
+    dbt's `print_result_line` fires the typed event (LogModelResult, LogSeedResult,
+    LogSnapshotResult) whose bracketed status is the result's message; while it runs, the message
+    is DVT's `where_text`, so text and JSON logs carry it. run_results.json keeps dbt's message,
+    and lines of other statuses (error, microbatch's partial success) are dbt's.
+    """
+
+    node: Any
+
+    def print_result_line(self, result: RunResult) -> None:
+        where = record_where(self.node, result)
+        if result.status != RunStatus.Success:  # dbt's line reads its own message then
+            return super().print_result_line(result)  # type: ignore[misc]
+        message = result.message
+        result.message = where_text(self.node.resource_type, where)
+        try:
+            super().print_result_line(result)  # type: ignore[misc]
+        finally:
+            result.message = message
+
+
+class DataTestWhereLineMixin:
+    """Mixed into a test runner: dbt's LogTestResult shows the test's name, followed here by
+    where it ran: `PASS not_null_orders_id (pg)`."""
+
+    node: Any
+    _where = ""
+
+    def describe_node_name(self) -> str:
+        return f"{super().describe_node_name()}{self._where}"  # type: ignore[misc]
+
+    def print_result_line(self, result: RunResult) -> None:
+        self._where = f" ({where_text(self.node.resource_type, record_where(self.node, result))})"
+        try:
+            super().print_result_line(result)  # type: ignore[misc]
+        finally:
+            self._where = ""
+
+
+def _prints_result_line(runner: BaseRunner) -> bool:
+    """Whether `runner` prints a model, seed, snapshot or data test result line (compile and
+    show runners print none)."""
+    node_type = runner.node.resource_type
+    return node_type in _WHERE_TYPES and isinstance(runner, (ModelRunner, TestRunner))
+
+
+_WHERE_LINE_RUNNERS: dict[type[Any], type[Any]] = {}
+
+
+def _with_where_line(runner_cls: type[Any]) -> type[Any]:
+    """`runner_cls` with its result line saying where the node ran (one subclass per class)."""
+    if runner_cls not in _WHERE_LINE_RUNNERS:
+        mixin = DataTestWhereLineMixin if issubclass(runner_cls, TestRunner) else WhereLineMixin
+        name, doc = runner_cls.__name__, runner_cls.__doc__
+        _WHERE_LINE_RUNNERS[runner_cls] = type(name, (mixin, runner_cls), {"__doc__": doc})
+    return _WHERE_LINE_RUNNERS[runner_cls]
 
 
 class TargetAwareTask:
@@ -49,6 +146,8 @@ class TargetAwareTask:
             runner_cls = federated_runner_for(runner) or runner_cls
         elif isinstance(runner, SeedRunner):
             runner_cls = BulkSeedRunner
+        if self.dvt.multi_target and _prints_result_line(runner):
+            runner_cls = _with_where_line(runner_cls)
         if runner_cls is type(runner) and target == self.dvt.targets.default:
             return runner
         return runner_cls(
@@ -68,11 +167,16 @@ class TargetAwareTask:
     def call_runner(self, runner: BaseRunner) -> RunResult:
         with active_adapter(runner.adapter):
             result: RunResult = super().call_runner(runner)  # type: ignore[misc]
-        if self.dvt.multi_target and runner.node.unique_id in self.manifest.nodes:
-            # run_results.json says where every node ran (federated nodes say more already).
-            where = self.dvt.resolve(runner.node).to_dict()
-            result.adapter_response = {"dvt": where, **(result.adapter_response or {})}
         return result
+
+    def execute_nodes(self) -> list[RunResult]:
+        """dbt's, then run_results.json says where every node ran, skipped ones included."""
+        results: list[RunResult] = super().execute_nodes()  # type: ignore[misc]
+        if self.dvt.multi_target:
+            for result in results:
+                if result.node.unique_id in self.manifest.nodes:
+                    record_where(result.node, result)
+        return results
 
     # -- schemas and cache on every target the selection writes to ---------------------------
 

@@ -5,33 +5,42 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbt.node_types import NodeType
 from dbt.task.list import ListTask
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
-from dvt import invocation
+from dvt import engines, events, invocation
 from dvt.resolution.models import NodeResolution
+
+if TYPE_CHECKING:
+    from dvt.planning.estimates import RowEstimate
 
 PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
 
 
-def plan_line(rows: Iterable[tuple[Any, NodeResolution]]) -> str:
-    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`.
+def plan_counts(rows: Iterable[tuple[Any, NodeResolution]]) -> events.PlanCounts:
+    """What a build of these nodes runs, by type.
 
     Ephemeral models are left out: dbt inlines them, nothing runs for them.
     """
     ran = [(n, r) for n, r in rows if n.resource_type in PLANNED_TYPES and not n.is_ephemeral_model]
     counts = Counter(str(n.resource_type) for n, _ in ran)
     federated = sum(1 for n, r in ran if n.resource_type == NodeType.Model and r.is_federated)
-    models = counts[NodeType.Model]
-    return (
-        f"Build plan: {counts[NodeType.Seed]} seeds, {models} models "
-        f"({models - federated} pushdown, {federated} federation), "
-        f"{counts[NodeType.Test]} tests, {counts[NodeType.Snapshot]} snapshots"
+    return events.PlanCounts(
+        seeds=counts[NodeType.Seed],
+        models=counts[NodeType.Model],
+        federated_models=federated,
+        tests=counts[NodeType.Test],
+        snapshots=counts[NodeType.Snapshot],
     )
+
+
+def plan_line(rows: Iterable[tuple[Any, NodeResolution]]) -> str:
+    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`."""
+    return str(plan_counts(rows))
 
 
 class DvtPlanTask(ListTask):
@@ -52,6 +61,7 @@ class DvtPlanTask(ListTask):
         self.compile_manifest()
         rows = list(self.planned())
         federated = {n.unique_id: self._federation_sql(n, r) for n, r in rows if r.is_federated}
+        estimates = self._estimates(rows) if getattr(self.args, "estimate", False) else None
         if self.args.output == "json":
             lines = [
                 json.dumps(
@@ -60,13 +70,66 @@ class DvtPlanTask(ListTask):
                         "resource_type": str(n.resource_type),
                         **r.to_dict(),
                         **federated.get(n.unique_id, {}),
+                        **self._inputs_json(r, estimates),
                     }
                 )
                 for n, r in rows
             ]
         else:
             lines = self._text(rows) + self._sql_text(rows, federated)
+            lines += self._estimates_text(rows, estimates)
         return self.output_results(lines)
+
+    def _dependency(self, unique_id: str) -> Any:
+        assert self.manifest is not None
+        return self.manifest.sources.get(unique_id) or self.manifest.nodes[unique_id]
+
+    def _estimates(self, rows: list[tuple[Any, NodeResolution]]) -> dict[str, RowEstimate]:
+        """Rows of every input of the plan, from each database's statistics (one query per
+        target); asked only with `--estimate`, so a plain plan stays cheap."""
+        from dvt.planning.estimates import Relation, estimate_rows
+
+        assert self.manifest is not None
+        dvt = invocation.current(self.config, self.manifest)
+        by_target: dict[str, dict[str, Relation]] = {}
+        for _, resolution in rows:
+            for unique_id, target in resolution.inputs:
+                dependency = self._dependency(unique_id)
+                by_target.setdefault(target, {})[unique_id] = Relation(
+                    unique_id, dependency.database, dependency.schema, dependency.identifier
+                )
+        estimates: dict[str, RowEstimate] = {}
+        for target, relations in sorted(by_target.items()):
+            estimates.update(estimate_rows(dvt, target, list(relations.values())))
+        return estimates
+
+    @staticmethod
+    def _inputs_json(
+        resolution: NodeResolution, estimates: dict[str, RowEstimate] | None
+    ) -> dict[str, Any]:
+        if estimates is None:
+            return {}
+        inputs = [
+            {"unique_id": unique_id, "target": target, **estimates[unique_id].to_dict()}
+            for unique_id, target in resolution.inputs
+        ]
+        return {"inputs": inputs}
+
+    def _estimates_text(
+        self, rows: list[tuple[Any, NodeResolution]], estimates: dict[str, RowEstimate] | None
+    ) -> list[str]:
+        if estimates is None:
+            return []
+        lines = ["", "Input rows (from each database's statistics; `exact` ones were counted):"]
+        for node, resolution in rows:
+            if resolution.inputs:
+                lines.append(f"  {node.name}")
+            for unique_id, target in resolution.inputs:
+                dependency = self._dependency(unique_id)
+                source = getattr(dependency, "source_name", None)
+                name = f"{source}.{dependency.name}" if source else dependency.name
+                lines.append(f"    {name} on {target}: {estimates[unique_id]}")
+        return lines
 
     def _federation_sql(self, node: Any, resolution: NodeResolution) -> dict[str, Any]:
         """Compile a federated model on its target and plan it: the SQL each database runs."""
@@ -85,13 +148,17 @@ class DvtPlanTask(ListTask):
         try:
             with active_adapter(adapter), adapter.connection_named(f"plan.{node.unique_id}"):
                 compiled = Compiler(config).compile_node(node, self.manifest, {}, write=False)
-                engine = dvt.engine(resolution.compute or dvt.computes.default)
-                assert isinstance(engine, DuckDBEngine)
-                with FederationSession(dvt, engine, compiled) as session:
+                compute = resolution.compute or dvt.computes.default
+                spec = dvt.computes.require(compute, used_by=node.unique_id)
+                reader = dvt.engine("duckdb")  # reads schemas; Spark need not start to plan
+                assert isinstance(reader, DuckDBEngine)
+                with FederationSession(dvt, reader, compiled) as session:
                     dialect = DIALECTS[dvt.targets[resolution.target].type]
-                    plan = session.plan(plan_inputs(dvt, compiled, self.manifest), dialect)
+                    inputs = plan_inputs(dvt, compiled, self.manifest)
+                    plan = session.plan(inputs, dialect, engines.DIALECTS[spec.type])
         except Exception as exc:
-            return {"plan_error": dvt.redact(str(exc).splitlines()[0])}
+            first_line = next(iter(str(exc).splitlines()), type(exc).__name__)
+            return {"plan_error": dvt.redact(first_line)}
         return {
             "extractions": [
                 {"input": e.input.unique_id, "target": e.input.target, "sql": e.sql}
