@@ -34,6 +34,20 @@ FILES = {
 }
 
 
+def pg_and_duck_project(
+    tmp_path: Path, postgres: PostgresServer, database: str, files: dict[str, str]
+) -> Project:
+    """A project writing to PostgreSQL (`pg`, the default) and to a DuckDB file (`duck`)."""
+    project = Project(tmp_path / "project").write(files)
+    return project.profiles(
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
+        "pg",
+    )
+
+
 @pytest.mark.parametrize("compute", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
 def test_round_trip_keeps_values_and_types(
     postgres: PostgresServer, tmp_path: Path, compute: str
@@ -44,14 +58,7 @@ def test_round_trip_keeps_values_and_types(
         f"create schema src; create table src.all_types ({COLUMNS}); insert into src.all_types values {ROWS}",
         database,
     )
-    project = Project(tmp_path / "project").write(FILES)
-    project.profiles(
-        {
-            "pg": pg_output(postgres, database, "analytics"),
-            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
-        },
-        "pg",
-    )
+    project = pg_and_duck_project(tmp_path, postgres, database, FILES)
     result = project.dvt("run", "--compute", compute)
     assert result.success, result.exception
     assert {r.adapter_response["dvt"]["path"] for r in result.result.results} == {"federation"}
@@ -83,14 +90,7 @@ def test_a_type_the_engine_cannot_keep_warns_dvt002(
         "insert into src.all_types values (1, 1.25, 12345678901234567890.123456789, '{\"a\": 1}')",
         database,
     )
-    project = Project(tmp_path / "project").write(FILES)
-    project.profiles(
-        {
-            "pg": pg_output(postgres, database, "analytics"),
-            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
-        },
-        "pg",
-    )
+    project = pg_and_duck_project(tmp_path, postgres, database, FILES)
     done = project.cli("dvt", "run", "--select", "on_duck")
     assert done.returncode == 0, done.stdout[-3000:]
     warnings = [line for line in done.stdout.splitlines() if "[DVT002]" in line]
@@ -125,14 +125,7 @@ def test_integer_division_keeps_the_source_semantics(
         "models/quotients.sql": "select a, a / b as q, a % b as r, x / b as exact "
         "from {{ source('lake', 'pairs') }}",
     }
-    project = Project(tmp_path / "project").write(files)
-    project.profiles(
-        {
-            "pg": pg_output(postgres, database, "analytics"),
-            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
-        },
-        "pg",
-    )
+    project = pg_and_duck_project(tmp_path, postgres, database, files)
     done = project.cli("dvt", "run", "--compute", compute)
     assert done.returncode == 0, done.stdout[-3000:]
     on_postgres = pg_rows(postgres, database, "(select a, a / b, a % b, x / b from src.pairs) t")
