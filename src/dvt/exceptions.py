@@ -27,6 +27,10 @@ class UnknownComputeError(DvtError):
     code = "DVT101"
 
 
+class UnknownBucketError(DvtError):
+    code = "DVT102"
+
+
 class ConflictingConnectionError(DvtError):
     code = "DVT103"
 

@@ -15,6 +15,7 @@ from dbt.node_types import NodeType
 from dbt.parser.base import RelationUpdate
 
 from dvt import engines, events
+from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
@@ -42,6 +43,7 @@ class Invocation:
         self.config = config
         self.targets = ProfileTargets.load(config.profile_name, config.target_name, config.cli_vars)
         self.computes = Computes.load(flags.PROFILES_DIR, config.profile_name)
+        self.buckets = Buckets.load(flags.PROFILES_DIR, config.profile_name)
         self.pool = TargetPool(config, self.targets)
         self.manifest: Manifest | None = None
         self.resolver: Resolver | None = None
@@ -63,6 +65,8 @@ class Invocation:
             self.computes,
             force_default_target=getattr(flags, "TARGET", None) is not None,
             compute_override=getattr(flags, "COMPUTE", None),
+            buckets=self.buckets,
+            bucket_override=getattr(flags, "BUCKET", None),
         )
         self.resolver.validate()
         self.pool.bind_manifest(manifest)
@@ -139,7 +143,7 @@ class Invocation:
 
     def redact(self, text: str) -> str:
         """`text` without any secret of the profile (passwords, tokens, keys)."""
-        return self.targets.redact(text)
+        return self.buckets.redact(self.targets.redact(text))
 
     def close(self) -> None:
         for engine in self._engines.values():

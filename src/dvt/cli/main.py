@@ -1,8 +1,8 @@
 """The `dvt` command line: dbt's own click commands, run with DVT's tasks.
 
 Every dbt command and option is dbt's object, so `dvt <cmd> --help` lists what dbt lists. DVT
-adds `--compute` to the commands that run nodes, `plan` (alias `explain`), and its own
-`--version`. The whole invocation runs with DVT's seams installed (dvt.dbt_seams.install).
+adds `--compute` and `--bucket` to the commands that run nodes, `plan` (alias `explain`), and its
+own `--version`. The whole invocation runs with DVT's seams installed (dvt.dbt_seams.install).
 """
 
 from __future__ import annotations
@@ -40,6 +40,13 @@ COMPUTE_OPTION = click.Option(
     default=None,
     help="[dvt] Compute engine for federated nodes: a name from computes.yml, or the built-in "
     "duckdb or spark.",
+)
+
+BUCKET_OPTION = click.Option(
+    ["--bucket"],
+    envvar="DVT_BUCKET",
+    default=None,
+    help="[dvt] Stage federated nodes' data as Parquet files in this bucket from buckets.yml.",
 )
 
 
@@ -87,7 +94,7 @@ COMPUTES_SKELETON_OPTION = click.Option(
 
 def _with_compute(command: click.Command) -> click.Command:
     clone = copy(command)
-    clone.params = [*command.params, COMPUTE_OPTION]
+    clone.params = [*command.params, COMPUTE_OPTION, BUCKET_OPTION]
     return clone
 
 
@@ -146,7 +153,7 @@ def _build_cli() -> DvtGroup:
     plan = click.Command(
         "plan",
         callback=_plan,
-        params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION, ESTIMATE_OPTION],
+        params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION, BUCKET_OPTION, ESTIMATE_OPTION],
         help="Show each selected node's target, execution path, inputs and compute.",
     )
     commands["init"] = copy(dbt_cli.commands["init"])

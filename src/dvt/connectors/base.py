@@ -14,6 +14,7 @@ from dvt.planning.models import Extraction, RelationKey
 
 if TYPE_CHECKING:
     from dvt.runners.session import FederationSession
+    from dvt.staging import Staging
 
 
 #: DuckDB's widest DECIMAL; wider declared precisions are read as DOUBLE.
@@ -82,6 +83,11 @@ class Connector(ABC):
     def stream(self, sql: str) -> Any:
         """Run an extraction (SQL in this connector's dialect) as an Arrow record batch stream."""
 
+    def engine_query(self, sql: str) -> str | None:
+        """Engine SQL that runs an extraction itself, when the engine reads this database
+        directly (its scanners); None when rows must be streamed in from outside."""
+        return None
+
     def expose(self, extraction: Extraction, key: RelationKey) -> str:
         """Make the extraction readable in the engine session as `extraction.engine_name`;
         return the SQL sent to this database."""
@@ -96,6 +102,11 @@ class Connector(ABC):
     def stage_arrow(self, reader: Any, relation: RelationKey) -> int:
         """Write an Arrow stream into `relation` on this target; return the row count."""
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
+
+    def load_files(self, staging: Staging, name: str, relation: RelationKey) -> int:
+        """Load a stream staged as Parquet files into `relation`; return the row count. By
+        default the engine reads the files and writes them with this target's bulk path."""
+        return self.stage(staging.read_sql(name), relation)
 
     def split_key(
         self, key: RelationKey, columns: Sequence[str]

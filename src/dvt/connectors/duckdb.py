@@ -8,11 +8,14 @@ in the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dvt.connectors.base import Connector
 from dvt.planning.models import RelationKey
 from dvt.runners.session import BATCH_ROWS
+
+if TYPE_CHECKING:
+    from dvt.staging import Staging
 
 
 class DuckDBConnector(Connector):
@@ -41,12 +44,25 @@ class DuckDBConnector(Connector):
 
     def stage_arrow(self, reader: Any, relation: RelationKey) -> int:
         target = self._cursor()
+        target.register("dvt_result", reader)
+        rows = self._create(target, "SELECT * FROM dvt_result", relation)
+        target.unregister("dvt_result")
+        return rows
+
+    def load_files(self, staging: Staging, name: str, relation: RelationKey) -> int:
+        """The target's own DuckDB reads the Parquet files (S3 through httpfs and a secret)."""
+        from dvt.staging import duckdb_setup
+
+        target = self._cursor()
+        for statement in duckdb_setup(staging.bucket):
+            target.execute(statement)
+        return self._create(target, staging.read_sql(name), relation)
+
+    def _create(self, target: Any, select: str, relation: RelationKey) -> int:
         table = self.table(relation).sql(dialect="duckdb")
         target.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.catalog}"."{relation.schema}"')
         target.execute(f"DROP TABLE IF EXISTS {table}")
-        target.register("dvt_result", reader)
-        (rows,) = target.execute(f"CREATE TABLE {table} AS SELECT * FROM dvt_result").fetchone()
-        target.unregister("dvt_result")
+        (rows,) = target.execute(f"CREATE TABLE {table} AS {select}").fetchone()
         return int(rows)
 
     def drop_stage(self, relation: RelationKey) -> None:

@@ -82,5 +82,8 @@ class ScannedServerConnector(Connector):
         row = self.session.cursor.execute(self.server_query(sql)).fetchone()
         return row[0] if row else None
 
+    def engine_query(self, sql: str) -> str | None:
+        return self.server_query(sql)
+
     def stream(self, sql: str) -> Any:
         return self.session.engine_stream(self.server_query(sql))

@@ -54,6 +54,10 @@ class SQLiteConnector(Connector):
         row = self.session.cursor.execute(sql).fetchone()
         return row[0] if row else None
 
+    def engine_query(self, sql: str) -> str | None:
+        self._attach()
+        return sql
+
     def stream(self, sql: str) -> Any:
         self._attach()
         return self.session.engine_stream(sql)

@@ -21,6 +21,7 @@ EXTENSION_PACKAGES = {
     "postgres_scanner": "duckdb_extension_postgres_scanner",
     "sqlite_scanner": "duckdb_extension_sqlite_scanner",
     "mysql_scanner": "duckdb_extension_mysql_scanner",
+    "httpfs": "duckdb_extension_httpfs",
 }
 #: computes.yml keys passed to DuckDB as settings.
 SETTINGS = ("memory_limit", "threads", "temp_directory", "max_temp_directory_size")
@@ -114,7 +115,14 @@ class DuckDBEngine(Engine):
         relation: RelationKey,
     ) -> int:
         session.expose_inputs(plan)
-        return target.stage(plan.engine_sql, relation)
+        staging = session.staging
+        if staging is None:
+            return target.stage(plan.engine_sql, relation)
+        from dvt.staging import RESULT
+
+        staging.prepare(self)
+        staging.write(session.cursor, plan.engine_sql, RESULT)
+        return target.load_files(staging, RESULT, relation)
 
     def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
         session.expose_inputs(plan)

@@ -185,6 +185,13 @@ class SparkEngine(Engine):
         spark = self._expose(session, plan)
         try:
             result = spark.sql(plan.engine_sql)
+            if session.staging is not None:  # the executors write Parquet files, the target loads
+                from dvt.staging import RESULT
+
+                # Marks the folder for removal even when every input came over JDBC.
+                session.staging.prepare(session.engine)
+                result.write.mode("overwrite").parquet(session.staging.folder(RESULT))
+                return target.load_files(session.staging, RESULT, relation)
             if target.spec.type in JDBC_DRIVERS and self._driver_for(target) is not None:
                 result.write.format("jdbc").options(
                     **self._jdbc_options(target),
@@ -207,12 +214,23 @@ class SparkEngine(Engine):
 
     def _expose(self, session: FederationSession, plan: FederationPlan) -> Any:
         """A child session holding each extraction as a temp view named as the engine SQL
-        names it: read by the executors over JDBC, or handed over as Arrow."""
+        names it: read by the executors over JDBC, or handed over as Arrow (with a bucket: as
+        Parquet files staged there)."""
+        staging = session.staging
+        if staging is not None and staging.bucket.type != "local":
+            raise EngineUnavailableError(
+                f"Compute {self.name!r} (Spark) stages only in local buckets; bucket "
+                f"{staging.bucket.name!r} is {staging.bucket.type}. Use a local bucket or the "
+                "duckdb compute."
+            )
         spark = self.session()
         for extraction in plan.extractions:
             connector = session.connector(extraction.input.target)
             frame = self._read_jdbc(spark, connector, extraction)
-            if frame is None:
+            if frame is None and staging is not None:
+                session.stage_input(extraction)
+                frame = spark.read.parquet(staging.folder(extraction.engine_name))
+            elif frame is None:
                 sql = connector.extraction_sql(extraction, extraction.input.key)
                 table = connector.stream(sql).read_all()
                 session.rows_read.setdefault(extraction.engine_name, [0])[0] += table.num_rows

@@ -25,6 +25,7 @@ class NodeResolution:
     path: ExecutionPath
     inputs: tuple[tuple[str, str], ...] = ()
     compute: str | None = None
+    bucket: str | None = None
 
     @property
     def label(self) -> str:
@@ -44,9 +45,11 @@ class NodeResolution:
         return self.path is ExecutionPath.FEDERATION
 
     def to_dict(self) -> dict[str, object]:
+        """The resolution as artifacts show it; `bucket` only when the node stages in one."""
         return {
             "target": self.target,
             "path": self.label,
             "input_targets": list(self.input_targets),
             "compute": self.compute,
+            **({"bucket": self.bucket} if self.bucket else {}),
         }

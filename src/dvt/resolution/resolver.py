@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbt.node_types import NodeType
 
+from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.exceptions import ConflictingConnectionError
@@ -40,12 +41,16 @@ class Resolver:
         *,
         force_default_target: bool = False,
         compute_override: str | None = None,
+        buckets: Buckets | None = None,
+        bucket_override: str | None = None,
     ) -> None:
         self.manifest = manifest
         self.targets = targets
         self.computes = computes
         self.force_default_target = force_default_target
         self.compute_override = compute_override
+        self.buckets = buckets or Buckets(default=None, specs={})
+        self.bucket_override = bucket_override
         self._cache: dict[str, NodeResolution] = {}
 
     # -- where things live -------------------------------------------------------------------
@@ -110,6 +115,7 @@ class Resolver:
             path=ExecutionPath.FEDERATION if federated else ExecutionPath.PUSHDOWN,
             inputs=inputs,
             compute=self.compute_of(node) if federated else None,
+            bucket=self.bucket_of(node) if federated else None,
         )
         self._cache[node.unique_id] = resolution
         return resolution
@@ -135,13 +141,25 @@ class Resolver:
         self.computes.require(name, used_by=_where(node))
         return name
 
+    def bucket_of(self, node: Any) -> str | None:
+        """Where a federated node stages its data: `--bucket`, else its `bucket` config, else
+        the buckets.yml default, else nowhere (streamed straight into the target)."""
+        name = self.bucket_override or node.config.get("bucket") or self.buckets.default
+        if name:
+            self.buckets.require(name, used_by=_where(node))
+        return name or None
+
     def validate(self) -> None:
         """Resolve every enabled node and source, so bad names fail at parse time."""
         for source in self.manifest.sources.values():
             self.connection_of(source)
         if self.compute_override:
             self.computes.require(self.compute_override, used_by="The --compute option")
+        if self.bucket_override:
+            self.buckets.require(self.bucket_override, used_by="The --bucket option")
         for node in self.manifest.nodes.values():
             self.resolve(node)
             if node.resource_type in WRITTEN_TYPES and node.config.get("compute"):
                 self.computes.require(node.config.get("compute"), used_by=_where(node))
+            if node.resource_type in WRITTEN_TYPES and node.config.get("bucket"):
+                self.buckets.require(node.config.get("bucket"), used_by=_where(node))

@@ -19,6 +19,7 @@ from dvt.planning.planner import plan_federation
 if TYPE_CHECKING:
     from dvt.engines.duckdb import DuckDBEngine
     from dvt.invocation import Invocation
+    from dvt.staging import Staging
 
 BATCH_ROWS = 122_880  # DuckDB's row-group size
 
@@ -40,6 +41,22 @@ class FederationSession(contextlib.ExitStack):
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
         self.rows_read: dict[str, list[int]] = {}
+        self.staging = self._staging()
+        if self.staging is not None:
+            self.callback(self.staging.close)
+
+    def _staging(self) -> Staging | None:
+        """The node's folder in its bucket, when it stages through one (buckets.yml)."""
+        name = self.dvt.resolve(self.node).bucket
+        if not name:
+            return None
+        from dbt_common.invocation import get_invocation_id
+
+        from dvt.staging import Staging
+
+        bucket = self.dvt.buckets.require(name, used_by=self.node.unique_id)
+        keep = bool(self.node.config.get("keep_staged"))
+        return Staging(bucket, get_invocation_id(), self.node.unique_id, keep=keep)
 
     def connector(self, target: str) -> Connector:
         if target not in self._connectors:
@@ -125,7 +142,26 @@ class FederationSession(contextlib.ExitStack):
 
     def expose_inputs(self, plan: FederationPlan) -> None:
         for extraction in plan.extractions:
-            self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+            if self.staging is not None:
+                self.stage_input(extraction)
+            else:
+                self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+
+    def stage_input(self, extraction: Extraction) -> None:
+        """Stream an extraction into Parquet files in the node's bucket folder, and make the
+        files readable in the engine session as `extraction.engine_name`."""
+        assert self.staging is not None
+        connector = self.connector(extraction.input.target)
+        sql = connector.extraction_sql(extraction, extraction.input.key)
+        name = extraction.engine_name
+        self.staging.prepare(self.engine)
+        counter = self.rows_read.setdefault(name, [0])
+        direct = connector.engine_query(sql)
+        if direct is not None:  # the engine's scanner writes the files itself
+            counter[0] += self.staging.write(self.cursor, direct, name)
+        else:
+            self.staging.write_stream(self.cursor, counted(connector.stream(sql), counter), name)
+        self.cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.staging.read_sql(name)}")
 
 
 def counted(reader: Any, counter: list[int]) -> Any:

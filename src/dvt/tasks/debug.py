@@ -1,7 +1,9 @@
-"""`dvt debug`: dbt's checks for the default target, then every other target and compute."""
+"""`dvt debug`: dbt's checks for the default target, then every other target, compute and
+bucket."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -15,13 +17,14 @@ from dbt.task.debug import DebugRunStatus, DebugTask
 from dbt_common.events.functions import fire_event
 from dbt_common.ui import green, red
 
+from dvt.config.buckets import Buckets, BucketSpec
 from dvt.config.computes import Computes, ComputeSpec
 from dvt.config.targets import ProfileTargets, TargetSpec
 from dvt.dbt_seams.isolation import isolated_adapter_class, release
 
 
 class DvtDebugTask(DebugTask):
-    """dbt's debug, plus one line per target and per compute with a clear verdict."""
+    """dbt's debug, plus one line per target, compute and bucket with a clear verdict."""
 
     def run(self) -> bool:
         dbt_ok = super().run()
@@ -45,8 +48,19 @@ class DvtDebugTask(DebugTask):
             if only_compute is not None and name != only_compute:
                 continue
             failures += self._report(f"{name} ({spec.type})", _check_compute(spec, computes))
+        buckets = Buckets.load(str(self.profiles_dir), self.profile.profile_name)
+        only_bucket = getattr(flags, "BUCKET", None)
+        if only_bucket is not None:
+            buckets.require(only_bucket, used_by="The --bucket option")
+        if buckets.specs:
+            fire_event(DebugCmdOut(msg="Buckets:"))
+        for name, bucket in sorted(buckets.specs.items()):
+            if only_bucket is not None and name != only_bucket:
+                continue
+            verdict = _check_bucket(bucket, buckets)
+            failures += self._report(f"{name} ({bucket.type})", verdict)
         if failures:
-            failed = f"{len(failures)} target or compute check(s) failed: {', '.join(failures)}"
+            failed = f"{len(failures)} check(s) failed: {', '.join(failures)}"
             fire_event(DebugCmdResult(msg=red(f"DVT: {failed}")))
             return DebugRunStatus.FAIL.value
         return dbt_ok
@@ -142,6 +156,42 @@ def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
         used = spec.name == computes.default or spec.name != "spark"
         return (not used), "[DVT105] pyspark is not installed: pip install pyspark (or dvt sync)"
     return True, f"pyspark present{default}"
+
+
+def _check_bucket(bucket: BucketSpec, buckets: Buckets) -> tuple[bool, str]:
+    """Write, read back and remove a probe file, the way federation stages (through DuckDB)."""
+    import uuid
+
+    from dvt.connectors.scanned import quote_literal
+    from dvt.engines.duckdb import connect
+    from dvt.staging import duckdb_setup, remove_prefix
+
+    default = " (default)" if bucket.name == buckets.default else ""
+    probe = f"{bucket.root}/.dvt_debug_{uuid.uuid4().hex}"
+    connection = connect()
+    started = time.perf_counter()
+    try:
+        if bucket.type == "local":
+            os.makedirs(probe, exist_ok=True)
+        for statement in duckdb_setup(bucket):
+            connection.execute(statement)
+        if bucket.type == "s3":
+            connection.execute("SET http_retries = 1")
+        target = quote_literal(f"{probe}/probe.parquet")
+        connection.execute(f"COPY (SELECT 42 AS probe) TO {target} (FORMAT parquet)")
+        (value,) = connection.execute(f"SELECT probe FROM read_parquet({target})").fetchone()
+        remove_prefix(bucket, probe)
+        if value != 42:
+            return False, f"{bucket.root}: read back {value!r} instead of what was written"
+    except Exception as exc:
+        message = " ".join(str(exc).split())[:300]
+        return False, buckets.redact(
+            f"{bucket.root} is not writable: {type(exc).__name__}: {message}"
+        )
+    finally:
+        connection.close()
+    elapsed = (time.perf_counter() - started) * 1000
+    return True, f"{bucket.root} writable and readable in {elapsed:.0f} ms{default}"
 
 
 def _exists(find: Any, name: str) -> bool:
