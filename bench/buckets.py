@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -21,16 +20,10 @@ from pathlib import Path
 import yaml
 from federation import load_data, run_process, write_project
 
-from dvt.testing.postgres import PostgresServer
+from dvt.testing.postgres import PostgresServer, free_port
 
 S3_BUCKET = "dvt-bench"
 S3_KEY, S3_SECRET = "AKIDBENCH", "bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_buckets(project: Path, endpoint: str | None) -> None:

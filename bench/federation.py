@@ -80,11 +80,10 @@ def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> 
         )
 
 
-def write_project(
-    root: Path, server: PostgresServer, duck_file: Path, memory_limit: str | None
+def write_profiles(
+    root: Path, name: str, server: PostgresServer, duck_file: Path, schema: str
 ) -> None:
-    (root / "models").mkdir(parents=True)
-    (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
+    """profiles.yml with a PostgreSQL output `pg` (the default) and a DuckDB output `duck`."""
     pg = {
         "type": "postgres",
         "host": server.host,
@@ -95,10 +94,18 @@ def write_project(
         "schema": "public",
         "threads": 1,
     }
-    duck = {"type": "duckdb", "path": str(duck_file), "schema": "out", "threads": 1}
+    duck = {"type": "duckdb", "path": str(duck_file), "schema": schema, "threads": 1}
     (root / "profiles.yml").write_text(
-        yaml.safe_dump({"fedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
+        yaml.safe_dump({name: {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
     )
+
+
+def write_project(
+    root: Path, server: PostgresServer, duck_file: Path, memory_limit: str | None
+) -> None:
+    (root / "models").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
+    write_profiles(root, "fedbench", server, duck_file, "out")
     if memory_limit:
         computes = {
             "target": "local",

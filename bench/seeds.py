@@ -20,8 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-from federation import run_process
+from federation import run_process, write_profiles
 
 from dvt.testing.postgres import PostgresServer
 
@@ -52,20 +51,7 @@ def write_project(root: Path, server: PostgresServer, duck_file: Path, csv: Path
     (root / "seeds").mkdir(parents=True)
     (root / "seeds" / "big.csv").symlink_to(csv)
     (root / "dbt_project.yml").write_text("name: seedbench\nversion: '1.0'\nprofile: seedbench\n")
-    pg = {
-        "type": "postgres",
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "password": server.password,
-        "dbname": "bench",
-        "schema": "public",
-        "threads": 1,
-    }
-    duck = {"type": "duckdb", "path": str(duck_file), "schema": "main", "threads": 1}
-    (root / "profiles.yml").write_text(
-        yaml.safe_dump({"seedbench": {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
-    )
+    write_profiles(root, "seedbench", server, duck_file, "main")
 
 
 def seed(tool: str, root: Path, target: str) -> tuple[float, float, float]:
