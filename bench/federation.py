@@ -81,9 +81,15 @@ def load_data(server: PostgresServer, duck_file: Path, rows: int, dims: int) -> 
 
 
 def write_profiles(
-    root: Path, name: str, server: PostgresServer, duck_file: Path, schema: str
+    root: Path,
+    name: str,
+    server: PostgresServer,
+    duck_file: Path,
+    schema: str,
+    memory_limit: str | None = None,
 ) -> None:
-    """profiles.yml with a PostgreSQL output `pg` (the default) and a DuckDB output `duck`."""
+    """profiles.yml with a PostgreSQL output `pg` (the default) and a DuckDB output `duck`
+    (with dbt-duckdb's `settings: {memory_limit}` when given)."""
     pg = {
         "type": "postgres",
         "host": server.host,
@@ -94,7 +100,10 @@ def write_profiles(
         "schema": "public",
         "threads": 1,
     }
-    duck = {"type": "duckdb", "path": str(duck_file), "schema": schema, "threads": 1}
+    duck: dict[str, object] = {"type": "duckdb", "path": str(duck_file), "schema": schema}
+    duck["threads"] = 1
+    if memory_limit:
+        duck["settings"] = {"memory_limit": memory_limit}
     (root / "profiles.yml").write_text(
         yaml.safe_dump({name: {"target": "pg", "outputs": {"pg": pg, "duck": duck}}})
     )
@@ -105,7 +114,7 @@ def write_project(
 ) -> None:
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text("name: fedbench\nversion: '1.0'\nprofile: fedbench\n")
-    write_profiles(root, "fedbench", server, duck_file, "out")
+    write_profiles(root, "fedbench", server, duck_file, "out", memory_limit)
     if memory_limit:
         computes = {
             "target": "local",
@@ -130,11 +139,13 @@ def write_project(
 
 FLOOR_SCRIPT = """
 import sys, duckdb, importlib.util, pathlib
-pg_dsn, duck_file, target = sys.argv[1:4]
+pg_dsn, duck_file, target, memory_limit = sys.argv[1:5]
 def ext(name):
     spec = importlib.util.find_spec("duckdb_extension_" + name)
     return str(sorted(pathlib.Path(spec.submodule_search_locations[0]).rglob(name + ".duckdb_extension"))[-1])
 con = duckdb.connect()
+if memory_limit:
+    con.execute(f"SET memory_limit = '{memory_limit}'")
 con.execute(f"LOAD '{ext('postgres_scanner')}'")
 con.execute(f"ATTACH '{pg_dsn}' AS pg (TYPE postgres)")
 con.execute(f"ATTACH '{duck_file}' AS lake")
@@ -174,7 +185,9 @@ def main() -> None:
     parser.add_argument("--dims", type=int, default=10_000)
     parser.add_argument("--spark", action="store_true", help="also time the Spark JDBC path")
     parser.add_argument(
-        "--memory-limit", help="DuckDB memory_limit for DVT's compute (computes.yml)"
+        "--memory-limit",
+        help="DuckDB memory_limit for DVT's compute (computes.yml), the DuckDB target "
+        "(profiles.yml settings) and the floor script alike",
     )
     args = parser.parse_args()
     python = sys.executable
@@ -198,7 +211,10 @@ def main() -> None:
             )
             rows.append((f"dvt run -> {target} (the node)", node_seconds, peak, ""))
             floor_s, floor_peak = run_process(
-                [python, "-c", FLOOR_SCRIPT, server.dsn_for("bench"), str(duck_file), target]
+                [
+                    *(python, "-c", FLOOR_SCRIPT, server.dsn_for("bench"), str(duck_file)),
+                    *(target, args.memory_limit or ""),
+                ]
             )
             rows.append((f"hand-written DuckDB scanner -> {target}", floor_s, floor_peak, "floor"))
         if args.spark:
@@ -240,7 +256,7 @@ def main() -> None:
             rows.append(
                 ("dvt run --compute spark -> pg (the node)", results[0]["execution_time"], peak, "")
             )
-    limit = f", DVT compute memory_limit {args.memory_limit}" if args.memory_limit else ""
+    limit = f", DuckDB memory_limit {args.memory_limit}" if args.memory_limit else ""
     print(
         f"federation: {args.rows:,}-row PostgreSQL fact x {args.dims:,}-row DuckDB dimension{limit}"
     )
