@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,10 @@ from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
 from dbt.flags import get_flags
 
-from dvt.exceptions import TargetUnavailableError, UnknownTargetError, names_hint
+from dvt.config.yaml_lines import load_yaml_file
+from dvt.exceptions import DvtError, TargetUnavailableError, UnknownTargetError, names_hint
+
+PROFILES_FILE = "profiles.yml"
 
 #: Profile keys whose values are secrets, scrubbed from every message DVT writes.
 SECRET_KEYS = frozenset(
@@ -26,6 +30,12 @@ SECRET_KEYS = frozenset(
 
 #: Output types DVT reads itself because no dbt adapter for them installs beside dbt-core 1.11.
 SOURCE_ONLY_TYPES = frozenset({"sqlite", "mysql"})
+
+
+class ProfilesFileError(DvtError):
+    """A profile output DVT cannot use, named by file, line and key."""
+
+    code = "DVT100"
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,21 @@ class ProfileTargets:
         raw = read_profile(get_flags().PROFILES_DIR).get(profile_name) or {}
         renderer = ProfileRenderer(dict(cli_vars))
         specs: dict[str, TargetSpec] = {}
-        for name in raw.get("outputs") or {}:
+        for name, output in (raw.get("outputs") or {}).items():
+            if not isinstance(output, dict) or not output.get("type"):
+                raise _output_error(profile_name, name, output)
             _, data = Profile.render_profile(raw, profile_name, name, renderer)
             specs[name] = TargetSpec(name=name, type=str(data.get("type", "")), options=data)
         return cls(profile_name=profile_name, default=default_target, specs=specs)
+
+
+def _output_error(profile_name: str, name: str, output: Any) -> ProfilesFileError:
+    """DVT100 for an output dbt would only reject once used: file, line and key named."""
+    doc = load_yaml_file(os.path.join(get_flags().PROFILES_DIR, PROFILES_FILE), ProfilesFileError)
+    keys = (profile_name, "outputs", name)
+    if not isinstance(output, dict):
+        return ProfilesFileError(f"{doc.where(*keys)}: an output must be a mapping.")
+    return ProfilesFileError(
+        f"{doc.where(*keys)}: the output needs `type:`, the dbt adapter it uses "
+        "(postgres, duckdb, ...)."
+    )

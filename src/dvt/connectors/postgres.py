@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -71,18 +72,26 @@ class PostgresConnector(ScannedServerConnector):
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
         """Create the staging table empty (the scanner maps the types), make it UNLOGGED (dbt's
         materialization copies it into the logged target table, so writing WAL twice is waste)
-        and COPY the result into it."""
+        and COPY the result into it, in one transaction: a load cut short (the server or dvt
+        stopped) leaves no staging table behind."""
         self._attach()
         cursor = self.session.cursor
         table = self._engine_table(relation)
         server_table = self.table(relation).sql(dialect="postgres")
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS {self.alias}."{relation.schema}"')
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
-        unlogged = f"ALTER TABLE {server_table} SET UNLOGGED"
-        cursor.execute(f"CALL postgres_execute('{self.alias}', {quote_literal(unlogged)})")
-        cursor.execute("CALL pg_clear_cache()")
-        (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
+        cursor.execute("BEGIN")
+        try:
+            cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
+            unlogged = f"ALTER TABLE {server_table} SET UNLOGGED"
+            cursor.execute(f"CALL postgres_execute('{self.alias}', {quote_literal(unlogged)})")
+            cursor.execute("CALL pg_clear_cache()")
+            (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
+            cursor.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):  # the server may be gone: it rolls back itself
+                cursor.execute("ROLLBACK")
+            raise
         return int(rows)
 
     def drop_stage(self, relation: RelationKey) -> None:

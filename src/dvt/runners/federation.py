@@ -57,10 +57,10 @@ class FederatedRunnerMixin:
                     events.debug(f"[DVT005] {node.unique_id}: predicate kept in the engine: {sql}")
                 rows = engine.materialize(session, plan, target, stage)
             except DvtError:
-                target.drop_stage(stage)
+                _drop_after_failure(dvt, target, stage)
                 raise
             except Exception as exc:  # the engine's and drivers' errors, with the node named
-                target.drop_stage(stage)
+                _drop_after_failure(dvt, target, stage)
                 read = ", ".join(repr(t) for t in resolution.input_targets)
                 raise FederationError(
                     f"Federated {node.resource_type} {node.unique_id!r} failed while reading "
@@ -88,6 +88,17 @@ class FederatedRunnerMixin:
             entry["rows"] = session.rows_read.get(extraction.engine_name, [0])[0]
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
         return result
+
+
+def _drop_after_failure(dvt: Any, target: Any, stage: RelationKey) -> None:
+    """Drop the stage after a failed load without hiding why it failed: a target that is down
+    has rolled the stage back itself, and a stage left anyway is replaced by the next run."""
+    try:
+        target.drop_stage(stage)
+    except Exception as exc:
+        events.debug(
+            f"[DVT104] could not drop {stage.name} after the failure: {dvt.redact(str(exc))}"
+        )
 
 
 def _summary(
