@@ -87,7 +87,7 @@ def test_unknown_names_are_dvt102_listing_the_buckets(tmp_path: Path) -> None:
             "prof:\n  buckets:\n    b:\n      type: s3\n      bucket: x\n      endpoint_url: ftp://h\n",
             "line 6: .*http:// or https://",
         ),
-        ("prof: [unclosed\n", r"buckets.yml is not valid YAML"),
+        ("prof: [unclosed\n", r"buckets.yml, line \d+: not valid YAML"),
     ],
 )
 def test_malformed_files_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:

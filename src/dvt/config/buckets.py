@@ -21,16 +21,13 @@ engine into the target, staging nothing.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from dbt.clients.yaml_helper import load_yaml_text
-from dbt_common.exceptions import DbtValidationError
-
+from dvt.config.yaml_lines import YamlFile, load_yaml_file
 from dvt.exceptions import DvtError, UnknownBucketError, names_hint
 
 BUCKETS_FILE = "buckets.yml"
@@ -125,17 +122,12 @@ class Buckets:
         path = os.path.join(profiles_dir, BUCKETS_FILE)
         if not os.path.isfile(path):
             return cls(default=None, specs={})
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        try:
-            raw = load_yaml_text(text, path) or {}
-        except DbtValidationError as exc:
-            raise BucketsFileError(f"{path} is not valid YAML: {exc}") from exc
-        lines = _key_lines(text)
+        doc = load_yaml_file(path, BucketsFileError)
+        raw = doc.data or {}
         if not isinstance(raw, dict):
             raise BucketsFileError(f"{path}: the file must map profile names to their buckets.")
         section = raw.get(profile_name) or {}
-        where = _Where(path, profile_name, lines)
+        where = _Where(doc, profile_name)
         if not isinstance(section, dict) or not isinstance(section.get("buckets") or {}, dict):
             raise BucketsFileError(
                 f"{where(profile_name)}: expected `{profile_name}: {{target: <bucket>, "
@@ -158,13 +150,11 @@ class Buckets:
 class _Where:
     """`<file>, line <n>` for a key path of the profile's section, for error messages."""
 
-    path: str
+    doc: YamlFile
     profile: str
-    lines: Mapping[tuple[str, ...], int]
 
     def __call__(self, *keys: str) -> str:
-        line = self.lines.get(tuple(keys))
-        return f"{self.path}, line {line}" if line else self.path
+        return f"{self.doc.path}, line {self.doc.line(*keys)}"
 
 
 def _spec(name: str, options: Any, base: str, where: _Where) -> BucketSpec:
@@ -203,21 +193,3 @@ def _spec(name: str, options: Any, base: str, where: _Where) -> BucketSpec:
         url_style=str(options["url_style"]) if options.get("url_style") else None,
         credential_envs={k: str(options.get(k) or v) for k, v in DEFAULT_CREDENTIAL_ENVS.items()},
     )
-
-
-def _key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """1-based line of every mapping key, by its path of keys (for error messages)."""
-    import yaml  # type: ignore[import-untyped]
-
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node: Any, path: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                here = (*path, str(key.value))
-                lines[here] = key.start_mark.line + 1
-                walk(value, here)
-
-    with contextlib.suppress(yaml.YAMLError):
-        walk(yaml.compose(text), ())
-    return lines
