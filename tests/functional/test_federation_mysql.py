@@ -34,8 +34,9 @@ def mysql_output(server: MariaDBServer, database: str) -> dict[str, object]:
     }
 
 
+@pytest.mark.parametrize("compute", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
 def test_mysql_source_federates_into_postgres_and_duckdb(
-    postgres: PostgresServer, mariadb: MariaDBServer, tmp_path: Path
+    postgres: PostgresServer, mariadb: MariaDBServer, tmp_path: Path, compute: str
 ) -> None:
     shop = f"shop_{tmp_path.name[-16:]}".lower().replace("-", "_")
     mariadb.sql(
@@ -69,7 +70,7 @@ def test_mysql_source_federates_into_postgres_and_duckdb(
         },
         "pg",
     )
-    result = project.dvt("run")
+    result = project.dvt("run", "--compute", compute)
     assert result.success, result.exception
     expected = [(1, Decimal("9.99"), "Chloé ✓", "Ann"), (2, Decimal("20.00"), None, "Bob")]
     assert pg_rows(postgres, database, "analytics.to_pg") == expected
