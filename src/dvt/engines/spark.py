@@ -22,7 +22,6 @@ import glob
 import os
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -95,7 +94,6 @@ class SparkEngine(Engine):
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
         self._spark: Any = None
-        self._lock = threading.Lock()
 
     @property
     def options(self) -> Mapping[str, Any]:
