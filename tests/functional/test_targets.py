@@ -332,6 +332,10 @@ def test_sync_dry_run_lists_exactly_what_the_profile_needs(multi: Project, tmp_p
         "test:\n  target: local\n  computes:\n    local: {type: duckdb, memory_limit: 1GB}\n"
         "    cluster: {type: spark, master: 'spark://127.0.0.1:7077'}\n"
     )
+    (multi.root / "buckets.yml").write_text(
+        "test:\n  buckets:\n    scratch: {type: local, path: stage}\n"
+        "    lake: {type: s3, bucket: lake}\n"
+    )
     listed = multi.cli("dvt", "sync", "--dry-run")
     names = {line.split()[0] for line in listed.stdout.splitlines() if line.startswith("  ")}
     assert names == {
@@ -343,6 +347,8 @@ def test_sync_dry_run_lists_exactly_what_the_profile_needs(multi: Project, tmp_p
         "pyspark",
         "java",
         "libpostgresql-jdbc-java",
+        "duckdb-extension-httpfs",  # the s3 bucket's
+        "boto3",
     }
     assert "Installing" not in listed.stdout
 

@@ -122,6 +122,7 @@ def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     """Install the Python packages this profile and computes.yml need; list what else they need."""
     from dbt.flags import get_flags
 
+    from dvt.config.buckets import Buckets
     from dvt.config.computes import Computes
     from dvt.config.targets import ProfileTargets
     from dvt.tasks.sync import sync
@@ -129,7 +130,8 @@ def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     profile = ctx.obj["profile"]
     targets = ProfileTargets.load(profile.profile_name, profile.target_name, {})
     computes = Computes.load(get_flags().PROFILES_DIR, profile.profile_name)
-    success = sync(targets, computes, dry_run=kwargs["dry_run"])
+    buckets = Buckets.load(get_flags().PROFILES_DIR, profile.profile_name)
+    success = sync(targets, computes, buckets, dry_run=kwargs["dry_run"])
     return success, success
 
 

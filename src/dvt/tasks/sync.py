@@ -13,6 +13,7 @@ from pathlib import Path
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
+from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 
@@ -23,6 +24,8 @@ SCANNERS = {
     "mysql": "duckdb-extension-mysql-scanner",
 }
 JDBC_JARS = {"postgres": ("/usr/share/java/postgresql.jar", "libpostgresql-jdbc-java")}
+#: What an S3 bucket needs: DuckDB's httpfs extension, and boto3 to list and remove files.
+S3_PACKAGES = ("duckdb-extension-httpfs", "boto3")
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,10 @@ class Requirement:
         return "present" if shutil.which("java") else None
 
 
-def requirements(targets: ProfileTargets, computes: Computes) -> list[Requirement]:
-    """Everything this profile's targets and computes need, each with the reason."""
+def requirements(
+    targets: ProfileTargets, computes: Computes, buckets: Buckets
+) -> list[Requirement]:
+    """Everything this profile's targets, computes and buckets need, each with the reason."""
     needed: dict[tuple[str, str], list[str]] = {}
 
     def need(kind: str, name: str, reason: str) -> None:
@@ -72,12 +77,16 @@ def requirements(targets: ProfileTargets, computes: Computes) -> list[Requiremen
                         JDBC_JARS[target.type][1],
                         f"compute {name} reads target {target.name}",
                     )
+    for bucket in buckets.specs.values():
+        if bucket.type == "s3":
+            for package in S3_PACKAGES:
+                need("python", package, f"bucket {bucket.name}")
     return [Requirement(kind, name, ", ".join(reasons)) for (kind, name), reasons in needed.items()]
 
 
-def sync(targets: ProfileTargets, computes: Computes, dry_run: bool) -> bool:
+def sync(targets: ProfileTargets, computes: Computes, buckets: Buckets, dry_run: bool) -> bool:
     """Report every requirement; install missing Python packages unless `dry_run`."""
-    found = requirements(targets, computes)
+    found = requirements(targets, computes, buckets)
     width = max(len(r.name) for r in found)
     for requirement in found:
         state = requirement.installed or "missing"
