@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs DVT into ./.venv. `setup.sh demo` needs nothing else; `setup.sh dev` also installs
-# the Debian packages the test suite uses (PostgreSQL and MariaDB servers, PostgreSQL's JDBC driver).
+# the Debian packages the test suite uses (PostgreSQL and MariaDB servers, PostgreSQL's JDBC driver, Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-dev}
