@@ -106,6 +106,7 @@ class Staging:
 
     def __init__(self, bucket: BucketSpec, invocation_id: str, node_id: str, *, keep: bool) -> None:
         self.bucket = bucket
+        self.invocation_id = invocation_id
         self.url = f"{bucket.root}/{invocation_id}/{node_id}"
         self.keep = keep
         self._used = False

@@ -7,6 +7,7 @@ in the same way.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,10 @@ from dvt.runners.session import BATCH_ROWS
 
 if TYPE_CHECKING:
     from dvt.staging import Staging
+
+#: (invocation, target, bucket) whose secret the target's database already holds.
+_BUCKETS_SET_UP: set[tuple[str, str, str]] = set()
+_BUCKETS_LOCK = threading.Lock()
 
 
 class DuckDBConnector(Connector):
@@ -51,12 +56,22 @@ class DuckDBConnector(Connector):
 
     def load_files(self, staging: Staging, name: str, relation: RelationKey) -> int:
         """The target's own DuckDB reads the Parquet files (S3 through httpfs and a secret)."""
+        target = self._cursor()
+        self._set_up_bucket(target, staging)
+        return self._create(target, staging.read_sql(name), relation)
+
+    def _set_up_bucket(self, target: Any, staging: Staging) -> None:
+        """Load httpfs and create the bucket's secret on the target's database once per
+        invocation: nodes running in parallel would conflict creating the same secret."""
         from dvt.staging import duckdb_setup
 
-        target = self._cursor()
-        for statement in duckdb_setup(staging.bucket):
-            target.execute(statement)
-        return self._create(target, staging.read_sql(name), relation)
+        key = (staging.invocation_id, self.spec.name, staging.bucket.name)
+        with _BUCKETS_LOCK:
+            if key in _BUCKETS_SET_UP:
+                return
+            for statement in duckdb_setup(staging.bucket):
+                target.execute(statement)
+            _BUCKETS_SET_UP.add(key)
 
     def _create(self, target: Any, select: str, relation: RelationKey) -> int:
         table = self.table(relation).sql(dialect="duckdb")
