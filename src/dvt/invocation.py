@@ -63,9 +63,9 @@ class Invocation:
             manifest,
             self.targets,
             self.computes,
+            self.buckets,
             force_default_target=getattr(flags, "TARGET", None) is not None,
             compute_override=getattr(flags, "COMPUTE", None),
-            buckets=self.buckets,
             bucket_override=getattr(flags, "BUCKET", None),
         )
         self.resolver.validate()

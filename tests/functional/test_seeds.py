@@ -7,6 +7,7 @@ table that was there before untouched.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,12 @@ def duck_table(path: Path, table: str) -> list[tuple[Any, ...]]:
         return sorted(conn.execute(f'select * from "{table}"').fetchall(), key=repr)
 
 
+def bulk_loaded(project: Project) -> set[str]:
+    """Seeds the last invocation loaded through DVT's bulk path (its debug log line)."""
+    log = (project.root / "logs" / "dbt.log").read_text().rsplit("Running with dbt=", 1)[-1]
+    return set(re.findall(r"Bulk seed seed\.\w+\.(\w+):", log))
+
+
 def rows_affected(project: Project) -> dict[str, int]:
     results = project.artifact("run_results.json")["results"]
     return {r["unique_id"].split(".")[-1]: r["adapter_response"]["rows_affected"] for r in results}
@@ -120,6 +127,7 @@ def test_postgres_seed_matches_dbt(postgres: PostgresServer, tmp_path: Path, ref
             postgres, f"dbt_seed{suffix}", table
         ), table
     assert rows_affected(by_dvt) == {"kinds": 5, "agate": 3, "overrides": 2}
+    assert bulk_loaded(by_dvt) == {"kinds", "agate", "overrides"}  # not dbt's agate path
     types = {c[0]: c[1] for c in pg_columns(postgres, f"dvt_seed{suffix}", "kinds")}
     assert types == {
         "id": "integer",
@@ -148,6 +156,7 @@ def test_duckdb_seed_matches_dbt(tmp_path: Path) -> None:
             tmp_path / "dbt.duckdb", table
         )
     assert rows_affected(by_dvt) == {"kinds": 5, "overrides": 2}
+    assert bulk_loaded(by_dvt) == {"kinds", "overrides"}  # not dbt's agate path
 
 
 def test_reload_keeps_dependent_views_and_reports_rows(
@@ -239,3 +248,28 @@ def test_seed_to_a_source_only_connection_is_refused(tmp_path: Path) -> None:
     done = project.cli("dvt", "seed")
     assert done.returncode != 0
     assert "source-only" in done.stdout and "shop" in done.stdout
+
+
+def test_a_project_load_macro_or_fast_false_keeps_dbts_own_path(tmp_path: Path) -> None:
+    """A project that loads seeds its own way (or dbt-duckdb's `fast: false`) gets dbt's path."""
+    config = "seeds:\n  own:\n    slow:\n      +fast: false\n"
+    project = Project(tmp_path).write({"dbt_project.yml": dbt_project_yml("own", config)})
+    project.profiles({"main": duck_output(tmp_path / "w.duckdb")}, "main")
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "fast.csv").write_text("id\n1\n2\n")
+    (tmp_path / "seeds" / "slow.csv").write_text("id\n3\n")
+    assert project.cli("dvt", "seed").returncode == 0
+    assert bulk_loaded(project) == {"fast"}
+    assert duck_table(tmp_path / "w.duckdb", "slow") == [(3,)]
+    project.write(
+        {
+            "macros/load.sql": """\
+                {% macro duckdb__load_csv_rows(model, agate_table) %}
+                  {{ return(default__load_csv_rows(model, agate_table)) }}
+                {% endmacro %}
+                """
+        }
+    )
+    assert project.cli("dvt", "seed").returncode == 0
+    assert bulk_loaded(project) == set()
+    assert duck_table(tmp_path / "w.duckdb", "fast") == [(1,), (2,)]

@@ -128,7 +128,7 @@ def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     from dvt.tasks.sync import sync
 
     profile = ctx.obj["profile"]
-    targets = ProfileTargets.load(profile.profile_name, profile.target_name, {})
+    targets = ProfileTargets.load(profile.profile_name, profile.target_name, get_flags().VARS)
     computes = Computes.load(get_flags().PROFILES_DIR, profile.profile_name)
     buckets = Buckets.load(get_flags().PROFILES_DIR, profile.profile_name)
     success = sync(targets, computes, buckets, dry_run=kwargs["dry_run"])

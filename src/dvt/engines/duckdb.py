@@ -60,7 +60,8 @@ class DuckDBEngine(Engine):
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
         self._db: Any = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the cursors
+        self._attach_lock = threading.Lock()
         self._attached: set[str] = set()
         self._cursors: set[Any] = set()
 
@@ -94,8 +95,9 @@ class DuckDBEngine(Engine):
         on_attach: Callable[[], None] | None = None,
     ) -> None:
         """Load `extension` and run `statements` (CREATE SECRET, ATTACH) the first time `alias`
-        is needed; later calls, from any thread, find it attached."""
-        with self._lock:
+        is needed; later calls, from any thread, find it attached. An ATTACH may wait on the
+        network, so it holds a lock of its own: cursors and interrupts never wait for it."""
+        with self._attach_lock:
             if alias in self._attached:
                 return
             if extension not in self._attached:

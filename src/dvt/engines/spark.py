@@ -94,6 +94,8 @@ class SparkEngine(Engine):
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
         self._spark: Any = None
+        self._settings: dict[str, Any] = {}
+        self._node_sessions: set[Any] = set()  # Spark Connect: one per running node
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -116,13 +118,16 @@ class SparkEngine(Engine):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.appName("dvt")
         builder = builder.remote(remote) if remote else builder.master(self.master)
-        settings = {**_DEFAULT_SETTINGS, **{str(k): str(v) for k, v in self._config().items()}}
+        settings: dict[str, Any] = {
+            **_DEFAULT_SETTINGS,
+            **{str(k): str(v) for k, v in self._config().items()},
+        }
         jars = [j for t in JDBC_DRIVERS if (j := jdbc_jar(t, self._jars()))]
         if jars and not remote:
             existing = settings.get("spark.jars")
             settings["spark.jars"] = ",".join([*([existing] if existing else []), *jars])
-        for key, value in settings.items():
-            builder = builder.config(key, value)
+        self._settings = settings
+        builder = builder.config(map=settings)
         started = time.perf_counter()
         self._spark = builder.getOrCreate()
         if not remote:
@@ -150,10 +155,16 @@ class SparkEngine(Engine):
         if remote:  # Spark Connect has no newSession(): a session of its own per node
             from pyspark.sql import SparkSession
 
-            return SparkSession.builder.remote(remote).create()
+            session = SparkSession.builder.remote(remote).config(map=self._settings).create()
+            self._node_sessions.add(session)
+            return session
         return self._spark.newSession()
 
     def release(self, session: Any) -> None:
+        if session in self._node_sessions:
+            self._node_sessions.discard(session)
+            session.stop()
+            return
         for table in session.catalog.listTables():
             if table.isTemporary:
                 session.catalog.dropTempView(table.name)
@@ -162,7 +173,8 @@ class SparkEngine(Engine):
         if self._spark is None:
             return
         if self.options.get("remote"):
-            self._spark.interruptAll()
+            for session in list(self._node_sessions):
+                session.interruptAll()
         else:
             self._spark.sparkContext.cancelAllJobs()
 

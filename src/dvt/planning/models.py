@@ -76,7 +76,3 @@ class FederationPlan:
     extractions: tuple[Extraction, ...]
     engine_sql: str
     not_pushed: tuple[str, ...] = ()  # predicates kept in the engine only (DVT005, debug)
-
-    @property
-    def input_targets(self) -> tuple[str, ...]:
-        return tuple(sorted({e.input.target for e in self.extractions}))

@@ -38,10 +38,10 @@ class Resolver:
         manifest: Manifest,
         targets: ProfileTargets,
         computes: Computes,
+        buckets: Buckets,
         *,
         force_default_target: bool = False,
         compute_override: str | None = None,
-        buckets: Buckets | None = None,
         bucket_override: str | None = None,
     ) -> None:
         self.manifest = manifest
@@ -49,7 +49,7 @@ class Resolver:
         self.computes = computes
         self.force_default_target = force_default_target
         self.compute_override = compute_override
-        self.buckets = buckets or Buckets(default=None, specs={})
+        self.buckets = buckets
         self.bucket_override = bucket_override
         self._cache: dict[str, NodeResolution] = {}
 

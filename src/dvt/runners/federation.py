@@ -57,10 +57,10 @@ class FederatedRunnerMixin:
                     events.debug(f"[DVT005] {node.unique_id}: predicate kept in the engine: {sql}")
                 rows = engine.materialize(session, plan, target, stage)
             except DvtError:
-                _drop_after_failure(dvt, target, stage)
+                _drop_stage_quietly(dvt, target, stage)
                 raise
             except Exception as exc:  # the engine's and drivers' errors, with the node named
-                _drop_after_failure(dvt, target, stage)
+                _drop_stage_quietly(dvt, target, stage)
                 read = ", ".join(repr(t) for t in resolution.input_targets)
                 raise FederationError(
                     f"Federated {node.resource_type} {node.unique_id!r} failed while reading "
@@ -82,7 +82,7 @@ class FederatedRunnerMixin:
             finally:
                 node.compiled_code = original_sql
                 node.config.materialized = original_materialized
-                target.drop_stage(stage)
+                _drop_stage_quietly(dvt, target, stage)
         summary = _summary(resolution, engine.name, rows, plan, time.perf_counter() - started)
         for extraction, entry in zip(plan.extractions, summary["extractions"], strict=True):
             entry["rows"] = session.rows_read.get(extraction.engine_name, [0])[0]
@@ -90,15 +90,14 @@ class FederatedRunnerMixin:
         return result
 
 
-def _drop_after_failure(dvt: Any, target: Any, stage: RelationKey) -> None:
-    """Drop the stage after a failed load without hiding why it failed: a target that is down
-    has rolled the stage back itself, and a stage left anyway is replaced by the next run."""
+def _drop_stage_quietly(dvt: Any, target: Any, stage: RelationKey) -> None:
+    """Drop the stage without letting a failed drop hide the node's own result or error: a
+    target that is down has rolled the stage back itself, and a stage left anyway is replaced by
+    the next run."""
     try:
         target.drop_stage(stage)
     except Exception as exc:
-        events.debug(
-            f"[DVT104] could not drop {stage.name} after the failure: {dvt.redact(str(exc))}"
-        )
+        events.debug(f"[DVT104] could not drop {stage.name}: {dvt.redact(str(exc))}")
 
 
 def _summary(

@@ -14,6 +14,8 @@ from typing import Any
 
 from dbt.task.seed import SeedRunner
 
+from dvt import events
+
 #: Adapter types with a bulk path; seeds on any other adapter load exactly as dbt loads them.
 BULK_ADAPTER_TYPES = frozenset({"postgres", "duckdb"})
 #: Macros a project may override to load seeds its own way; DVT then leaves the load to dbt.
@@ -48,12 +50,10 @@ class BulkSeedRunner(SeedRunner):
         if adapter_type == "duckdb" and not model.config.get("fast", True):
             return False  # dbt-duckdb's own opt-out of its file COPY
         root = self.config.project_name
-        overridden = {
-            macro.name
+        return not any(
+            macro.package_name == root and macro.name.endswith(_LOAD_MACROS)
             for macro in manifest.macros.values()
-            if macro.package_name == root and macro.name.endswith(_LOAD_MACROS)
-        }
-        return not overridden
+        )
 
 
 class _BulkLoad:
@@ -80,6 +80,10 @@ class _BulkLoad:
         )
         table = self.inference.table
         table.original_abspath = str(seed.path)  # dbt-duckdb reads it
+        events.debug(
+            f"Bulk seed {model.unique_id}: {table.row_count:,} rows typed from one DuckDB scan "
+            f"of {seed.display_path}"
+        )
         return table
 
     def copy_rows(self, model: Any, agate_table: Any) -> str:

@@ -118,20 +118,14 @@ class SeedTable(agate.Table):  # type: ignore[misc]
     def rows(self) -> CountedRows:
         return CountedRows(self._rows, self.row_count)
 
-    def sample(self) -> agate.Table:
-        """The sample rows as a plain agate table."""
-        return agate.Table(self._rows, self._column_names, self._column_types)
-
 
 @dataclass
 class SeedColumn:
     """One column: the agate type dbt would infer and how its values read."""
 
     name: str
+    #: agate's types still possible, in dbt's order (one Text for a `column_types` override).
     candidates: list[agate.DataType]
-    forced: bool = False
-    #: Every value is null-like or in the class of the column's type (no value needs agate).
-    uniform: bool = True
     #: PostgreSQL's CSV COPY reads the file's values of this column as dbt's parameters arrive.
     copyable: bool = False
     #: Values only agate could read -> agate's cast of them (typed columns only).
@@ -219,7 +213,7 @@ def infer(
     of the type that is left. Only a column where that check fails is classified value by value."""
     tester = build_type_tester(text_columns=text_columns)
     columns = [
-        SeedColumn(name, [tester._force[name]], forced=True)
+        SeedColumn(name, [tester._force[name]])
         if name in tester._force
         else SeedColumn(name, list(tester._possible_types))
         for name in seed.column_names
@@ -242,10 +236,9 @@ def infer(
         column.max_fraction = int(fraction or 0)
         if row_count == 0:
             continue
-        column.uniform = column.is_text or form > _OTHER
         # PostgreSQL's integer input does not read a whole number written "1.0".
         column.copyable = form == _PLAIN and not (column.max_fraction == 0 and fraction is not None)
-        if not column.uniform:
+        if not column.is_text and form == _OTHER:  # some value is in no class: ask agate
             _classify(con, seed, i, column)
 
     sample = _sample_rows(con, seed, columns, head[:SAMPLE_ROWS])

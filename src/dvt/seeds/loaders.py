@@ -63,7 +63,8 @@ class PostgresSeedLoader:
                     f"force_null ({quoted_columns}))"
                 )
                 cursor.execute("savepoint dvt_seed")
-                with contextlib.suppress(psycopg2.Error), seed.path.open("rb") as data:
+                # Only the data's errors fall back; a cancel or a lost connection stops the load.
+                with contextlib.suppress(psycopg2.DataError), seed.path.open("rb") as data:
                     cursor.copy_expert(sql, data, size=_COPY_BUFFER)
                     if cursor.rowcount == self.inference.row_count:
                         cursor.execute("release savepoint dvt_seed")

@@ -192,7 +192,9 @@ class TargetAwareTask:
         }
 
     def get_model_schemas(self, adapter: BaseAdapter, selected_uids: Any) -> Any:
-        return super().get_model_schemas(adapter, self._on_target(adapter, set(selected_uids)))  # type: ignore[misc]
+        if self.dvt.multi_target:
+            selected_uids = self._on_target(adapter, set(selected_uids))
+        return super().get_model_schemas(adapter, selected_uids)  # type: ignore[misc]
 
     def populate_adapter_cache(self, adapter: BaseAdapter, required_schemas: Any = None) -> None:
         if not self.dvt.multi_target:

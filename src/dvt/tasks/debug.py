@@ -31,7 +31,9 @@ class DvtDebugTask(DebugTask):
         if self.args.config_dir or self.profile is None:
             return dbt_ok
         flags = get_flags()
-        targets = ProfileTargets.load(self.profile.profile_name, self.profile.target_name, {})
+        targets = ProfileTargets.load(
+            self.profile.profile_name, self.profile.target_name, self.cli_vars
+        )
         computes = Computes.load(str(self.profiles_dir), self.profile.profile_name)
         only_compute = getattr(flags, "COMPUTE", None)
         failures = []
@@ -90,7 +92,7 @@ class DvtDebugTask(DebugTask):
     def _check_adapter(self, targets: ProfileTargets, spec: TargetSpec) -> tuple[bool, str]:
         raw = read_profile(str(self.profiles_dir))[targets.profile_name]
         profile = Profile.from_raw_profile_info(
-            raw, targets.profile_name, ProfileRenderer({}), target_override=spec.name
+            raw, targets.profile_name, ProfileRenderer(self.cli_vars), target_override=spec.name
         )
         FACTORY.load_plugin(spec.type)
         adapter = isolated_adapter_class(FACTORY.plugins[spec.type].adapter, spec.name)(

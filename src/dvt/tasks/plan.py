@@ -133,14 +133,14 @@ class DvtPlanTask(ListTask):
 
     def _federation_sql(self, node: Any, resolution: NodeResolution) -> dict[str, Any]:
         """Compile a federated model on its target and plan it: the SQL each database runs."""
+        if node.resource_type != NodeType.Model:
+            return {}
         from dbt.compilation import Compiler
 
         from dvt.dbt_seams.factory import active_adapter
         from dvt.engines.duckdb import DuckDBEngine
         from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
-        if node.resource_type != NodeType.Model:
-            return {}
         assert self.manifest is not None
         dvt = invocation.current(self.config, self.manifest)
         config = dvt.pool.config_for(resolution.target)
