@@ -14,6 +14,15 @@ from dvt.connectors.base import AS_DOUBLE, AS_TEXT
 from dvt.connectors.scanned import ScannedServerConnector, quote_literal
 from dvt.planning.models import RelationKey
 
+#: Server SQL turning the unbounded `character varying` columns the scanner creates for DuckDB's
+#: VARCHAR into `text` (what a model pushed down writes, and what contracts declare).
+_TEXT_COLUMNS = """DO $dvt$ DECLARE stage regclass := {table}; columns text; BEGIN
+SELECT string_agg(format('ALTER COLUMN %I TYPE text', attname), ', ') INTO columns
+FROM pg_attribute WHERE attrelid = stage AND attnum > 0 AND NOT attisdropped
+AND atttypid = 'character varying'::regtype AND atttypmod = -1;
+IF columns IS NOT NULL THEN EXECUTE format('ALTER TABLE %s ', stage) || columns; END IF;
+END $dvt$"""
+
 
 class PostgresConnector(ScannedServerConnector):
     dialect = "postgres"
@@ -70,10 +79,11 @@ class PostgresConnector(ScannedServerConnector):
         return table.sql(dialect="duckdb")
 
     def stage(self, engine_sql: str, relation: RelationKey) -> int:
-        """Create the staging table empty (the scanner maps the types), make it UNLOGGED (dbt's
-        materialization copies it into the logged target table, so writing WAL twice is waste)
-        and COPY the result into it, in one transaction: a load cut short (the server or dvt
-        stopped) leaves no staging table behind."""
+        """Create the staging table empty (the scanner maps the types; DuckDB's VARCHAR becomes
+        `text`, as PostgreSQL models write it) and COPY the result into it, in one transaction:
+        a load cut short (the server or dvt stopped) leaves no staging table behind. A stage that
+        dbt's materialization copies is UNLOGGED (writing WAL twice is waste); one renamed into
+        place is logged unless the model is `unlogged`."""
         self._attach()
         cursor = self.session.cursor
         table = self._engine_table(relation)
@@ -83,8 +93,9 @@ class PostgresConnector(ScannedServerConnector):
         cursor.execute("BEGIN")
         try:
             cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
-            unlogged = f"ALTER TABLE {server_table} SET UNLOGGED"
-            cursor.execute(f"CALL postgres_execute('{self.alias}', {quote_literal(unlogged)})")
+            self.server_execute(_TEXT_COLUMNS.replace("{table}", quote_literal(server_table)))
+            if not self.session.stage_is_final or self.session.node.config.get("unlogged"):
+                self.server_execute(f"ALTER TABLE {server_table} SET UNLOGGED")
             cursor.execute("CALL pg_clear_cache()")
             (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
             cursor.execute("COMMIT")
@@ -96,32 +107,34 @@ class PostgresConnector(ScannedServerConnector):
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._attach()
-        drop = f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}"
-        self.session.cursor.execute(f"CALL postgres_execute('{self.alias}', {quote_literal(drop)})")
+        self.server_execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}")
         self.session.cursor.execute("CALL pg_clear_cache()")
+
+    def server_execute(self, statement: str) -> None:
+        """Run a statement on the server, in the engine cursor's transaction."""
+        self.session.cursor.execute(
+            f"CALL postgres_execute('{self.alias}', {quote_literal(statement)})"
+        )
 
     def split_key(
         self, key: RelationKey, columns: Sequence[str]
     ) -> tuple[str, int, int, int] | None:
         table = quote_literal(self.table(key).sql(dialect="postgres"))
-        found = self.session.cursor.execute(
-            self.server_query(
-                "SELECT a.attname::text, c.reltuples::bigint FROM pg_index i "
-                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-                "JOIN pg_class c ON c.oid = i.indrelid "
-                f"WHERE i.indrelid = {table}::regclass AND i.indisprimary AND i.indnatts = 1 "
-                "AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)"
-            )
-        ).fetchone()
+        found = self.server_row(
+            "SELECT a.attname::text, c.reltuples::bigint FROM pg_index i "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "JOIN pg_class c ON c.oid = i.indrelid "
+            f"WHERE i.indrelid = {table}::regclass AND i.indisprimary AND i.indnatts = 1 "
+            "AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)"
+        )
         if found is None or found[0] not in columns:
             return None
         column, estimate = found
         name = exp.to_identifier(column, quoted=True).sql(dialect="postgres")
-        low, high = self.session.cursor.execute(
-            self.server_query(
-                f"SELECT min({name}), max({name}) FROM {self.table(key).sql('postgres')}"
-            )
-        ).fetchone()
+        bounds = self.server_row(
+            f"SELECT min({name}), max({name}) FROM {self.table(key).sql('postgres')}"
+        )
+        low, high = bounds or (None, None)
         if low is None:
             return None
         return column, int(low), int(high), int(estimate) if estimate > 0 else int(high - low + 1)

@@ -78,8 +78,14 @@ class ScannedServerConnector(Connector):
         rows = self.session.cursor.execute(self.server_query(self.columns_sql(key))).fetchall()
         return [(row[0], row[1]) for row in rows]
 
+    def server_row(self, sql: str) -> tuple[Any, ...] | None:
+        """The first row of server SQL. The result is read to its end: one left half-read keeps
+        the server's transaction, and its locks, open (a later rename of the stage would wait)."""
+        rows = self.session.cursor.execute(self.server_query(sql)).fetchall()
+        return tuple(rows[0]) if rows else None
+
     def scalar(self, sql: str) -> Any:
-        row = self.session.cursor.execute(self.server_query(sql)).fetchone()
+        row = self.server_row(sql)
         return row[0] if row else None
 
     def engine_query(self, sql: str) -> str | None:

@@ -7,6 +7,7 @@ counts the failures) and snapshots (dbt's snapshot logic over the staged source 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -25,6 +26,8 @@ from dvt.planning.models import FederationPlan, RelationKey
 from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
 STAGE_SUFFIX = "__dvt_stage"
+#: Adapters whose table materialization may rename the stage into place (`StageAdoption`).
+ADOPTING_ADAPTERS = frozenset({"postgres", "duckdb"})
 
 
 class FederationError(DvtError):
@@ -35,9 +38,15 @@ class FederatedRunnerMixin:
     """Mix in before a dbt runner: `execute` runs the runner over rows staged by the engine."""
 
     adapter: Any
+    #: Set while a node runs: the stage that dbt's `create_table_as` may rename into place.
+    adoption: StageAdoption | None = None
 
     def stage_schema(self, node: Any) -> str:
         return str(node.schema)
+
+    def adopts_stage(self, node: Any) -> bool:
+        """Whether the staged table can become the model's table as it is (models only)."""
+        return False
 
     def execute(self, node: Any, manifest: Any) -> RunResult:
         dvt = invocation.get()
@@ -50,6 +59,7 @@ class FederatedRunnerMixin:
         original_sql, original_materialized = node.compiled_code, node.config.materialized
         with FederationSession(dvt, reader, node) as session:
             target = session.connector(resolution.target)
+            session.stage_is_final = self.adopts_stage(node)
             try:
                 dialect = DIALECTS[target.spec.type]
                 plan = session.plan(plan_inputs(dvt, node, manifest), dialect, engine.dialect)
@@ -71,6 +81,8 @@ class FederatedRunnerMixin:
                     database=node.database, schema=stage.schema, identifier=stage.name
                 )
                 node.compiled_code = f"select * from {relation}"
+                if session.stage_is_final:
+                    self.adoption = StageAdoption(self.adapter, relation, node.compiled_code)
                 if original_materialized == "view":
                     events.warn(
                         "DVT001",
@@ -79,15 +91,34 @@ class FederatedRunnerMixin:
                     )
                     node.config.materialized = "table"
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
+            except BaseException:
+                _roll_back(self.adapter)
+                raise
             finally:
+                adoption, self.adoption = self.adoption, None
                 node.compiled_code = original_sql
                 node.config.materialized = original_materialized
                 _drop_stage_quietly(dvt, target, stage)
+        if adoption is not None and adoption.adopted:
+            adoption.report(result, rows)
         summary = _summary(resolution, engine.name, rows, plan, time.perf_counter() - started)
         for extraction, entry in zip(plan.extractions, summary["extractions"], strict=True):
             entry["rows"] = session.rows_read.get(extraction.engine_name, [0])[0]
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
         return result
+
+
+def _roll_back(adapter: Any) -> None:
+    """Roll back the node's connection after a failed materialization. dbt does so only when it
+    releases the connection, after the runner returns, and its own flag misses a transaction the
+    driver opened implicitly (a contract's column check): until then a lock on the stage would
+    keep its drop waiting."""
+    connection = adapter.connections.get_if_exists()
+    if connection is None or connection.state != "open":
+        return
+    with contextlib.suppress(Exception):  # the target may be gone: it rolled back itself
+        connection.handle.rollback()
+    connection.transaction_open = False
 
 
 def _drop_stage_quietly(dvt: Any, target: Any, stage: RelationKey) -> None:
@@ -118,8 +149,68 @@ def _summary(
     }
 
 
+class StageAdoption:
+    """`create_table_as` for a federated model whose staged table is already what the model's
+    table would hold: instead of copying every row once more, the stage is renamed to the
+    relation dbt creates. Everything around it (hooks, the atomic swap, indexes, grants, docs,
+    the transaction) is dbt's materialization; any other call goes to dbt's macro."""
+
+    def __init__(self, adapter: Any, stage: Any, select_sql: str) -> None:
+        self.adapter = adapter
+        self.stage = stage
+        self.select_sql = select_sql
+        self.adopted = False
+        self.create_table_as: Any = None  # dbt's macro, set per materialization context
+
+    def install(self, context: dict[str, Any]) -> None:
+        self.create_table_as = context["create_table_as"]
+        context["create_table_as"] = self
+
+    def __call__(
+        self, temporary: bool, relation: Any, compiled_code: str, language: str = "sql", **kw: Any
+    ) -> Any:
+        stage = self.stage
+        same_place = (relation.database, relation.schema) == (stage.database, stage.schema)
+        if (
+            temporary
+            or language != "sql"
+            or compiled_code != self.select_sql
+            or not same_place
+            or any(kw.values())  # dbt-duckdb's partitioned_by / sorted_by
+        ):
+            return self.create_table_as(temporary, relation, compiled_code, language, **kw)
+        self.adopted = True
+        return f"alter table {self.stage} rename to {self.adapter.quote(relation.identifier)}"
+
+    def report(self, result: RunResult, rows: int) -> None:
+        """Give the result the message of the `create table as` the rename stood in for."""
+        if self.adapter.type() == "postgres":  # dbt-duckdb answers "OK" to both
+            result.message = f"SELECT {rows}"
+            result.adapter_response.update(
+                _message=result.message, code="SELECT", rows_affected=rows
+            )
+
+
 class FederatedModelRunner(FederatedRunnerMixin, ModelRunner):
     """dbt's ModelRunner on the model's target, fed by the engine instead of the model's SQL."""
+
+    def adopts_stage(self, node: Any) -> bool:
+        """A table (or a view made a table) without a contract or SQL header, on a target
+        whose `create table as` the rename stands in for."""
+        config = node.config
+        return (
+            config.materialized in ("table", "view")
+            and self.adapter.type() in ADOPTING_ADAPTERS
+            and not config.contract.enforced
+            and not config.get("sql_header")
+        )
+
+    def _execute_model(
+        self, hook_ctx: Any, context_config: Any, model: Any, context: dict[str, Any], macro: Any
+    ) -> RunResult:
+        if self.adoption is not None:
+            self.adoption.install(context)
+        return super()._execute_model(hook_ctx, context_config, model, context, macro)
 
 
 class FederatedSnapshotRunner(FederatedRunnerMixin, SnapshotRunner):

@@ -41,6 +41,8 @@ class FederationSession(contextlib.ExitStack):
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
         self.rows_read: dict[str, list[int]] = {}
+        #: Whether the staged table becomes the node's table (renamed into place, not copied).
+        self.stage_is_final = False
         self.staging = self._staging()
         if self.staging is not None:
             self.callback(self.staging.close)
