@@ -7,7 +7,6 @@ counts the failures) and snapshots (dbt's snapshot logic over the staged source 
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from typing import Any
@@ -23,6 +22,7 @@ from dvt.engines.base import Engine
 from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import DvtError, EngineUnavailableError
 from dvt.planning.models import FederationPlan, RelationKey
+from dvt.runners.connections import roll_back
 from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
 STAGE_SUFFIX = "__dvt_stage"
@@ -92,7 +92,7 @@ class FederatedRunnerMixin:
                     node.config.materialized = "table"
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
             except BaseException:
-                _roll_back(self.adapter)
+                roll_back(self.adapter)
                 raise
             finally:
                 adoption, self.adoption = self.adoption, None
@@ -106,19 +106,6 @@ class FederatedRunnerMixin:
             entry["rows"] = session.rows_read.get(extraction.engine_name, [0])[0]
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
         return result
-
-
-def _roll_back(adapter: Any) -> None:
-    """Roll back the node's connection after a failed materialization. dbt does so only when it
-    releases the connection, after the runner returns, and its own flag misses a transaction the
-    driver opened implicitly (a contract's column check): until then a lock on the stage would
-    keep its drop waiting."""
-    connection = adapter.connections.get_if_exists()
-    if connection is None or connection.state != "open":
-        return
-    with contextlib.suppress(Exception):  # the target may be gone: it rolled back itself
-        connection.handle.rollback()
-    connection.transaction_open = False
 
 
 def _drop_stage_quietly(dvt: Any, target: Any, stage: RelationKey) -> None:

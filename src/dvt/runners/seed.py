@@ -2,19 +2,31 @@
 
 dbt's materialization asks its context for `load_agate_table()` (the whole file parsed by agate)
 and `load_csv_rows()` (batched INSERTs). This runner gives the context a `SeedTable` (dbt's
-column types and row count from one DuckDB scan) and, on PostgreSQL, a COPY load. Everything else
-(create or truncate, `--full-refresh`, grants, hooks, docs, the transaction) is dbt's own.
+column types and the row count) and a bulk load. Everything else (create or truncate,
+`--full-refresh`, grants, hooks, docs, the transaction) is dbt's own.
+
+The load does not wait for the full type check. The table is created with the types agate gives
+the file's first rows, and the load starts at once: on PostgreSQL the server COPYs the file
+while DuckDB checks every value beside it; on DuckDB one statement loads and checks each value.
+When the check finds that dbt would have typed the file otherwise (rare: a later value of
+another kind), the node is rolled back and run again with the exact types, as before.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbt.task.seed import SeedRunner
 
 from dvt import events
+from dvt.runners.connections import roll_back
+
+if TYPE_CHECKING:
+    from dvt.seeds.inference import SeedHead, SeedInference, SeedTable
+    from dvt.seeds.reader import SeedCsv
 
 #: Adapter types with a bulk path; seeds on any other adapter load exactly as dbt loads them.
 BULK_ADAPTER_TYPES = frozenset({"postgres", "duckdb"})
@@ -22,12 +34,29 @@ BULK_ADAPTER_TYPES = frozenset({"postgres", "duckdb"})
 _LOAD_MACROS = ("load_csv_rows", "default__load_csv_rows")
 
 
+class SeedTypesChangedError(Exception):
+    """The full check found other types than the head's: the node runs again with these."""
+
+    def __init__(self, inference: SeedInference | None) -> None:
+        super().__init__("the seed's full type check disagrees with its first rows")
+        self.inference = inference
+
+
 class BulkSeedRunner(SeedRunner):
     bulk = False
+    #: The exact types, when a first attempt found them to differ from the head's.
+    exact: SeedInference | None = None
+    rechecked = False
 
     def execute(self, model: Any, manifest: Any) -> Any:
         self.bulk = self._loads_in_bulk(model, manifest)
-        return super().execute(model, manifest)
+        try:
+            return super().execute(model, manifest)
+        except SeedTypesChangedError as changed:
+            roll_back(self.adapter)
+            events.debug(f"Bulk seed {model.unique_id}: {changed}; loading it again")
+            self.exact, self.rechecked = changed.inference, True
+            return super().execute(model, manifest)
 
     def _execute_model(
         self, hook_ctx: Any, context_config: Any, model: Any, context: dict[str, Any], macro: Any
@@ -36,12 +65,17 @@ class BulkSeedRunner(SeedRunner):
             return super()._execute_model(hook_ctx, context_config, model, context, macro)
         from dvt.engines.duckdb import connect
 
-        with connect() as con:
-            load = _BulkLoad(self, model, context, con)
+        with connect() as con, ThreadPoolExecutor(1, "dvt_seed_check") as checker:
+            load = _BulkLoad(self, model, context, con, checker)
             context["load_agate_table"] = load.seed_table
             if self.adapter.type() == "postgres":
                 context["load_csv_rows"] = load.copy_rows
-            return super()._execute_model(hook_ctx, context_config, model, context, macro)
+            elif not self.rechecked:
+                context["load_csv_rows"] = load.insert_checked
+            try:
+                return super()._execute_model(hook_ctx, context_config, model, context, macro)
+            finally:
+                load.settle()
 
     def _loads_in_bulk(self, model: Any, manifest: Any) -> bool:
         adapter_type = self.adapter.type()
@@ -59,43 +93,98 @@ class BulkSeedRunner(SeedRunner):
 class _BulkLoad:
     """The two context functions of one seed's materialization."""
 
-    def __init__(self, runner: BulkSeedRunner, model: Any, context: dict[str, Any], con: Any):
+    def __init__(
+        self,
+        runner: BulkSeedRunner,
+        model: Any,
+        context: dict[str, Any],
+        con: Any,
+        checker: ThreadPoolExecutor,
+    ):
         self.runner = runner
         self.model = model
         self.context = context
         self.con = con
-        self.inference: Any = None
+        self.checker = checker
+        self.seed: SeedCsv | None = None
+        self.head: SeedHead | None = None
+        self.table: SeedTable | None = None
+        self.pending: Future[SeedInference] | None = None
 
-    def seed_table(self) -> Any:
-        from dvt.seeds.inference import infer
+    def seed_table(self) -> SeedTable:
+        """The head's types (the exact ones on a second attempt) and the file's row count."""
+        from dvt.seeds.inference import count_rows, infer_head, verify
         from dvt.seeds.reader import SeedCsv
 
-        model = self.model
+        model, runner = self.model, self.runner
         seed = SeedCsv.open(self._path(), model.original_file_path, model.config.delimiter or ",")
-        self.inference = infer(
-            self.con,
-            seed,
-            model.config.column_types or {},
-            for_copy=self.runner.adapter.type() == "postgres",
-        )
-        table = self.inference.table
-        table.original_abspath = str(seed.path)  # dbt-duckdb reads it
+        self.seed = seed
+        if runner.exact is not None:
+            self.table = runner.exact.table
+        elif runner.rechecked:  # DuckDB after a failed checked load: dbt-duckdb's own COPY
+            from dvt.seeds.inference import infer
+
+            self.table = infer(self.con, seed, model.config.column_types or {}).table
+        else:
+            self.head = infer_head(self.con, seed, model.config.column_types or {})
+            self.table = self.head.table(count_rows(self.con, self.head))
+            if runner.adapter.type() == "postgres":
+                self.pending = self.checker.submit(
+                    verify, self.con.cursor(), self.head, for_copy=True
+                )
+        self.table.original_abspath = str(seed.path)  # dbt-duckdb reads it
         events.debug(
-            f"Bulk seed {model.unique_id}: {table.row_count:,} rows typed from one DuckDB scan "
-            f"of {seed.display_path}"
+            f"Bulk seed {model.unique_id}: {self.table.row_count:,} rows, typed by DuckDB "
+            f"from {seed.display_path}"
         )
-        return table
+        return self.table
+
+    def exact(self) -> SeedInference:
+        """The full check's result, or `SeedTypesChangedError` when dbt's types differ."""
+        if self.runner.exact is not None:
+            return self.runner.exact
+        assert self.pending is not None and self.table is not None
+        inference = self.pending.result()
+        adapter = self.runner.adapter
+        for i in range(len(inference.columns)):
+            if adapter.convert_type(inference.table, i) != adapter.convert_type(self.table, i):
+                raise SeedTypesChangedError(inference)
+        return inference
 
     def copy_rows(self, model: Any, agate_table: Any) -> str:
         from dvt.seeds.loaders import PostgresSeedLoader
 
-        adapter = self.runner.adapter
-        quote = model["config"].get("quote_columns", None)
-        columns = ", ".join(
-            adapter.quote_seed_column(name, quote) for name in self.inference.csv.column_names
+        known = self.runner.exact
+        loader = PostgresSeedLoader(
+            self.runner.adapter, self.exact, known is None or known.copyable
         )
-        loader = PostgresSeedLoader(adapter, self.inference)
-        return loader.load(self.con, self.context["this"].render(), columns)
+        assert self.seed is not None
+        relation = self.context["this"].render()
+        return loader.load(self.con, self.seed, relation, self._columns(model))
+
+    def insert_checked(self, model: Any, agate_table: Any) -> str:
+        """DuckDB: load and check every value in one statement (dbt-duckdb's types)."""
+        from dvt.seeds.loaders import SeedRecheckError, insert_checked
+
+        assert self.head is not None and self.table is not None
+        adapter = self.runner.adapter
+        types = [adapter.convert_type(self.table, i) for i in range(len(self.head.columns))]
+        try:
+            return insert_checked(adapter, self.head, types, self.context["this"].render())
+        except SeedRecheckError as exc:
+            events.debug(f"Bulk seed {self.model.unique_id}: checked load stopped: {exc}")
+            raise SeedTypesChangedError(None) from None
+
+    def settle(self) -> None:
+        """Wait for a check still running (a failed load), so nothing outlives the node."""
+        if self.pending is not None and not self.pending.done():
+            self.pending.exception()
+
+    def _columns(self, model: Any) -> str:
+        assert self.table is not None
+        quote = model["config"].get("quote_columns", None)
+        adapter = self.runner.adapter
+        return ", ".join(adapter.quote_seed_column(n, quote) for n in self.table.column_names)
 
     def _path(self) -> Path:
         """The seed file, found as dbt's `load_agate_table` finds it."""

@@ -11,6 +11,7 @@ So the types are agate's, and Python sees the values that need it, usually none.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,20 +46,37 @@ def null_like_sql(value: str) -> str:
     return f"({value} IS NULL OR regexp_full_match({value}, {_NULL_LIKE}))"
 
 
+#: The written shape of each class of value, as a DuckDB predicate.
+_SHAPE_SQL: Mapping[str, Callable[[str], str]] = {
+    "number": lambda v: f"regexp_full_match({v}, '{_NUMBER}')",
+    "date": lambda v: f"regexp_full_match({v}, '{_DATE}')",
+    "datetime": lambda v: f"regexp_full_match({v}, '{_DATE} {_TIME}')",
+    "iso_datetime": lambda v: rf"regexp_full_match({v}, '{_DATE}T{_TIME}(\.[0-9]{{1,6}})?')",
+    "boolean": lambda v: f"lower({v}) IN ('true', 'false')",
+}
+#: What a value of that shape must also be: a real date or time.
+_VALID_AS = {"date": "DATE", "datetime": "TIMESTAMP", "iso_datetime": "TIMESTAMP"}
+
+
+def _class_predicate(name: str) -> Callable[[str], str]:
+    shape, valid_as = _SHAPE_SQL[name], _VALID_AS.get(name)
+    if valid_as is None:
+        return shape
+    return lambda v: f"({shape(v)} AND try_cast({v} AS {valid_as}) IS NOT NULL)"
+
+
 #: Each class of value as a DuckDB predicate; a value of a class passes exactly the agate
 #: types `_passes` names. The classes are disjoint, and none holds a null-like value.
 _CLASS_SQL: Mapping[str, Callable[[str], str]] = {
-    "number": lambda v: f"regexp_full_match({v}, '{_NUMBER}')",
-    "date": lambda v: f"(regexp_full_match({v}, '{_DATE}') AND try_cast({v} AS DATE) IS NOT NULL)",
-    "datetime": lambda v: (
-        f"(regexp_full_match({v}, '{_DATE} {_TIME}') AND try_cast({v} AS TIMESTAMP) IS NOT NULL)"
-    ),
-    "iso_datetime": lambda v: (
-        rf"(regexp_full_match({v}, '{_DATE}T{_TIME}(\.[0-9]{{1,6}})?') "
-        f"AND try_cast({v} AS TIMESTAMP) IS NOT NULL)"
-    ),
-    "boolean": lambda v: f"lower({v}) IN ('true', 'false')",
+    name: _class_predicate(name) for name in _SHAPE_SQL
 }
+
+
+def column_shape_sql(column: SeedColumn, value: str) -> str:
+    """Whether `value` is written as the class of the column's type is (a cast that succeeds
+    then makes it a member of the class)."""
+    assert column.value_class is not None
+    return _SHAPE_SQL[column.value_class](value)
 
 
 def column_class_sql(column: SeedColumn, value: str) -> str:
@@ -202,15 +220,31 @@ class SeedInference:
         return all(column.copyable for column in self.columns)
 
 
-def infer(
-    con: duckdb.DuckDBPyConnection,
-    seed: SeedCsv,
-    text_columns: Mapping[str, Any],
-    *,
-    for_copy: bool = False,
-) -> SeedInference:
-    """agate tests the first rows; one scan then checks that every other value is in the class
-    of the type that is left. Only a column where that check fails is classified value by value."""
+@dataclass
+class SeedHead:
+    """The types agate gives the first rows: what the whole file most often has too."""
+
+    csv: SeedCsv
+    columns: list[SeedColumn]
+    rows: list[tuple[str | None, ...]]
+
+    def table(self, row_count: int) -> SeedTable:
+        """A table with the head's types, for a load that the full check confirms later. Its
+        rows are the first rows plus, per numeric column, the head's row with most decimals."""
+        rows = list(self.rows[:SAMPLE_ROWS])
+        for i, column in enumerate(self.columns):
+            if isinstance(column.agate_type, agate.Number):
+                places = [_fraction(column.agate_type.cast(row[i])) for row in self.rows]
+                if places and max(places) > 0:
+                    rows.append(self.rows[places.index(max(places))])
+        types = [c.agate_type for c in self.columns]
+        return SeedTable(rows, self.csv.column_names, types, row_count)
+
+
+def infer_head(
+    con: duckdb.DuckDBPyConnection, seed: SeedCsv, text_columns: Mapping[str, Any]
+) -> SeedHead:
+    """agate tests the first rows, as dbt's TypeTester would test them."""
     tester = build_type_tester(text_columns=text_columns)
     columns = [
         SeedColumn(name, [tester._force[name]])
@@ -222,7 +256,37 @@ def infer(
     for row in head:
         for column, value in zip(columns, row, strict=True):
             column.test(value)
+    return SeedHead(seed, columns, head)
 
+
+def count_rows(con: duckdb.DuckDBPyConnection, head: SeedHead) -> int:
+    """The file's row count: the head's, when the head is the whole file; else DuckDB counts
+    the lines without reading the values."""
+    if len(head.rows) < _HEAD_ROWS:
+        return len(head.rows)
+    seed = head.csv
+    (count,) = seed.query(con, f"SELECT count(*) FROM {seed.relation_sql}").fetchone()
+    return int(count)
+
+
+def infer(
+    con: duckdb.DuckDBPyConnection,
+    seed: SeedCsv,
+    text_columns: Mapping[str, Any],
+    *,
+    for_copy: bool = False,
+) -> SeedInference:
+    """dbt's types for the whole file (`infer_head`, then `verify`)."""
+    return verify(con, infer_head(con, seed, text_columns), for_copy=for_copy)
+
+
+def verify(
+    con: duckdb.DuckDBPyConnection, head: SeedHead, *, for_copy: bool = False
+) -> SeedInference:
+    """One scan checks that every value after the head is in the class of the type that is
+    left. Only a column where that check fails is classified value by value."""
+    seed = head.csv
+    columns = [dataclasses.replace(c, candidates=list(c.candidates)) for c in head.columns]
     checks = ["count(*)"]
     for i, column in enumerate(columns):
         checks.extend(_checks_sql(column, seed.column(i), for_copy))
@@ -241,7 +305,7 @@ def infer(
         if not column.is_text and form == _OTHER:  # some value is in no class: ask agate
             _classify(con, seed, i, column)
 
-    sample = _sample_rows(con, seed, columns, head[:SAMPLE_ROWS])
+    sample = _sample_rows(con, seed, columns, head.rows[:SAMPLE_ROWS])
     table = SeedTable(sample, seed.column_names, [c.agate_type for c in columns], row_count)
     return SeedInference(seed, columns, row_count, table)
 

@@ -3,7 +3,7 @@
 PostgreSQL: DuckDB reads the CSV and writes each value as the text dbt's bound parameter would
 become, and the stream goes through `COPY ... FROM STDIN` on dbt's own connection, so it is part of
 the materialization's transaction: a failed load rolls back with the truncate or create before it.
-DuckDB targets keep dbt-duckdb's own load (`COPY ... FROM` the file) and only skip agate.
+DuckDB: one INSERT reads the file and checks each value against the head's types as it casts.
 """
 
 from __future__ import annotations
@@ -11,15 +11,22 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import agate
 import psycopg2
 
-from dvt.seeds.inference import SeedColumn, SeedInference, column_class_sql, null_like_sql
-from dvt.seeds.reader import sql_literal
+from dvt.seeds.inference import (
+    SeedColumn,
+    SeedHead,
+    SeedInference,
+    column_class_sql,
+    column_shape_sql,
+    null_like_sql,
+)
+from dvt.seeds.reader import SeedCsv, sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,21 +50,30 @@ class ChunkReader(io.RawIOBase):
 
 
 class PostgresSeedLoader:
-    """COPY a seed into a PostgreSQL table through dbt's connection."""
+    """COPY a seed into a PostgreSQL table through dbt's connection.
 
-    def __init__(self, adapter: BaseAdapter, inference: SeedInference) -> None:
+    `exact` gives the full type check's result, waiting for it if it is still running: the raw
+    file goes to the server first, and the check decides afterwards whether that load stands.
+    """
+
+    def __init__(
+        self, adapter: BaseAdapter, exact: Callable[[], SeedInference], raw_first: bool
+    ) -> None:
         self.adapter = adapter
-        self.inference = inference
+        self.exact = exact
+        self.raw_first = raw_first
 
-    def load(self, con: duckdb.DuckDBPyConnection, relation: str, quoted_columns: str) -> str:
+    def load(
+        self, con: duckdb.DuckDBPyConnection, seed: SeedCsv, relation: str, quoted_columns: str
+    ) -> str:
         """Load the rows; return the COPY statement (dbt writes it to the compiled SQL)."""
-        seed = self.inference.csv
         handle = self.adapter.connections.get_thread_connection().handle
         with handle.cursor() as cursor:
-            if self.inference.copyable and len(seed.delimiter.encode()) == 1:
-                # The file is already what COPY reads: send it as it is, in a savepoint so that
-                # anything unexpected (a blank line COPY counts differently) falls back below.
-                sql = (
+            copied = None
+            if self.raw_first and len(seed.delimiter.encode()) == 1:
+                # Send the file as it is, in a savepoint: when the check finds values COPY does
+                # not read as dbt would bind them (or COPY rejects one), the rows go back.
+                raw_sql = (
                     f"copy {relation} ({quoted_columns}) from stdin with (format csv, "
                     f"header true, delimiter {sql_literal(seed.delimiter)}, "
                     f"force_null ({quoted_columns}))"
@@ -65,65 +81,110 @@ class PostgresSeedLoader:
                 cursor.execute("savepoint dvt_seed")
                 # Only the data's errors fall back; a cancel or a lost connection stops the load.
                 with contextlib.suppress(psycopg2.DataError), seed.path.open("rb") as data:
-                    cursor.copy_expert(sql, data, size=_COPY_BUFFER)
-                    if cursor.rowcount == self.inference.row_count:
-                        cursor.execute("release savepoint dvt_seed")
-                        return sql
+                    cursor.copy_expert(raw_sql, data, size=_COPY_BUFFER)
+                    copied = cursor.rowcount
+            inference = self.exact()
+            if copied is not None:
+                if inference.copyable and copied == inference.row_count:
+                    cursor.execute("release savepoint dvt_seed")
+                    return raw_sql
+                cursor.execute("rollback to savepoint dvt_seed")
+            elif self.raw_first and len(seed.delimiter.encode()) == 1:
                 cursor.execute("rollback to savepoint dvt_seed")
             cursor.execute("show timezone")
             (session_zone,) = cursor.fetchone()
             sql = f"copy {relation} ({quoted_columns}) from stdin with (format csv)"
-            chunks = self._csv_chunks(con, _zone(session_zone))
+            chunks = _csv_chunks(con, inference, _zone(session_zone))
             cursor.copy_expert(sql, ChunkReader(chunks), size=_COPY_BUFFER)
         return sql
 
-    def _csv_chunks(self, con: duckdb.DuckDBPyConnection, zone: datetime.tzinfo) -> Iterator[bytes]:
-        """The rows as CSV, each value the text dbt's bound parameter would be."""
-        import pyarrow as pa
-        import pyarrow.csv as pa_csv
 
-        seed = self.inference.csv
-        values, joins = [], []
-        for i, column in enumerate(self.inference.columns):
-            values.append(f"{self._value_sql(column, i)} AS v{i}")
-            if column.others:
-                mapping = pa.table(
-                    {
-                        "v": list(column.others),
-                        "out": [_text(column, cast, zone) for cast in column.others.values()],
-                    }
-                )
-                con.register(f"m{i}", mapping)
-                joins.append(f"LEFT JOIN m{i} ON m{i}.v = t.{seed.column(i)}")
-        query = f"SELECT {', '.join(values)} FROM {seed.relation_sql} t {' '.join(joins)}"
-        reader = seed.query(con, query).to_arrow_reader(_BATCH_ROWS)
-        options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-        for batch in reader:
-            sink = io.BytesIO()
-            pa_csv.write_csv(batch, sink, options)
-            yield sink.getvalue()
+def _csv_chunks(
+    con: duckdb.DuckDBPyConnection, inference: SeedInference, zone: datetime.tzinfo
+) -> Iterator[bytes]:
+    """The rows as CSV, each value the text dbt's bound parameter would be."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
 
-    def _value_sql(self, column: SeedColumn, index: int) -> str:
-        """The text PostgreSQL parses into the column, as dbt's bound value would arrive."""
-        value = f"t.{self.inference.csv.column(index)}"
-        null = f"WHEN {null_like_sql(value)} THEN NULL"
-        if column.is_text:
-            return f"CASE {null} ELSE {value} END"
-        if isinstance(column.agate_type, agate.Number) and column.max_fraction == 0:
-            # dbt's "integer": PostgreSQL's integer input does not take "1.0"; dbt's numeric
-            # literal does, by assignment, so whole values are written without a fraction.
-            plain = (
-                f"CASE WHEN contains({value}, '.') "
-                f"THEN CAST(CAST({value} AS DOUBLE) AS HUGEINT)::VARCHAR ELSE {value} END"
+    seed = inference.csv
+    values, joins = [], []
+    for i, column in enumerate(inference.columns):
+        values.append(f"{_value_sql(inference, column, i)} AS v{i}")
+        if column.others:
+            mapping = pa.table(
+                {
+                    "v": list(column.others),
+                    "out": [_text(column, cast, zone) for cast in column.others.values()],
+                }
             )
-        elif isinstance(column.agate_type, agate.Boolean):
-            plain = f"lower({value})"
-        else:
-            plain = value
-        if not column.others:
-            return f"CASE {null} ELSE {plain} END"
-        in_class = column_class_sql(column, value)
-        return f"CASE {null} WHEN {in_class} THEN {plain} ELSE m{index}.out END"
+            con.register(f"m{i}", mapping)
+            joins.append(f"LEFT JOIN m{i} ON m{i}.v = t.{seed.column(i)}")
+    query = f"SELECT {', '.join(values)} FROM {seed.relation_sql} t {' '.join(joins)}"
+    reader = seed.query(con, query).to_arrow_reader(_BATCH_ROWS)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    for batch in reader:
+        sink = io.BytesIO()
+        pa_csv.write_csv(batch, sink, options)
+        yield sink.getvalue()
+
+
+def _value_sql(inference: SeedInference, column: SeedColumn, index: int) -> str:
+    """The text PostgreSQL parses into the column, as dbt's bound value would arrive."""
+    value = f"t.{inference.csv.column(index)}"
+    null = f"WHEN {null_like_sql(value)} THEN NULL"
+    if column.is_text:
+        return f"CASE {null} ELSE {value} END"
+    if isinstance(column.agate_type, agate.Number) and column.max_fraction == 0:
+        # dbt's "integer": PostgreSQL's integer input does not take "1.0"; dbt's numeric
+        # literal does, by assignment, so whole values are written without a fraction.
+        plain = (
+            f"CASE WHEN contains({value}, '.') "
+            f"THEN CAST(CAST({value} AS DOUBLE) AS HUGEINT)::VARCHAR ELSE {value} END"
+        )
+    elif isinstance(column.agate_type, agate.Boolean):
+        plain = f"lower({value})"
+    else:
+        plain = value
+    if not column.others:
+        return f"CASE {null} ELSE {plain} END"
+    in_class = column_class_sql(column, value)
+    return f"CASE {null} WHEN {in_class} THEN {plain} ELSE m{index}.out END"
+
+
+class SeedRecheckError(Exception):
+    """A checked load met a value outside its head's types (or DuckDB refused one)."""
+
+
+_RECHECK = "dvt: value outside the type of the seed's first rows"
+
+
+def insert_checked(adapter: Any, head: SeedHead, types: list[str], relation: str) -> str:
+    """DuckDB: insert the file into the table dbt created with the head's types, checking in the
+    same statement that each value is one dbt's inference puts in that type and that DuckDB's
+    cast reads as dbt-duckdb's COPY would. Any other value stops it (`SeedRecheckError`)."""
+    seed = head.csv
+    values = []
+    for i, (column, sql_type) in enumerate(zip(head.columns, types, strict=True)):
+        value = seed.column(i)
+        if column.is_text:
+            values.append(value)
+            continue
+        shape = column_shape_sql(column, value)
+        if isinstance(column.agate_type, agate.Number) and sql_type == "integer":
+            shape += f" AND NOT contains({value}, '.')"  # DuckDB rounds '1.5' to 2
+        # A value of the shape whose cast succeeds is in the class (the date is real, ...).
+        values.append(
+            f"coalesce(CASE WHEN {shape} THEN try_cast({value} AS {sql_type}) END, "
+            f"CASE WHEN {value} IS NULL THEN NULL ELSE error({sql_literal(_RECHECK)}) END)"
+        )
+    sql = f"insert into {relation} select {', '.join(values)} from {seed.relation_sql}"
+    try:
+        adapter.add_query(sql, abridge_sql_log=True)
+    except Exception as exc:
+        if "interrupt" in str(exc).lower():
+            raise
+        raise SeedRecheckError(str(exc)) from exc
+    return sql
 
 
 def _text(column: SeedColumn, value: Any, zone: datetime.tzinfo) -> str | None:
