@@ -96,7 +96,8 @@ class PostgresConnector(ScannedServerConnector):
             self.server_execute(_TEXT_COLUMNS.replace("{table}", quote_literal(server_table)))
             if not self.session.stage_is_final or self.session.node.config.get("unlogged"):
                 self.server_execute(f"ALTER TABLE {server_table} SET UNLOGGED")
-            cursor.execute("CALL pg_clear_cache()")
+            # No pg_clear_cache(): it is global, and nodes in other threads would lose their
+            # catalog mid-statement. The cached VARCHAR columns COPY into text unchanged.
             (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
             cursor.execute("COMMIT")
         except BaseException:
@@ -107,8 +108,9 @@ class PostgresConnector(ScannedServerConnector):
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._attach()
+        # On the server (the stage may have been renamed, or written by Spark): the engine's
+        # catalog may still list it, which is harmless as a stage name is used once per run.
         self.server_execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}")
-        self.session.cursor.execute("CALL pg_clear_cache()")
 
     def server_execute(self, statement: str) -> None:
         """Run a statement on the server, in the engine cursor's transaction."""
