@@ -140,6 +140,28 @@ def _columns(server: PostgresServer, database: str, name: str) -> list[tuple[Any
     )
 
 
+def _project(
+    tmp_path: Path,
+    postgres: PostgresServer,
+    items: tuple[str, Path, str],
+    models: dict[str, str],
+    lake: Path | None = None,
+) -> Project:
+    """The models over both sources, on the `pg` target (and a DuckDB `duck` one with `lake`)."""
+    database, shop, _ = items
+    files = {"dbt_project.yml": dbt_project_yml("mat"), "models/sources.yml": SOURCES}
+    project = Project(tmp_path / "project").write(
+        {**files, **{f"models/{name}": text for name, text in models.items()}}
+    )
+    outputs = {
+        "pg": pg_output(postgres, database, "analytics"),
+        "shop": {"type": "sqlite", "path": str(shop)},
+    }
+    if lake is not None:
+        outputs["duck"] = duck_output(lake, "lake")
+    return project.profiles(outputs, "pg")
+
+
 def _renamed_into_place(project: Project, model: str) -> bool:
     """Whether the debug log shows the model's stage renamed to dbt's new relation."""
     log = (project.root / "logs" / "dbt.log").read_text()
@@ -149,28 +171,22 @@ def _renamed_into_place(project: Project, model: str) -> bool:
 def test_federated_table_on_postgres_matches_pushdown(
     postgres: PostgresServer, tmp_path: Path, items: tuple[str, Path, str]
 ) -> None:
-    database, shop, role = items
-    project = Project(tmp_path / "project").write(
+    database, _, role = items
+    project = _project(
+        tmp_path,
+        postgres,
+        items,
         {
-            "dbt_project.yml": dbt_project_yml("mat"),
-            "models/sources.yml": SOURCES,
-            "models/push_items.sql": TABLE_MODEL.format(role=role, source="pgraw"),
-            "models/fed_items.sql": TABLE_MODEL.format(role=role, source="lite"),
-            "models/fed_unlogged.sql": "{{ config(materialized='table', unlogged=true) }}\n"
+            "push_items.sql": TABLE_MODEL.format(role=role, source="pgraw"),
+            "fed_items.sql": TABLE_MODEL.format(role=role, source="lite"),
+            "fed_unlogged.sql": "{{ config(materialized='table', unlogged=true) }}\n"
             "select id from {{ source('lite', 'items') }}\n",
-            "models/push_contract.sql": CONTRACT_MODEL.format(source="pgraw"),
-            "models/fed_contract.sql": CONTRACT_MODEL.format(source="lite"),
-            "models/schema.yml": _schema_yml(
+            "push_contract.sql": CONTRACT_MODEL.format(source="pgraw"),
+            "fed_contract.sql": CONTRACT_MODEL.format(source="lite"),
+            "schema.yml": _schema_yml(
                 ["push_items", "fed_items"], ["push_contract", "fed_contract"]
             ),
-        }
-    )
-    project.profiles(
-        {
-            "pg": pg_output(postgres, database, "analytics"),
-            "shop": {"type": "sqlite", "path": str(shop)},
         },
-        "pg",
     )
     for _ in range(2):  # a first build, then a replacement of existing tables
         result = project.dvt("run")
@@ -218,22 +234,16 @@ def test_federated_table_on_postgres_matches_pushdown(
 def test_federated_contract_violation_fails_and_keeps_nothing(
     postgres: PostgresServer, tmp_path: Path, items: tuple[str, Path, str]
 ) -> None:
-    database, shop, _ = items
-    project = Project(tmp_path / "project").write(
+    database = items[0]
+    project = _project(
+        tmp_path,
+        postgres,
+        items,
         {
-            "dbt_project.yml": dbt_project_yml("mat"),
-            "models/sources.yml": SOURCES,
-            "models/fed_contract.sql": "{{ config(materialized='table') }}\n"
+            "fed_contract.sql": "{{ config(materialized='table') }}\n"
             "select id, name from {{ source('lite', 'items') }}\n",
-            "models/schema.yml": _schema_yml([], ["fed_contract"]),
-        }
-    )
-    project.profiles(
-        {
-            "pg": pg_output(postgres, database, "analytics"),
-            "shop": {"type": "sqlite", "path": str(shop)},
+            "schema.yml": _schema_yml([], ["fed_contract"]),
         },
-        "pg",
     )
     result = project.dvt("run")
     assert not result.success
@@ -248,31 +258,24 @@ def test_federated_table_on_duckdb_keeps_hooks_docs_and_contract(
 ) -> None:
     import duckdb
 
-    database, shop, _ = items
     lake = tmp_path / "lake.duckdb"
-    project = Project(tmp_path / "project").write(
+    project = _project(
+        tmp_path,
+        postgres,
+        items,
         {
-            "dbt_project.yml": dbt_project_yml("mat"),
-            "models/sources.yml": SOURCES,
-            "models/audit.sql": "{{ config(materialized='table', target='duck') }}\n"
+            "audit.sql": "{{ config(materialized='table', target='duck') }}\n"
             "select 'start' as event, 0::bigint as row_count\n",
-            "models/fed_items.sql": """\
+            "fed_items.sql": """\
                 {{ config(materialized='table', target='duck', persist_docs={'relation': true, 'columns': true},
                           post_hook="insert into {{ ref('audit') }} select 'post', count(*) from {{ this }}") }}
                 select id, name, price from {{ source('pgraw', 'items') }}
                 """,
-            "models/fed_contract.sql": "{{ config(materialized='table', target='duck') }}\n"
+            "fed_contract.sql": "{{ config(materialized='table', target='duck') }}\n"
             "select id, name, price from {{ source('pgraw', 'items') }}\n",
-            "models/schema.yml": _schema_yml(["fed_items"], ["fed_contract"]),
-        }
-    )
-    project.profiles(
-        {
-            "pg": pg_output(postgres, database, "analytics"),
-            "duck": duck_output(lake, "lake"),
-            "shop": {"type": "sqlite", "path": str(shop)},
+            "schema.yml": _schema_yml(["fed_items"], ["fed_contract"]),
         },
-        "pg",
+        lake,
     )
     for _ in range(2):
         result = project.dvt("run")
