@@ -23,8 +23,8 @@ from urllib.parse import urlparse
 
 from dvt import events
 from dvt.config.buckets import BucketSpec
-from dvt.connectors.scanned import quote_literal
 from dvt.exceptions import EngineUnavailableError
+from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
     from dvt.engines.duckdb import DuckDBEngine

@@ -4,7 +4,6 @@ behind unless asked, and never shows a credential."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 
-from dvt.testing.postgres import PostgresServer
+from dvt.testing.postgres import PostgresServer, free_port
 from tests.functional.databases import duck_rows, pg_rows
 from tests.functional.projects import Project
 from tests.functional.test_federation import fed  # noqa: F401 - the shared project fixture
@@ -39,12 +38,6 @@ FAILING = {
         join {{ source('shop', 'orders') }} o on o.customer_id = c.id
         """,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -88,6 +88,7 @@ def test_unknown_names_are_dvt102_listing_the_buckets(tmp_path: Path) -> None:
             "line 6: .*http:// or https://",
         ),
         ("prof: [unclosed\n", r"buckets.yml, line \d+: not valid YAML"),
+        ("prof:\n  bucket:\n    b: {type: local, path: x}\n", r"line 2: unknown key `bucket`"),
     ],
 )
 def test_malformed_files_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:

@@ -133,6 +133,12 @@ class Buckets:
                 f"{where(profile_name)}: expected `{profile_name}: {{target: <bucket>, "
                 "buckets: {<name>: {type: local | s3, ...}}}`."
             )
+        for key in section:
+            if key not in SECTION_KEYS:
+                raise BucketsFileError(
+                    f"{where(profile_name, key)}: unknown key `{key}`; a profile's keys are "
+                    "`target` and `buckets`."
+                )
         base = os.path.dirname(os.path.abspath(path))
         specs = {
             str(name): _spec(str(name), options, base, where)
@@ -144,6 +150,10 @@ class Buckets:
             used_by = f"{where(profile_name, 'target')}, key `target`"
             buckets.require(buckets.default, used_by=used_by)
         return buckets
+
+
+#: The keys of a profile's section in buckets.yml.
+SECTION_KEYS = frozenset({"target", "buckets"})
 
 
 @dataclass(frozen=True)

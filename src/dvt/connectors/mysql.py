@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from dvt.connectors.base import AS_DOUBLE
-from dvt.connectors.scanned import ScannedServerConnector, quote_literal
+from dvt.connectors.scanned import ScannedServerConnector
 from dvt.planning.models import RelationKey
+from dvt.quoting import quote_literal
 
 
 class MySQLConnector(ScannedServerConnector):

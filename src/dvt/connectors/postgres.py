@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 import sqlglot.expressions as exp
 
 from dvt.connectors.base import AS_DOUBLE, AS_TEXT
-from dvt.connectors.scanned import ScannedServerConnector, quote_literal
+from dvt.connectors.scanned import ScannedServerConnector
 from dvt.planning.models import RelationKey
+from dvt.quoting import quote_literal
 
 #: Server SQL turning the unbounded `character varying` columns the scanner creates for DuckDB's
 #: VARCHAR into `text` (what a model pushed down writes, and what contracts declare).

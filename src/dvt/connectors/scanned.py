@@ -11,10 +11,7 @@ import sqlglot.expressions as exp
 
 from dvt.connectors.base import Connector
 from dvt.planning.models import RelationKey
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from dvt.quoting import quote_literal
 
 
 class ScannedServerConnector(Connector):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from dvt import events
-from dvt.connectors.scanned import quote_literal
+from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
     from dvt.config.targets import TargetSpec

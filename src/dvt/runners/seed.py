@@ -14,6 +14,7 @@ another kind), the node is rolled back and run again with the exact types, as be
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -50,10 +51,15 @@ class BulkSeedRunner(SeedRunner):
 
     def execute(self, model: Any, manifest: Any) -> Any:
         self.bulk = self._loads_in_bulk(model, manifest)
+        existing = self.bulk and self.adapter.get_relation(
+            model.database, model.schema, model.alias
+        )
         try:
             return super().execute(model, manifest)
         except SeedTypesChangedError as changed:
             roll_back(self.adapter)
+            if existing:  # a --full-refresh dropped it from dbt's cache; it is back
+                self.adapter.cache_added(existing)
             events.debug(f"Bulk seed {model.unique_id}: {changed}; loading it again")
             self.exact, self.rechecked = changed.inference, True
             return super().execute(model, manifest)
@@ -74,8 +80,9 @@ class BulkSeedRunner(SeedRunner):
                 context["load_csv_rows"] = load.insert_checked
             try:
                 return super()._execute_model(hook_ctx, context_config, model, context, macro)
-            finally:
-                load.settle()
+            except BaseException:
+                load.stop_check()  # the executor waits for it: not for a whole scan
+                raise
 
     def _loads_in_bulk(self, model: Any, manifest: Any) -> bool:
         adapter_type = self.adapter.type()
@@ -110,10 +117,11 @@ class _BulkLoad:
         self.head: SeedHead | None = None
         self.table: SeedTable | None = None
         self.pending: Future[SeedInference] | None = None
+        self.check_cursor: Any = None
 
     def seed_table(self) -> SeedTable:
         """The head's types (the exact ones on a second attempt) and the file's row count."""
-        from dvt.seeds.inference import count_rows, infer_head, verify
+        from dvt.seeds.inference import count_rows, infer_head
         from dvt.seeds.reader import SeedCsv
 
         model, runner = self.model, self.runner
@@ -129,15 +137,21 @@ class _BulkLoad:
             self.head = infer_head(self.con, seed, model.config.column_types or {})
             self.table = self.head.table(count_rows(self.con, self.head))
             if runner.adapter.type() == "postgres":
-                self.pending = self.checker.submit(
-                    verify, self.con.cursor(), self.head, for_copy=True
-                )
+                self.pending = self.checker.submit(self._verify, self.head)
         self.table.original_abspath = str(seed.path)  # dbt-duckdb reads it
         events.debug(
             f"Bulk seed {model.unique_id}: {self.table.row_count:,} rows, typed by DuckDB "
             f"from {seed.display_path}"
         )
         return self.table
+
+    def _verify(self, head: SeedHead) -> SeedInference:
+        """The full check, on a cursor of its own (it runs beside the COPY)."""
+        from dvt.seeds.inference import verify
+
+        with self.con.cursor() as cursor:
+            self.check_cursor = cursor
+            return verify(cursor, head, for_copy=True)
 
     def exact(self) -> SeedInference:
         """The full check's result, or `SeedTypesChangedError` when dbt's types differ."""
@@ -175,10 +189,11 @@ class _BulkLoad:
             events.debug(f"Bulk seed {self.model.unique_id}: checked load stopped: {exc}")
             raise SeedTypesChangedError(None) from None
 
-    def settle(self) -> None:
-        """Wait for a check still running (a failed load), so nothing outlives the node."""
+    def stop_check(self) -> None:
+        """Interrupt a check still running (the load failed or was cancelled)."""
         if self.pending is not None and not self.pending.done():
-            self.pending.exception()
+            with contextlib.suppress(Exception):  # it may have just finished and closed
+                self.check_cursor.interrupt()
 
     def _columns(self, model: Any) -> str:
         assert self.table is not None

@@ -21,7 +21,8 @@ import agate
 from dbt_common.clients.agate_helper import Integer, build_type_tester
 from dbt_common.exceptions import DbtInternalError
 
-from dvt.seeds.reader import PYTHON_WHITESPACE, SeedCsv, sql_literal
+from dvt.quoting import quote_literal
+from dvt.seeds.reader import PYTHON_WHITESPACE, SeedCsv
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,7 +39,7 @@ _NUMBER = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 
 
 _WHITESPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE) + "]"
-_NULL_LIKE = sql_literal(f"{_WHITESPACE}*(?i:null)?{_WHITESPACE}*")
+_NULL_LIKE = quote_literal(f"{_WHITESPACE}*(?i:null)?{_WHITESPACE}*")
 
 
 def null_like_sql(value: str) -> str:
@@ -166,9 +167,11 @@ class SeedColumn:
         return next((name for name in _CLASS_SQL if _passes(name, self.agate_type)), None)
 
     def test(self, value: str | None) -> None:
-        """Drop the candidate types agate's TypeTester drops for this value."""
-        if value is not None and len(self.candidates) > 1:
-            self.candidates = [t for t in self.candidates if t.test(value)]
+        """Drop the candidate types agate's TypeTester drops for this value (agate reads an
+        empty field as '', which dbt's Integer fails, where DuckDB reads NULL)."""
+        if len(self.candidates) > 1:
+            text = "" if value is None else value
+            self.candidates = [t for t in self.candidates if t.test(text)]
 
     def keep_passing(self, classes: frozenset[str]) -> None:
         """Drop the candidate types some class of value present in the column fails."""

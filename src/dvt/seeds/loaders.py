@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import agate
 import psycopg2
 
+from dvt.quoting import quote_literal
 from dvt.seeds.inference import (
     SeedColumn,
     SeedHead,
@@ -26,7 +27,7 @@ from dvt.seeds.inference import (
     column_shape_sql,
     null_like_sql,
 )
-from dvt.seeds.reader import SeedCsv, sql_literal
+from dvt.seeds.reader import SeedCsv
 
 if TYPE_CHECKING:
     import duckdb
@@ -70,12 +71,13 @@ class PostgresSeedLoader:
         handle = self.adapter.connections.get_thread_connection().handle
         with handle.cursor() as cursor:
             copied = None
-            if self.raw_first and len(seed.delimiter.encode()) == 1:
+            raw = self.raw_first and len(seed.delimiter.encode()) == 1
+            if raw:
                 # Send the file as it is, in a savepoint: when the check finds values COPY does
                 # not read as dbt would bind them (or COPY rejects one), the rows go back.
                 raw_sql = (
                     f"copy {relation} ({quoted_columns}) from stdin with (format csv, "
-                    f"header true, delimiter {sql_literal(seed.delimiter)}, "
+                    f"encoding 'UTF8', header true, delimiter {quote_literal(seed.delimiter)}, "
                     f"force_null ({quoted_columns}))"
                 )
                 cursor.execute("savepoint dvt_seed")
@@ -84,16 +86,16 @@ class PostgresSeedLoader:
                     cursor.copy_expert(raw_sql, data, size=_COPY_BUFFER)
                     copied = cursor.rowcount
             inference = self.exact()
-            if copied is not None:
+            if raw:
                 if inference.copyable and copied == inference.row_count:
                     cursor.execute("release savepoint dvt_seed")
                     return raw_sql
                 cursor.execute("rollback to savepoint dvt_seed")
-            elif self.raw_first and len(seed.delimiter.encode()) == 1:
-                cursor.execute("rollback to savepoint dvt_seed")
             cursor.execute("show timezone")
             (session_zone,) = cursor.fetchone()
-            sql = f"copy {relation} ({quoted_columns}) from stdin with (format csv)"
+            sql = (
+                f"copy {relation} ({quoted_columns}) from stdin with (format csv, encoding 'UTF8')"
+            )
             chunks = _csv_chunks(con, inference, _zone(session_zone))
             cursor.copy_expert(sql, ChunkReader(chunks), size=_COPY_BUFFER)
         return sql
@@ -175,7 +177,7 @@ def insert_checked(adapter: Any, head: SeedHead, types: list[str], relation: str
         # A value of the shape whose cast succeeds is in the class (the date is real, ...).
         values.append(
             f"coalesce(CASE WHEN {shape} THEN try_cast({value} AS {sql_type}) END, "
-            f"CASE WHEN {value} IS NULL THEN NULL ELSE error({sql_literal(_RECHECK)}) END)"
+            f"CASE WHEN {value} IS NULL THEN NULL ELSE error({quote_literal(_RECHECK)}) END)"
         )
     sql = f"insert into {relation} select {', '.join(values)} from {seed.relation_sql}"
     try:

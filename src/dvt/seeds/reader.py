@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvt.exceptions import SeedFileError
+from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 PYTHON_WHITESPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
 
 _DUCKDB_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)\n(?:Original Line: .*\n)?\s*(.+)")
-
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -59,11 +56,11 @@ class SeedCsv:
     def relation_sql(self) -> str:
         """A DuckDB table function reading every value as text, exactly as agate's CSV reader."""
         columns = ", ".join(
-            f"{sql_literal(self.column(i))}: 'VARCHAR'" for i in range(len(self.column_names))
+            f"{quote_literal(self.column(i))}: 'VARCHAR'" for i in range(len(self.column_names))
         )
         return (
-            f"read_csv({sql_literal(str(self.path))}, header = true, auto_detect = false, "
-            f"delim = {sql_literal(self.delimiter)}, quote = '\"', escape = '\"', "
+            f"read_csv({quote_literal(str(self.path))}, header = true, auto_detect = false, "
+            f"delim = {quote_literal(self.delimiter)}, quote = '\"', escape = '\"', "
             f"strict_mode = true, columns = {{{columns}}})"
         )
 

@@ -164,8 +164,8 @@ def _check_bucket(bucket: BucketSpec, buckets: Buckets) -> tuple[bool, str]:
     """Write, read back and remove a probe file, the way federation stages (through DuckDB)."""
     import uuid
 
-    from dvt.connectors.scanned import quote_literal
     from dvt.engines.duckdb import connect
+    from dvt.quoting import quote_literal
     from dvt.staging import duckdb_setup, remove_prefix
 
     default = " (default)" if bucket.name == buckets.default else ""
