@@ -69,20 +69,17 @@ class BulkSeedRunner(SeedRunner):
     ) -> Any:
         if not self.bulk:
             return super()._execute_model(hook_ctx, context_config, model, context, macro)
-        from dvt.engines.duckdb import connect
-
-        with connect() as con, ThreadPoolExecutor(1, "dvt_seed_check") as checker:
-            load = _BulkLoad(self, model, context, con, checker)
-            context["load_agate_table"] = load.seed_table
-            if self.adapter.type() == "postgres":
-                context["load_csv_rows"] = load.copy_rows
-            elif not self.rechecked:
-                context["load_csv_rows"] = load.insert_checked
+        with ThreadPoolExecutor(1, "dvt_seed_check") as checker:
+            load = _BulkLoad(self, model, context, checker)
+            load.install()
             try:
                 return super()._execute_model(hook_ctx, context_config, model, context, macro)
             except BaseException:
                 load.stop_check()  # the executor waits for it: not for a whole scan
                 raise
+            finally:
+                checker.shutdown()
+                load.close()
 
     def _loads_in_bulk(self, model: Any, manifest: Any) -> bool:
         adapter_type = self.adapter.type()
@@ -98,30 +95,59 @@ class BulkSeedRunner(SeedRunner):
 
 
 class _BulkLoad:
-    """The two context functions of one seed's materialization."""
+    """The context functions of one seed's materialization.
+
+    dbt asks for the row count (`agate_table.rows | length`) right after it creates or truncates
+    the table and right before `load_csv_rows`. Counting a large file is a scan of its own, so
+    once the table is ready the count is answered by loading the rows (the load counts them), and
+    `load_csv_rows` returns the statement that ran.
+    """
 
     def __init__(
         self,
         runner: BulkSeedRunner,
         model: Any,
         context: dict[str, Any],
-        con: Any,
         checker: ThreadPoolExecutor,
     ):
         self.runner = runner
         self.model = model
         self.context = context
-        self.con = con
         self.checker = checker
+        self._duckdb: Any = None
         self.seed: SeedCsv | None = None
         self.head: SeedHead | None = None
         self.table: SeedTable | None = None
         self.pending: Future[SeedInference] | None = None
         self.check_cursor: Any = None
+        self.table_ready = False
+        self.loaded: tuple[str, int] | None = None
+
+    def duckdb(self) -> Any:
+        """The in-memory DuckDB that reads the file, opened on first use."""
+        if self._duckdb is None:
+            from dvt.engines.duckdb import connect
+
+            self._duckdb = connect()
+        return self._duckdb
+
+    def close(self) -> None:
+        if self._duckdb is not None:
+            self._duckdb.close()
+
+    def install(self) -> None:
+        """Put this load's functions into the materialization's context."""
+        context = self.context
+        context["load_agate_table"] = self.seed_table
+        if self.runner.adapter.type() == "duckdb" and self.runner.rechecked:
+            return  # dbt-duckdb's own COPY loads the file, with the exact types
+        for name in ("create_csv_table", "reset_csv_table"):
+            context[name] = self._readying(context[name])
+        context["load_csv_rows"] = self.load_csv_rows
 
     def seed_table(self) -> SeedTable:
         """The head's types (the exact ones on a second attempt) and the file's row count."""
-        from dvt.seeds.inference import count_rows, infer_head
+        from dvt.seeds.inference import infer_head
         from dvt.seeds.reader import SeedCsv
 
         model, runner = self.model, self.runner
@@ -132,24 +158,54 @@ class _BulkLoad:
         elif runner.rechecked:  # DuckDB after a failed checked load: dbt-duckdb's own COPY
             from dvt.seeds.inference import infer
 
-            self.table = infer(self.con, seed, model.config.column_types or {}).table
+            self.table = infer(self.duckdb(), seed, model.config.column_types or {}).table
         else:
-            self.head = infer_head(self.con, seed, model.config.column_types or {})
-            self.table = self.head.table(count_rows(self.con, self.head))
+            self.head = infer_head(seed, model.config.column_types or {}, self.duckdb)
+            self.table = self.head.table(self._count)
             if runner.adapter.type() == "postgres":
-                self.pending = self.checker.submit(self._verify, self.head)
+                self.pending = self.checker.submit(self._verify, self.duckdb(), self.head)
         self.table.original_abspath = str(seed.path)  # dbt-duckdb reads it
-        events.debug(
-            f"Bulk seed {model.unique_id}: {self.table.row_count:,} rows, typed by DuckDB "
-            f"from {seed.display_path}"
-        )
         return self.table
 
-    def _verify(self, head: SeedHead) -> SeedInference:
+    def _readying(self, macro: Any) -> Any:
+        def make_ready(*args: Any, **kwargs: Any) -> Any:
+            sql = macro(*args, **kwargs)
+            self.table_ready = True
+            return sql
+
+        return make_ready
+
+    def _count(self) -> int:
+        """The file's row count: the load's, once the table is ready for it."""
+        from dvt.seeds.inference import count_rows
+
+        if self.table_ready:
+            return self._load()[1]
+        assert self.head is not None
+        return count_rows(self.duckdb(), self.head)
+
+    def load_csv_rows(self, model: Any, agate_table: Any) -> str:
+        return self._load()[0]
+
+    def _load(self) -> tuple[str, int]:
+        """Load the rows, once: (the statement, the rows loaded)."""
+        if self.loaded is None:
+            load = self._copy if self.runner.adapter.type() == "postgres" else self._insert_checked
+            self.loaded = load()
+            rows = self.loaded[1]
+            assert self.table is not None and self.seed is not None
+            self.table.loaded(rows)
+            events.debug(
+                f"Bulk seed {self.model.unique_id}: {rows:,} rows loaded from "
+                f"{self.seed.display_path}"
+            )
+        return self.loaded
+
+    def _verify(self, con: Any, head: SeedHead) -> SeedInference:
         """The full check, on a cursor of its own (it runs beside the COPY)."""
         from dvt.seeds.inference import verify
 
-        with self.con.cursor() as cursor:
+        with con.cursor() as cursor:
             self.check_cursor = cursor
             return verify(cursor, head, for_copy=True)
 
@@ -165,7 +221,8 @@ class _BulkLoad:
                 raise SeedTypesChangedError(inference)
         return inference
 
-    def copy_rows(self, model: Any, agate_table: Any) -> str:
+    def _copy(self) -> tuple[str, int]:
+        """PostgreSQL: COPY the file (or its rewritten values) on dbt's connection."""
         from dvt.seeds.loaders import PostgresSeedLoader
 
         known = self.runner.exact
@@ -174,9 +231,9 @@ class _BulkLoad:
         )
         assert self.seed is not None
         relation = self.context["this"].render()
-        return loader.load(self.con, self.seed, relation, self._columns(model))
+        return loader.load(self.duckdb(), self.seed, relation, self._columns())
 
-    def insert_checked(self, model: Any, agate_table: Any) -> str:
+    def _insert_checked(self) -> tuple[str, int]:
         """DuckDB: load and check every value in one statement (dbt-duckdb's types)."""
         from dvt.seeds.loaders import SeedRecheckError, insert_checked
 
@@ -195,9 +252,9 @@ class _BulkLoad:
             with contextlib.suppress(Exception):  # it may have just finished and closed
                 self.check_cursor.interrupt()
 
-    def _columns(self, model: Any) -> str:
+    def _columns(self) -> str:
         assert self.table is not None
-        quote = model["config"].get("quote_columns", None)
+        quote = self.model.config.get("quote_columns", None)
         adapter = self.runner.adapter
         return ", ".join(adapter.quote_seed_column(n, quote) for n in self.table.column_names)
 

@@ -36,6 +36,12 @@ _BATCH_ROWS = 8192
 _DATE = "[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
 _TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _NUMBER = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+_WHOLE_NUMBER = "-?[0-9]+"
+#: `_DATE` and `_DATE _TIME` as GLOB patterns, which DuckDB matches in half a regex's time.
+_DATE_GLOB = "[1-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+_DATETIME_GLOBS = tuple(
+    f"{_DATE_GLOB} {hour}:[0-5][0-9]:[0-5][0-9]" for hour in ("[01][0-9]", "2[0-3]")
+)
 
 
 _WHITESPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE) + "]"
@@ -50,10 +56,11 @@ def null_like_sql(value: str) -> str:
 #: The written shape of each class of value, as a DuckDB predicate.
 _SHAPE_SQL: Mapping[str, Callable[[str], str]] = {
     "number": lambda v: f"regexp_full_match({v}, '{_NUMBER}')",
-    "date": lambda v: f"regexp_full_match({v}, '{_DATE}')",
-    "datetime": lambda v: f"regexp_full_match({v}, '{_DATE} {_TIME}')",
+    "date": lambda v: f"{v} GLOB '{_DATE_GLOB}'",
+    "datetime": lambda v: " OR ".join(f"{v} GLOB '{glob}'" for glob in _DATETIME_GLOBS),
     "iso_datetime": lambda v: rf"regexp_full_match({v}, '{_DATE}T{_TIME}(\.[0-9]{{1,6}})?')",
-    "boolean": lambda v: f"lower({v}) IN ('true', 'false')",
+    # Most files write lower case, which skips lower()'s copy of the value.
+    "boolean": lambda v: f"({v} IN ('true', 'false') OR lower({v}) IN ('true', 'false'))",
 }
 #: What a value of that shape must also be: a real date or time.
 _VALID_AS = {"date": "DATE", "datetime": "TIMESTAMP", "iso_datetime": "TIMESTAMP"}
@@ -73,10 +80,12 @@ _CLASS_SQL: Mapping[str, Callable[[str], str]] = {
 }
 
 
-def column_shape_sql(column: SeedColumn, value: str) -> str:
+def column_shape_sql(column: SeedColumn, value: str, *, whole: bool = False) -> str:
     """Whether `value` is written as the class of the column's type is (a cast that succeeds
-    then makes it a member of the class)."""
+    then makes it a member of the class); `whole`: a number without a decimal point."""
     assert column.value_class is not None
+    if whole and column.value_class == "number":
+        return f"regexp_full_match({value}, '{_WHOLE_NUMBER}')"
     return _SHAPE_SQL[column.value_class](value)
 
 
@@ -101,12 +110,12 @@ class CountedRows(Sequence[Any]):
     """`agate_table.rows` of a bulk-loaded seed: its length is the file's row count (dbt's
     materialization reports it), but the rows themselves stay in the file."""
 
-    def __init__(self, sample: Any, row_count: int) -> None:
+    def __init__(self, sample: Any, table: SeedTable) -> None:
         self._sample = sample
-        self.row_count = row_count
+        self._table = table
 
     def __len__(self) -> int:
-        return self.row_count
+        return self._table.row_count
 
     def values(self) -> list[Any]:
         """The sample rows (dbt's `store_result` keeps them as the result's data)."""
@@ -121,21 +130,34 @@ class CountedRows(Sequence[Any]):
 
 class SeedTable(agate.Table):  # type: ignore[misc]
     """The agate table dbt's seed materialization receives: dbt's column types, a few real rows
-    (those `--show` prints and that decide numeric precision), and the file's row count."""
+    (those `--show` prints and that decide numeric precision), and the file's row count.
+
+    dbt reads the count after the load, which reports it (`loaded`); a table built before the
+    load counts the file only if something asks earlier."""
 
     def __init__(
         self,
         sample: Sequence[Sequence[str | None]],
         column_names: Sequence[str],
         column_types: Sequence[agate.DataType],
-        row_count: int,
+        row_count: int | Callable[[], int],
     ) -> None:
         super().__init__(sample, column_names, column_types)
-        self.row_count = row_count
+        self._row_count = row_count
+
+    @property
+    def row_count(self) -> int:
+        if callable(self._row_count):
+            self._row_count = self._row_count()
+        return self._row_count
+
+    def loaded(self, row_count: int) -> None:
+        """The load's row count, which is the file's."""
+        self._row_count = row_count
 
     @property
     def rows(self) -> CountedRows:
-        return CountedRows(self._rows, self.row_count)
+        return CountedRows(self._rows, self)
 
 
 @dataclass
@@ -231,7 +253,7 @@ class SeedHead:
     columns: list[SeedColumn]
     rows: list[tuple[str | None, ...]]
 
-    def table(self, row_count: int) -> SeedTable:
+    def table(self, row_count: int | Callable[[], int]) -> SeedTable:
         """A table with the head's types, for a load that the full check confirms later. Its
         rows are the first rows plus, per numeric column, the head's row with most decimals."""
         rows = list(self.rows[:SAMPLE_ROWS])
@@ -245,9 +267,12 @@ class SeedHead:
 
 
 def infer_head(
-    con: duckdb.DuckDBPyConnection, seed: SeedCsv, text_columns: Mapping[str, Any]
+    seed: SeedCsv,
+    text_columns: Mapping[str, Any],
+    con: Callable[[], duckdb.DuckDBPyConnection],
 ) -> SeedHead:
-    """agate tests the first rows, as dbt's TypeTester would test them."""
+    """agate tests the first rows, as dbt's TypeTester would test them. Python's CSV reader
+    reads them; DuckDB (`con()`) only when they are not plain."""
     tester = build_type_tester(text_columns=text_columns)
     columns = [
         SeedColumn(name, [tester._force[name]])
@@ -255,7 +280,10 @@ def infer_head(
         else SeedColumn(name, list(tester._possible_types))
         for name in seed.column_names
     ]
-    head = seed.query(con, f"SELECT * FROM {seed.relation_sql} LIMIT {_HEAD_ROWS}").fetchall()
+    head = seed.read_head(_HEAD_ROWS)
+    if head is None:
+        sql = f"SELECT * FROM {seed.relation_sql} LIMIT {_HEAD_ROWS}"
+        head = seed.query(con(), sql).fetchall()
     for row in head:
         for column, value in zip(columns, row, strict=True):
             column.test(value)
@@ -280,7 +308,7 @@ def infer(
     for_copy: bool = False,
 ) -> SeedInference:
     """dbt's types for the whole file (`infer_head`, then `verify`)."""
-    return verify(con, infer_head(con, seed, text_columns), for_copy=for_copy)
+    return verify(con, infer_head(seed, text_columns, lambda: con), for_copy=for_copy)
 
 
 def verify(

@@ -66,8 +66,9 @@ class PostgresSeedLoader:
 
     def load(
         self, con: duckdb.DuckDBPyConnection, seed: SeedCsv, relation: str, quoted_columns: str
-    ) -> str:
-        """Load the rows; return the COPY statement (dbt writes it to the compiled SQL)."""
+    ) -> tuple[str, int]:
+        """Load the rows; return the COPY statement (dbt writes it to the compiled SQL) and the
+        rows it loaded."""
         handle = self.adapter.connections.get_thread_connection().handle
         with handle.cursor() as cursor:
             copied = None
@@ -89,7 +90,7 @@ class PostgresSeedLoader:
             if raw:
                 if inference.copyable and copied == inference.row_count:
                     cursor.execute("release savepoint dvt_seed")
-                    return raw_sql
+                    return raw_sql, copied
                 cursor.execute("rollback to savepoint dvt_seed")
             cursor.execute("show timezone")
             (session_zone,) = cursor.fetchone()
@@ -98,7 +99,7 @@ class PostgresSeedLoader:
             )
             chunks = _csv_chunks(con, inference, _zone(session_zone))
             cursor.copy_expert(sql, ChunkReader(chunks), size=_COPY_BUFFER)
-        return sql
+            return sql, cursor.rowcount
 
 
 def _csv_chunks(
@@ -160,10 +161,13 @@ class SeedRecheckError(Exception):
 _RECHECK = "dvt: value outside the type of the seed's first rows"
 
 
-def insert_checked(adapter: Any, head: SeedHead, types: list[str], relation: str) -> str:
+def insert_checked(
+    adapter: Any, head: SeedHead, types: list[str], relation: str
+) -> tuple[str, int]:
     """DuckDB: insert the file into the table dbt created with the head's types, checking in the
     same statement that each value is one dbt's inference puts in that type and that DuckDB's
-    cast reads as dbt-duckdb's COPY would. Any other value stops it (`SeedRecheckError`)."""
+    cast reads as dbt-duckdb's COPY would. Any other value stops it (`SeedRecheckError`).
+    Returns the statement and the rows it inserted."""
     seed = head.csv
     values = []
     for i, (column, sql_type) in enumerate(zip(head.columns, types, strict=True)):
@@ -171,22 +175,24 @@ def insert_checked(adapter: Any, head: SeedHead, types: list[str], relation: str
         if column.is_text:
             values.append(value)
             continue
-        shape = column_shape_sql(column, value)
-        if isinstance(column.agate_type, agate.Number) and sql_type == "integer":
-            shape += f" AND NOT contains({value}, '.')"  # DuckDB rounds '1.5' to 2
-        # A value of the shape whose cast succeeds is in the class (the date is real, ...).
+        # DuckDB rounds '1.5' to 2 in an integer column: its values must be whole.
+        whole = isinstance(column.agate_type, agate.Number) and sql_type == "integer"
+        shape = column_shape_sql(column, value, whole=whole)
+        # A value of the shape whose cast succeeds is in the class; a failed cast (a date
+        # that is not real, ...) stops the statement like the error does.
         values.append(
-            f"coalesce(CASE WHEN {shape} THEN try_cast({value} AS {sql_type}) END, "
-            f"CASE WHEN {value} IS NULL THEN NULL ELSE error({quote_literal(_RECHECK)}) END)"
+            f"CASE WHEN {shape} THEN CAST({value} AS {sql_type}) WHEN {value} IS NULL THEN NULL "
+            f"ELSE error({quote_literal(_RECHECK)}) END"
         )
     sql = f"insert into {relation} select {', '.join(values)} from {seed.relation_sql}"
     try:
-        adapter.add_query(sql, abridge_sql_log=True)
+        _, cursor = adapter.add_query(sql, abridge_sql_log=True)
     except Exception as exc:
         if "interrupt" in str(exc).lower():
             raise
         raise SeedRecheckError(str(exc)) from exc
-    return sql
+    (inserted,) = cursor.fetchone()
+    return sql, int(inserted)
 
 
 def _text(column: SeedColumn, value: Any, zone: datetime.tzinfo) -> str | None:

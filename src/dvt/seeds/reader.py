@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,13 @@ from dvt.quoting import quote_literal
 if TYPE_CHECKING:
     import duckdb
 
-#: Every character Python's `str.strip()` removes: agate strips values with it before it tests
-#: them for nulls, numbers and dates, so DuckDB must trim exactly the same set.
-PYTHON_WHITESPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
+#: Every character Python's `str.strip()` removes (`str.isspace()`): agate strips values with it
+#: before it tests them for nulls, numbers and dates, so DuckDB must trim exactly the same set.
+#: Written out, as computing it scans all of Unicode (40 ms); a unit test checks it.
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 _DUCKDB_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)\n(?:Original Line: .*\n)?\s*(.+)")
 
@@ -47,6 +52,24 @@ class SeedCsv:
         if repeated:
             raise SeedFileError(display_path, 1, f"the header repeats {', '.join(repeated)}")
         return cls(path, display_path, delimiter, tuple(header))
+
+    def read_head(self, limit: int) -> list[tuple[str | None, ...]] | None:
+        """The first `limit` rows as Python's CSV reader (agate's) reads them, an empty field as
+        None like DuckDB's reader. None when a row is not plain (ragged, not UTF-8, a field over
+        the reader's limit): DuckDB's reader then reads the head, and names the line."""
+        width = len(self.column_names)
+        rows: list[tuple[str | None, ...]] = []
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
+                reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
+                next(reader, None)
+                for row in itertools.islice(reader, limit):
+                    if len(row) != width:
+                        return None
+                    rows.append(tuple(value if value else None for value in row))
+        except (UnicodeDecodeError, csv.Error):
+            return None
+        return rows
 
     def column(self, index: int) -> str:
         """The DuckDB name of column `index` in `relation_sql` (positional, so any header works)."""
