@@ -35,6 +35,7 @@ AGATE_CSV = (
     "-$3,,,,,,\n"
 )
 OVERRIDES_CSV = "code;amount;label\n007;12.345;x\n010;1;y\n"
+HEADER_ONLY_CSV = "id,name\n"
 SEED_CONFIG = """\
 seeds:
   seeds:
@@ -105,7 +106,12 @@ def rows_affected(project: Project) -> dict[str, int]:
 
 @pytest.mark.parametrize("refresh", [False, True], ids=["first-load", "full-refresh"])
 def test_postgres_seed_matches_dbt(postgres: PostgresServer, tmp_path: Path, refresh: bool) -> None:
-    files = {"kinds.csv": KINDS_CSV, "agate.csv": AGATE_CSV, "overrides.csv": OVERRIDES_CSV}
+    files = {
+        "kinds.csv": KINDS_CSV,
+        "agate.csv": AGATE_CSV,
+        "overrides.csv": OVERRIDES_CSV,
+        "header_only.csv": HEADER_ONLY_CSV,
+    }
     suffix = "_fr" if refresh else ""
     by_dbt = seed_project(
         tmp_path / "dbt", pg_output(postgres, "postgres", f"dbt_seed{suffix}"), files
@@ -119,14 +125,14 @@ def test_postgres_seed_matches_dbt(postgres: PostgresServer, tmp_path: Path, ref
         assert by_dvt.dvt("seed").success
     assert by_dvt.dvt("seed", *extra).success
 
-    for table in ("kinds", "agate", "overrides"):
+    for table in ("kinds", "agate", "overrides", "header_only"):
         assert pg_columns(postgres, f"dvt_seed{suffix}", table) == pg_columns(
             postgres, f"dbt_seed{suffix}", table
         ), table
         assert pg_table(postgres, f"dvt_seed{suffix}", table) == pg_table(
             postgres, f"dbt_seed{suffix}", table
         ), table
-    assert rows_affected(by_dvt) == {"kinds": 5, "agate": 3, "overrides": 2}
+    assert rows_affected(by_dvt) == {"kinds": 5, "agate": 3, "overrides": 2, "header_only": 0}
     assert bulk_loaded(by_dvt) == {"kinds", "agate", "overrides"}  # not dbt's agate path
     types = {c[0]: c[1] for c in pg_columns(postgres, f"dvt_seed{suffix}", "kinds")}
     assert types == {
@@ -143,19 +149,23 @@ def test_postgres_seed_matches_dbt(postgres: PostgresServer, tmp_path: Path, ref
 
 
 def test_duckdb_seed_matches_dbt(tmp_path: Path) -> None:
-    files = {"kinds.csv": KINDS_CSV, "overrides.csv": OVERRIDES_CSV}
+    files = {
+        "kinds.csv": KINDS_CSV,
+        "overrides.csv": OVERRIDES_CSV,
+        "header_only.csv": HEADER_ONLY_CSV,
+    }
     by_dbt = seed_project(tmp_path / "dbt", duck_output(tmp_path / "dbt.duckdb"), files)
     by_dvt = seed_project(tmp_path / "dvt", duck_output(tmp_path / "dvt.duckdb"), files)
     assert by_dbt.dbt("seed").success
     assert by_dvt.dvt("seed").success
-    for table in ("kinds", "overrides"):
+    for table in ("kinds", "overrides", "header_only"):
         assert duck_columns(tmp_path / "dvt.duckdb", table) == duck_columns(
             tmp_path / "dbt.duckdb", table
         )
         assert duck_table(tmp_path / "dvt.duckdb", table) == duck_table(
             tmp_path / "dbt.duckdb", table
         )
-    assert rows_affected(by_dvt) == {"kinds": 5, "overrides": 2}
+    assert rows_affected(by_dvt) == {"kinds": 5, "overrides": 2, "header_only": 0}
     assert bulk_loaded(by_dvt) == {"kinds", "overrides"}  # not dbt's agate path
 
 

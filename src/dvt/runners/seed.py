@@ -161,7 +161,8 @@ class _BulkLoad:
             self.table = infer(self.duckdb(), seed, model.config.column_types or {}).table
         else:
             self.head = infer_head(seed, model.config.column_types or {}, self.duckdb)
-            self.table = self.head.table(self._count)
+            whole = self.head.is_whole_file  # then the head's length is the count
+            self.table = self.head.table(len(self.head.rows) if whole else self._count)
             if runner.adapter.type() == "postgres":
                 self.pending = self.checker.submit(self._verify, self.duckdb(), self.head)
         self.table.original_abspath = str(seed.path)  # dbt-duckdb reads it

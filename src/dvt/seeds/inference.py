@@ -253,6 +253,10 @@ class SeedHead:
     columns: list[SeedColumn]
     rows: list[tuple[str | None, ...]]
 
+    @property
+    def is_whole_file(self) -> bool:
+        return len(self.rows) < _HEAD_ROWS
+
     def table(self, row_count: int | Callable[[], int]) -> SeedTable:
         """A table with the head's types, for a load that the full check confirms later. Its
         rows are the first rows plus, per numeric column, the head's row with most decimals."""
@@ -293,7 +297,7 @@ def infer_head(
 def count_rows(con: duckdb.DuckDBPyConnection, head: SeedHead) -> int:
     """The file's row count: the head's, when the head is the whole file; else DuckDB counts
     the lines without reading the values."""
-    if len(head.rows) < _HEAD_ROWS:
+    if head.is_whole_file:
         return len(head.rows)
     seed = head.csv
     (count,) = seed.query(con, f"SELECT count(*) FROM {seed.relation_sql}").fetchone()
