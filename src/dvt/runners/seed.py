@@ -9,7 +9,8 @@ The load does not wait for the full type check. The table is created with the ty
 the file's first rows, and the load starts at once: on PostgreSQL the server COPYs the file
 while DuckDB checks every value beside it; on DuckDB one statement loads and checks each value.
 When the check finds that dbt would have typed the file otherwise (rare: a later value of
-another kind), the node is rolled back and run again with the exact types, as before.
+another kind), the node is rolled back and run again with the exact types, as before. Nothing
+scans the file only to count it: the load runs when dbt asks for the count (see `_BulkLoad`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ class _BulkLoad:
         return self.table
 
     def _readying(self, macro: Any) -> Any:
+        """`macro` (dbt's create or truncate), noting that the table is ready for the rows."""
+
         def make_ready(*args: Any, **kwargs: Any) -> Any:
             sql = macro(*args, **kwargs)
             self.table_ready = True

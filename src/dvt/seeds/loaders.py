@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import agate
-import psycopg2
 
 from dvt.quoting import quote_literal
 from dvt.seeds.inference import (
@@ -69,6 +68,8 @@ class PostgresSeedLoader:
     ) -> tuple[str, int]:
         """Load the rows; return the COPY statement (dbt writes it to the compiled SQL) and the
         rows it loaded."""
+        import psycopg2  # here: a DuckDB seed need not load it
+
         handle = self.adapter.connections.get_thread_connection().handle
         with handle.cursor() as cursor:
             copied = None
