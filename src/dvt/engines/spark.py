@@ -23,7 +23,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt import events
@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from dvt.planning.models import Extraction, FederationPlan, RelationKey
     from dvt.runners.session import FederationSession
 
-#: JDBC driver class and the jar locations to look in, per target type Spark reads directly.
-JDBC_DRIVERS: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "postgres": ("org.postgresql.Driver", ("/usr/share/java/postgresql.jar",)),
+#: JDBC driver class, the word its jar's file name holds, and the machine's jar locations, per
+#: target type Spark reads directly.
+JDBC_DRIVERS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "postgres": ("org.postgresql.Driver", "postgresql", ("/usr/share/java/postgresql.jar",)),
 }
 #: Rows per partition aimed at when DVT splits a JDBC read on the source's key.
 _ROWS_PER_PARTITION = 500_000
@@ -78,12 +79,26 @@ def semantic_differences(engine_sql: str) -> list[str]:
 
 
 def jdbc_jar(target_type: str, configured: list[str]) -> str | None:
-    """The JDBC driver jar for a target type: configured first, then the machine's."""
-    _, known = JDBC_DRIVERS.get(target_type, ("", ()))
-    for jar in [*configured, *known]:
-        for found in glob.glob(jar):
-            return found
+    """The JDBC driver jar for a target type: a configured jar named for it (`postgresql-42.7.jar`)
+    first, then the machine's."""
+    if target_type not in JDBC_DRIVERS:
+        return None
+    _, word, known = JDBC_DRIVERS[target_type]
+    for jar in [*_existing(configured), *_existing(known)]:
+        if word in os.path.basename(jar).lower():
+            return jar
     return None
+
+
+def spark_jars(configured: list[str], existing: str | None = None) -> str:
+    """`spark.jars`: the setting's own jars, every configured jar, and each driver's jar."""
+    drivers = [jar for t in JDBC_DRIVERS if (jar := jdbc_jar(t, configured))]
+    jars = [*(existing.split(",") if existing else []), *_existing(configured), *drivers]
+    return ",".join(dict.fromkeys(jars))
+
+
+def _existing(patterns: Sequence[str]) -> list[str]:
+    return [found for pattern in patterns for found in sorted(glob.glob(pattern))]
 
 
 class SparkEngine(Engine):
@@ -122,10 +137,10 @@ class SparkEngine(Engine):
             **_DEFAULT_SETTINGS,
             **{str(k): str(v) for k, v in self._config().items()},
         }
-        jars = [j for t in JDBC_DRIVERS if (j := jdbc_jar(t, self._jars()))]
-        if jars and not remote:
-            existing = settings.get("spark.jars")
-            settings["spark.jars"] = ",".join([*([existing] if existing else []), *jars])
+        if not remote:
+            jars = spark_jars(self._jars(), settings.get("spark.jars"))
+            if jars:
+                settings["spark.jars"] = jars
         self._settings = settings
         builder = builder.config(map=settings)
         started = time.perf_counter()
@@ -253,7 +268,7 @@ class SparkEngine(Engine):
 
     def _jdbc_options(self, connector: Connector) -> dict[str, str]:
         options = connector.spec.options
-        driver, _ = JDBC_DRIVERS[connector.spec.type]
+        driver, _, _ = JDBC_DRIVERS[connector.spec.type]
         host, port = options.get("host"), options.get("port", 5432)
         database = options.get("dbname") or options.get("database")
         return {

@@ -1,0 +1,25 @@
+"""Which jars a Spark compute starts with, and which one drives its PostgreSQL JDBC reads."""
+
+from pathlib import Path
+
+from dvt.engines.spark import jdbc_jar, spark_jars
+
+
+def test_a_configured_jar_of_another_database_is_not_taken_for_postgresql(tmp_path: Path) -> None:
+    mysql = tmp_path / "mysql-connector-j-8.4.0.jar"
+    postgresql = tmp_path / "postgresql-42.7.3.jar"
+    mysql.touch()
+    assert jdbc_jar("postgres", [str(mysql)]) in (None, "/usr/share/java/postgresql.jar")
+    postgresql.touch()
+    assert jdbc_jar("postgres", [str(mysql), str(postgresql)]) == str(postgresql)
+    assert jdbc_jar("mysql", [str(mysql)]) is None  # Spark reads MySQL through DVT, as Arrow
+
+
+def test_every_configured_jar_reaches_spark(tmp_path: Path) -> None:
+    extra, postgresql = tmp_path / "udfs.jar", tmp_path / "postgresql-42.7.3.jar"
+    extra.touch()
+    postgresql.touch()
+    jars = spark_jars([str(extra), str(postgresql), str(tmp_path / "missing.jar")], "a.jar")
+    assert jars.split(",") == ["a.jar", str(extra), str(postgresql)]
+    globbed = spark_jars([str(tmp_path / "*.jar")]).split(",")
+    assert globbed[:2] == [str(postgresql), str(extra)]  # a glob, in name order
