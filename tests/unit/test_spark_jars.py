@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
 from dvt.engines.spark import jdbc_jar, spark_jars
+from dvt.exceptions import EngineUnavailableError
 
 
 def test_a_configured_jar_of_another_database_is_not_taken_for_postgresql(tmp_path: Path) -> None:
@@ -23,3 +26,26 @@ def test_every_configured_jar_reaches_spark(tmp_path: Path) -> None:
     assert jars.split(",") == ["a.jar", str(extra), str(postgresql)]
     globbed = spark_jars([str(tmp_path / "*.jar")]).split(",")
     assert globbed[:2] == [str(postgresql), str(extra)]  # a glob, in name order
+
+
+def test_without_a_postgresql_driver_spark_refuses_to_write_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dvt.config.computes import ComputeSpec
+    from dvt.engines import spark
+
+    missing = str(tmp_path / "none" / "postgresql.jar")  # a machine without the Debian package
+    monkeypatch.setitem(
+        spark.JDBC_DRIVERS, "postgres", ("org.postgresql.Driver", "postgresql", (missing,))
+    )
+    other = tmp_path / "mysql-connector-j-8.4.0.jar"
+    other.touch()
+    engine = spark.SparkEngine(ComputeSpec("big", "spark", {"jars": [str(other)]}))
+    with pytest.raises(EngineUnavailableError, match="libpostgresql-jdbc-java") as raised:
+        engine.jdbc_writer("postgres", "warehouse")
+    assert raised.value.code == "DVT105"
+    assert "target 'warehouse'" in str(raised.value)
+    driver = tmp_path / "postgresql-42.7.3.jar"
+    driver.touch()
+    engine = spark.SparkEngine(ComputeSpec("big", "spark", {"jars": [str(other), str(driver)]}))
+    assert engine.jdbc_writer("postgres", "warehouse") == str(driver)

@@ -207,6 +207,9 @@ class SparkEngine(Engine):
         target: Connector,
         relation: RelationKey,
     ) -> int:
+        jdbc = session.staging is None and target.spec.type in JDBC_DRIVERS
+        if jdbc:  # before any work: Spark writes to this target through JDBC only
+            self.jdbc_writer(target.spec.type, target.spec.name)
         spark = self._expose(session, plan)
         try:
             result = spark.sql(plan.engine_sql)
@@ -217,7 +220,7 @@ class SparkEngine(Engine):
                 session.staging.prepare(session.engine)
                 result.write.mode("overwrite").parquet(session.staging.folder(RESULT))
                 return target.load_files(session.staging, RESULT, relation)
-            if target.spec.type in JDBC_DRIVERS and self._driver_for(target) is not None:
+            if jdbc:
                 result.write.format("jdbc").options(
                     **self._jdbc_options(target),
                     dbtable=target.table(relation).sql(dialect=target.dialect),
@@ -265,6 +268,18 @@ class SparkEngine(Engine):
 
     def _driver_for(self, connector: Connector) -> str | None:
         return jdbc_jar(connector.spec.type, self._jars())
+
+    def jdbc_writer(self, target_type: str, target_name: str) -> str:
+        """The driver jar Spark writes a target of this type with (DVT105 without one)."""
+        jar = jdbc_jar(target_type, self._jars())
+        if jar is None:
+            raise EngineUnavailableError(
+                f"Compute {self.name!r} writes target {target_name!r} through JDBC and finds no "
+                f"{JDBC_DRIVERS[target_type][1]} driver jar: install Debian's "
+                "libpostgresql-jdbc-java (scripts/setup.sh does), or list a "
+                "postgresql-*.jar under `jars:` in computes.yml."
+            )
+        return jar
 
     def _jdbc_options(self, connector: Connector) -> dict[str, str]:
         options = connector.spec.options
