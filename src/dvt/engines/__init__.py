@@ -6,21 +6,27 @@ from dvt.config.computes import ComputeSpec
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
 
-#: SQLGlot dialect of each engine type, known without starting the engine (`dvt plan`).
-DIALECTS = {"duckdb": "duckdb", "spark": "spark"}
+
+def dialect(engine_type: str) -> str:
+    """SQLGlot dialect of an engine type, known without starting the engine (`dvt plan`)."""
+    return _engine_class(engine_type, engine_type).dialect
 
 
 def create(spec: ComputeSpec) -> Engine:
     """The engine for a compute, imported only when a node needs it."""
-    if spec.type == "duckdb":
+    return _engine_class(spec.type, spec.name)(spec)
+
+
+def _engine_class(engine_type: str, compute: str) -> type[Engine]:
+    if engine_type == "duckdb":
         from dvt.engines.duckdb import DuckDBEngine
 
-        return DuckDBEngine(spec)
-    if spec.type == "spark":
+        return DuckDBEngine
+    if engine_type == "spark":
         from dvt.engines.spark import SparkEngine
 
-        return SparkEngine(spec)
+        return SparkEngine
     raise EngineUnavailableError(
-        f"Compute {spec.name!r} is of type {spec.type!r}, which this DVT release cannot run yet; "
+        f"Compute {compute!r} is of type {engine_type!r}, which this DVT release cannot run yet; "
         "use the built-in `duckdb` compute (`--compute duckdb`)."
     )

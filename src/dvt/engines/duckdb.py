@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from dvt.config.computes import ENGINE_KEYS
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
 
@@ -24,7 +25,8 @@ EXTENSION_PACKAGES = {
     "httpfs": "duckdb_extension_httpfs",
 }
 #: computes.yml keys passed to DuckDB as settings.
-SETTINGS = ("memory_limit", "threads", "temp_directory", "max_temp_directory_size")
+#: computes.yml keys of a DuckDB compute that are DuckDB settings.
+SETTINGS = ENGINE_KEYS["duckdb"] - {"type"}
 
 
 def extension_path(extension: str) -> Path:

@@ -155,7 +155,7 @@ class DvtPlanTask(ListTask):
                 with FederationSession(dvt, reader, compiled) as session:
                     dialect = DIALECTS[dvt.targets[resolution.target].type]
                     inputs = plan_inputs(dvt, compiled, self.manifest)
-                    plan = session.plan(inputs, dialect, engines.DIALECTS[spec.type])
+                    plan = session.plan(inputs, dialect, engines.dialect(spec.type))
         except Exception as exc:
             first_line = next(iter(str(exc).splitlines()), type(exc).__name__)
             return {"plan_error": dvt.redact(first_line)}
