@@ -145,6 +145,10 @@ def test_estimates_come_from_each_databases_statistics(est: Project, tmp_path: P
     assert "    customer_orders on pg: unknown (does not exist yet)" in block
     assert "    crm.fresh on pg: unknown (not analyzed yet)" in block
     assert block.index("  customer_orders") < block.index("  top_customers")
+    # `dvt debug` reads the SQLite file through the same scanner.
+    checked = est.cli("dvt", "debug")
+    line = next(text for text in checked.stdout.splitlines() if "  shop (sqlite) [" in text)
+    assert "OK" in line and "read through DuckDB's sqlite scanner" in line, checked.stdout[-2000:]
 
 
 def test_plan_without_estimate_asks_no_database_for_statistics(
@@ -219,3 +223,8 @@ def test_mysql_estimates_come_from_information_schema(
     }
     assert inputs["gone"]["note"] == "does not exist yet"
     assert mariadb.password not in planned.result[0]
+    # `dvt debug` reads the same connection through DuckDB's MySQL scanner.
+    checked = project.cli("dvt", "debug")
+    line = next(text for text in checked.stdout.splitlines() if "  shop (mysql) [" in text)
+    assert "OK" in line and "read through DuckDB's mysql scanner" in line, checked.stdout[-2000:]
+    assert mariadb.password not in checked.stdout

@@ -9,9 +9,8 @@ estimate never fails the plan.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -126,16 +125,16 @@ def _duckdb(dvt: Invocation, spec: TargetSpec, relations: Sequence[Relation]) ->
 
 
 def _sqlite(dvt: Invocation, spec: TargetSpec, relations: Sequence[Relation]) -> Estimates:
-    path = str(spec.options.get("path") or spec.options.get("database") or "")
-    if not os.path.isfile(path):
+    from dvt.connectors.standalone import attached_source, sqlite_path
+
+    if not os.path.isfile(sqlite_path(spec)):
         return {r.unique_id: unknown("the SQLite file does not exist") for r in relations}
-    attach = f"ATTACH {quote_literal(path)} AS src (TYPE sqlite, READ_ONLY)"
     listed = (
         "select lower(table_name), 'table' from duckdb_tables() where database_name = 'src' union "
         "all select lower(view_name), 'view' from duckdb_views() where database_name = 'src'"
     )
     estimates = {}
-    with _scanner("sqlite_scanner", [attach]) as db:
+    with attached_source(spec) as db:
         kinds = dict(db.execute(listed).fetchall())
         for relation in relations:
             kind = kinds.get(relation.name.lower())
@@ -153,19 +152,15 @@ def _sqlite(dvt: Invocation, spec: TargetSpec, relations: Sequence[Relation]) ->
 
 
 def _mysql(dvt: Invocation, spec: TargetSpec, relations: Sequence[Relation]) -> Estimates:
-    from dvt.connectors.mysql import MySQLConnector
+    from dvt.connectors.standalone import attached_source
 
-    secret = (
-        f"CREATE SECRET dvt_estimate (TYPE mysql, {MySQLConnector.secret_fields(spec.options)})"
-    )
-    attach = "ATTACH '' AS src (TYPE mysql, SECRET dvt_estimate, READ_ONLY)"
     wanted = ", ".join(f"({quote_literal(r.schema)}, {quote_literal(r.name)})" for r in relations)
     sql = (
         "SELECT table_schema, table_name, table_type, table_rows FROM information_schema.tables "
         f"WHERE (table_schema, table_name) IN ({wanted})"
     )
     events.debug(f"Row estimates on target {spec.name!r}: {sql}")
-    with _scanner("mysql_scanner", [secret, attach]) as db:
+    with attached_source(spec) as db:
         rows = db.execute(f"SELECT * FROM mysql_query('src', {quote_literal(sql)})").fetchall()
     found = {(s.lower(), n.lower()): (kind, count) for s, n, kind, count in rows}
     estimates = {}
@@ -192,22 +187,6 @@ def _adapter_rows(dvt: Invocation, target: str, sql: str) -> list[tuple[Any, ...
     with active_adapter(adapter), adapter.connection_named("dvt_estimate"):
         _, cursor = connections.add_query(sql)
         return [tuple(row) for row in cursor.fetchall()]
-
-
-@contextlib.contextmanager
-def _scanner(extension: str, statements: list[str]) -> Iterator[Any]:
-    """An engine connection with a source-only database attached as `src`; the statements
-    may hold secrets and are never logged."""
-    from dvt.engines.duckdb import connect, extension_path
-
-    connection = connect()
-    try:
-        connection.execute(f"LOAD '{extension_path(extension)}'")
-        for statement in statements:
-            connection.execute(statement)
-        yield connection
-    finally:
-        connection.close()
 
 
 ESTIMATORS: dict[str, Callable[[Invocation, TargetSpec, Sequence[Relation]], Estimates]] = {

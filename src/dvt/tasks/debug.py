@@ -111,32 +111,17 @@ class DvtDebugTask(DebugTask):
 def _check_source_only(spec: TargetSpec) -> tuple[bool, str]:
     """Read a source-only connection through the engine that federation uses."""
 
-    from dvt.engines.duckdb import connect, extension_path
+    from dvt.connectors.standalone import attached_source
 
-    connection = connect()
-    try:
-        started = time.perf_counter()
+    started = time.perf_counter()
+    with attached_source(spec) as connection:
         if spec.type == "sqlite":
-            path = str(spec.options.get("path") or "")
-            connection.execute(f"LOAD '{extension_path('sqlite_scanner')}'")
-            connection.execute(
-                f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS src (TYPE sqlite, READ_ONLY)"
-            )
-            connection.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'"
-            ).fetchone()
+            sql = "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'"
         else:
-            from dvt.connectors.mysql import MySQLConnector
-
-            fields = MySQLConnector.secret_fields(spec.options)
-            connection.execute(f"LOAD '{extension_path('mysql_scanner')}'")
-            connection.execute(f"CREATE SECRET dvt_debug (TYPE mysql, {fields})")
-            connection.execute("ATTACH '' AS src (TYPE mysql, SECRET dvt_debug, READ_ONLY)")
-            connection.execute("SELECT * FROM mysql_query('src', 'SELECT 1')").fetchone()
-        elapsed = (time.perf_counter() - started) * 1000
-        return True, f"source-only, read through DuckDB's {spec.type} scanner in {elapsed:.0f} ms"
-    finally:
-        connection.close()
+            sql = "SELECT * FROM mysql_query('src', 'SELECT 1')"
+        connection.execute(sql).fetchone()
+    elapsed = (time.perf_counter() - started) * 1000
+    return True, f"source-only, read through DuckDB's {spec.type} scanner in {elapsed:.0f} ms"
 
 
 def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
