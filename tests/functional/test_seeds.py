@@ -183,6 +183,8 @@ LATE_CSVS = {
     "late_text": (_late("day", "2024-01-05", "soon"), True),
     "late_null": (_late("flag", "true", "null"), False),
     "late_whole": (_late("whole", "3", "3.000"), False),
+    # Written as a timestamp, but no such day: agate reads text.
+    "late_no_such_day": (_late("stamp", "2024-01-05 10:00:00", "2024-02-30 10:00:00"), True),
     # Empty in the first rows: agate reads '' (which dbt's Integer type fails), DuckDB NULL.
     "late_empty": (_late("amount", "", "2.5"), True),
 }

@@ -57,7 +57,7 @@ def null_like_sql(value: str) -> str:
 _SHAPE_SQL: Mapping[str, Callable[[str], str]] = {
     "number": lambda v: f"regexp_full_match({v}, '{_NUMBER}')",
     "date": lambda v: f"{v} GLOB '{_DATE_GLOB}'",
-    "datetime": lambda v: " OR ".join(f"{v} GLOB '{glob}'" for glob in _DATETIME_GLOBS),
+    "datetime": lambda v: "(" + " OR ".join(f"{v} GLOB '{glob}'" for glob in _DATETIME_GLOBS) + ")",
     "iso_datetime": lambda v: rf"regexp_full_match({v}, '{_DATE}T{_TIME}(\.[0-9]{{1,6}})?')",
     # Most files write lower case, which skips lower()'s copy of the value.
     "boolean": lambda v: f"({v} IN ('true', 'false') OR lower({v}) IN ('true', 'false'))",
