@@ -24,7 +24,6 @@ EXTENSION_PACKAGES = {
     "mysql_scanner": "duckdb_extension_mysql_scanner",
     "httpfs": "duckdb_extension_httpfs",
 }
-#: computes.yml keys passed to DuckDB as settings.
 #: computes.yml keys of a DuckDB compute that are DuckDB settings.
 SETTINGS = ENGINE_KEYS["duckdb"] - {"type"}
 

@@ -6,7 +6,7 @@ computes.yml:
       type: spark
       master: spark://host:7077      # or local[*] (default); or `remote: sc://host:15002`
       config: {spark.executor.memory: 4g}
-      jars: [/path/to/extra-driver.jar]
+      jars: [/path/to/udfs.jar]      # or URIs; a postgresql*.jar is the JDBC driver
       jdbc: {fetchsize: 10000, num_partitions: 8, batchsize: 10000}
 
 PostgreSQL inputs are read by the executors through Spark JDBC with the planner's pushed-down
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import sys
 import time
@@ -78,27 +79,45 @@ def semantic_differences(engine_sql: str) -> list[str]:
     return [f"{sql}: {reason}" for sql, reason in notes.items()]
 
 
-def jdbc_jar(target_type: str, configured: list[str]) -> str | None:
-    """The JDBC driver jar for a target type: a configured jar named for it (`postgresql-42.7.jar`)
-    first, then the machine's."""
+def resolve_jars(compute: str, configured: Sequence[str]) -> list[str]:
+    """A compute's `jars:`: a URI (`https://...`, `local:...`) as written, for Spark to fetch;
+    a local path or pattern as the files it matches, which must exist."""
+    jars = []
+    for entry in configured:
+        if _URI.match(entry):
+            jars.append(entry)
+            continue
+        found = sorted(glob.glob(entry))
+        if not found:
+            raise EngineUnavailableError(
+                f"Compute {compute!r} lists jar {entry!r} under `jars:` in computes.yml, "
+                "and no such file exists."
+            )
+        jars.extend(found)
+    return jars
+
+
+def jdbc_jar(target_type: str, jars: Sequence[str]) -> str | None:
+    """The JDBC driver jar for a target type: a configured jar whose file name says so
+    (`postgresql-42.7.3.jar`) first, then the machine's."""
     if target_type not in JDBC_DRIVERS:
         return None
     _, word, known = JDBC_DRIVERS[target_type]
-    for jar in [*_existing(configured), *_existing(known)]:
-        if word in os.path.basename(jar).lower():
-            return jar
-    return None
+    machine = [found for pattern in known for found in sorted(glob.glob(pattern))]
+    return next((jar for jar in [*jars, *machine] if word in _file_name(jar).lower()), None)
 
 
-def spark_jars(configured: list[str], existing: str | None = None) -> str:
-    """`spark.jars`: the setting's own jars, every configured jar, and each driver's jar."""
-    drivers = [jar for t in JDBC_DRIVERS if (jar := jdbc_jar(t, configured))]
-    jars = [*(existing.split(",") if existing else []), *_existing(configured), *drivers]
-    return ",".join(dict.fromkeys(jars))
+def spark_jars(jars: Sequence[str], existing: str | None = None) -> str:
+    """`spark.jars`: the setting's own jars, the compute's jars, and each driver's jar."""
+    drivers = [jar for t in JDBC_DRIVERS if (jar := jdbc_jar(t, jars))]
+    return ",".join(dict.fromkeys([*(existing.split(",") if existing else []), *jars, *drivers]))
 
 
-def _existing(patterns: Sequence[str]) -> list[str]:
-    return [found for pattern in patterns for found in sorted(glob.glob(pattern))]
+_URI = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def _file_name(jar: str) -> str:
+    return jar.rstrip("/").rsplit("/", 1)[-1]
 
 
 class SparkEngine(Engine):
@@ -158,7 +177,7 @@ class SparkEngine(Engine):
         return self.options.get("config") or {}
 
     def _jars(self) -> list[str]:
-        return [str(j) for j in self.options.get("jars") or []]
+        return resolve_jars(self.name, [str(j) for j in self.options.get("jars") or []])
 
     def _jdbc(self, key: str, default: int) -> int:
         return int((self.options.get("jdbc") or {}).get(key, default))
@@ -208,8 +227,8 @@ class SparkEngine(Engine):
         relation: RelationKey,
     ) -> int:
         jdbc = session.staging is None and target.spec.type in JDBC_DRIVERS
-        if jdbc:  # before any work: Spark writes to this target through JDBC only
-            self.jdbc_writer(target.spec.type, target.spec.name)
+        if jdbc and not self.options.get("remote"):  # (a Connect server has its own jars)
+            self.require_jdbc_writer(target.spec.type, target.spec.name)
         spark = self._expose(session, plan)
         try:
             result = spark.sql(plan.engine_sql)
@@ -269,17 +288,16 @@ class SparkEngine(Engine):
     def _driver_for(self, connector: Connector) -> str | None:
         return jdbc_jar(connector.spec.type, self._jars())
 
-    def jdbc_writer(self, target_type: str, target_name: str) -> str:
-        """The driver jar Spark writes a target of this type with (DVT105 without one)."""
-        jar = jdbc_jar(target_type, self._jars())
-        if jar is None:
+    def require_jdbc_writer(self, target_type: str, target_name: str) -> None:
+        """Spark writes a target of this type through JDBC only: DVT105 before any work when
+        no driver jar is found."""
+        if jdbc_jar(target_type, self._jars()) is None:
             raise EngineUnavailableError(
                 f"Compute {self.name!r} writes target {target_name!r} through JDBC and finds no "
                 f"{JDBC_DRIVERS[target_type][1]} driver jar: install Debian's "
                 "libpostgresql-jdbc-java (scripts/setup.sh does), or list a "
                 "postgresql-*.jar under `jars:` in computes.yml."
             )
-        return jar
 
     def _jdbc_options(self, connector: Connector) -> dict[str, str]:
         options = connector.spec.options
