@@ -9,7 +9,7 @@ from dvt.exceptions import EngineUnavailableError
 
 def dialect(engine_type: str) -> str:
     """SQLGlot dialect of an engine type, known without starting the engine (`dvt plan`)."""
-    return _engine_class(engine_type, engine_type).dialect
+    return _engine_class(engine_type, None).dialect
 
 
 def create(spec: ComputeSpec) -> Engine:
@@ -17,7 +17,7 @@ def create(spec: ComputeSpec) -> Engine:
     return _engine_class(spec.type, spec.name)(spec)
 
 
-def _engine_class(engine_type: str, compute: str) -> type[Engine]:
+def _engine_class(engine_type: str, compute: str | None) -> type[Engine]:
     if engine_type == "duckdb":
         from dvt.engines.duckdb import DuckDBEngine
 
@@ -26,7 +26,8 @@ def _engine_class(engine_type: str, compute: str) -> type[Engine]:
         from dvt.engines.spark import SparkEngine
 
         return SparkEngine
+    named = f"Compute {compute!r} is of type" if compute else "Compute type"
     raise EngineUnavailableError(
-        f"Compute {compute!r} is of type {engine_type!r}, which this DVT release cannot run yet; "
+        f"{named} {engine_type!r}, which this DVT release cannot run yet; "
         "use the built-in `duckdb` compute (`--compute duckdb`)."
     )

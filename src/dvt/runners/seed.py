@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbt.task.seed import SeedRunner
+from dbt_common.exceptions import DbtInternalError
 
 from dvt import events
 from dvt.runners.connections import roll_back
@@ -122,6 +123,7 @@ class _BulkLoad:
         self.pending: Future[SeedInference] | None = None
         self.check_cursor: Any = None
         self.table_ready = False
+        self.load_started = False
         self.loaded: tuple[str, int] | None = None
 
     def duckdb(self) -> Any:
@@ -194,6 +196,9 @@ class _BulkLoad:
     def _load(self) -> tuple[str, int]:
         """Load the rows, once: (the statement, the rows loaded)."""
         if self.loaded is None:
+            if self.load_started:  # a failed load is not run again in its aborted transaction
+                raise DbtInternalError(f"the bulk load of {self.model.unique_id} already ran")
+            self.load_started = True
             load = self._copy if self.runner.adapter.type() == "postgres" else self._insert_checked
             self.loaded = load()
             rows = self.loaded[1]

@@ -132,8 +132,8 @@ class SeedTable(agate.Table):  # type: ignore[misc]
     """The agate table dbt's seed materialization receives: dbt's column types, a few real rows
     (those `--show` prints and that decide numeric precision), and the file's row count.
 
-    dbt reads the count after the load, which reports it (`loaded`); a table built before the
-    load counts the file only if something asks earlier."""
+    The count may be a function: the bulk load answers dbt's request for it by loading the rows
+    and reporting how many it loaded (`loaded`)."""
 
     def __init__(
         self,
@@ -295,10 +295,7 @@ def infer_head(
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, head: SeedHead) -> int:
-    """The file's row count: the head's, when the head is the whole file; else DuckDB counts
-    the lines without reading the values."""
-    if head.is_whole_file:
-        return len(head.rows)
+    """The file's row count, counted by DuckDB without reading the values."""
     seed = head.csv
     (count,) = seed.query(con, f"SELECT count(*) FROM {seed.relation_sql}").fetchone()
     return int(count)

@@ -189,11 +189,22 @@ def insert_checked(
     try:
         _, cursor = adapter.add_query(sql, abridge_sql_log=True)
     except Exception as exc:
-        if "interrupt" in str(exc).lower():
+        if _interrupted(exc):  # a cancel stops the node; it is not a value to recheck
             raise
         raise SeedRecheckError(str(exc)) from exc
     (inserted,) = cursor.fetchone()
     return sql, int(inserted)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether DuckDB's interrupt is behind `exc` (dbt's adapter wraps DuckDB's errors)."""
+    import duckdb
+
+    while exc is not None:
+        if isinstance(exc, duckdb.InterruptException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _text(column: SeedColumn, value: Any, zone: datetime.tzinfo) -> str | None:
