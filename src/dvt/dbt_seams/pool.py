@@ -98,10 +98,6 @@ class TargetPool:
         adapter.set_macro_resolver(manifest)
         adapter.connections.set_query_header(generate_query_header_context(config, manifest))
 
-    @property
-    def opened(self) -> list[str]:
-        return sorted(self._adapters)
-
     def cancel_open_connections(self) -> None:
         """Cancel running queries on every non-default target (dbt cancels the default's)."""
         with self._lock:

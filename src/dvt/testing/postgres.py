@@ -49,10 +49,6 @@ class PostgresServer:
     user: str = SUPERUSER
     host: str = "127.0.0.1"
 
-    @property
-    def dsn(self) -> str:
-        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/postgres"
-
     def dsn_for(self, database: str) -> str:
         return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
 
