@@ -47,19 +47,25 @@ class ScannedServerConnector(Connector):
     def on_attach(self) -> None:
         """Called once, after the first attach of this target in the invocation."""
 
+    @classmethod
+    def attach_statements(
+        cls, options: Mapping[str, Any], alias: str, connection: str = "", writable: bool = False
+    ) -> list[str]:
+        """The engine SQL attaching the server as `alias`, through a secret of its own (the
+        statements hold credentials: they are never logged)."""
+        secret, kind = f"{alias}_secret", cls.scanner_type
+        mode = "" if writable else ", READ_ONLY"
+        return [
+            f"CREATE OR REPLACE SECRET {secret} (TYPE {kind}, {cls.secret_fields(options)})",
+            f"ATTACH '{connection}' AS {alias} (TYPE {kind}, SECRET {secret}{mode})",
+        ]
+
     def _attach(self) -> None:
-        fields = self.secret_fields(self.spec.options)
-        kind, secret = self.scanner_type, f"{self.alias}_secret"
-        mode = "" if self.writable else ", READ_ONLY"
+        statements = self.attach_statements(
+            self.spec.options, self.alias, self.connection_options(), self.writable
+        )
         self.session.engine.attach_once(
-            self.alias,
-            self.extension,
-            [
-                f"CREATE OR REPLACE SECRET {secret} (TYPE {kind}, {fields})",
-                f"ATTACH '{self.connection_options()}' AS {self.alias} "
-                f"(TYPE {kind}, SECRET {secret}{mode})",
-            ],
-            on_attach=self.on_attach,
+            self.alias, self.extension, statements, on_attach=self.on_attach
         )
 
     def table(self, key: RelationKey) -> exp.Table:

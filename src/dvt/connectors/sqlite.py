@@ -7,7 +7,7 @@ DuckDB pushes the projection into the scan.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlglot.expressions as exp
@@ -15,6 +15,7 @@ import sqlglot.expressions as exp
 from dvt.connectors.base import Connector
 from dvt.exceptions import TargetUnavailableError
 from dvt.planning.models import RelationKey
+from dvt.quoting import quote_literal
 
 
 class SQLiteConnector(Connector):
@@ -25,17 +26,25 @@ class SQLiteConnector(Connector):
     def alias(self) -> str:
         return f"dvt_sqlite_{self.spec.name}"
 
+    extension = "sqlite_scanner"
+
+    @staticmethod
+    def path(options: Mapping[str, Any]) -> str:
+        return str(options.get("path") or options.get("database") or "")
+
+    @classmethod
+    def attach_statements(cls, options: Mapping[str, Any], alias: str) -> list[str]:
+        """The engine SQL attaching the file, read-only, as `alias`."""
+        return [f"ATTACH {quote_literal(cls.path(options))} AS {alias} (TYPE sqlite, READ_ONLY)"]
+
     def _attach(self) -> None:
-        path = str(self.spec.options.get("path") or self.spec.options.get("database") or "")
+        path = self.path(self.spec.options)
         if not os.path.isfile(path):
             raise TargetUnavailableError(
                 f"Target {self.spec.name!r}: SQLite file {path!r} does not exist."
             )
-        quoted = path.replace("'", "''")
         self.session.engine.attach_once(
-            self.alias,
-            "sqlite_scanner",
-            [f"ATTACH '{quoted}' AS {self.alias} (TYPE sqlite, READ_ONLY)"],
+            self.alias, self.extension, self.attach_statements(self.spec.options, self.alias)
         )
 
     def table(self, key: RelationKey) -> exp.Table:

@@ -13,28 +13,22 @@ if TYPE_CHECKING:
     from dvt.config.targets import TargetSpec
 
 
-def sqlite_path(spec: TargetSpec) -> str:
-    return str(spec.options.get("path") or spec.options.get("database") or "")
-
-
 @contextlib.contextmanager
 def attached_source(spec: TargetSpec) -> Iterator[Any]:
-    """A DuckDB connection with the target's database attached, read-only, as `src`. The
-    statements may hold secrets: they are never logged."""
+    """A DuckDB connection with the target's database attached, read-only, as `src`, with the
+    statements its connector attaches it with."""
     from dvt.engines.duckdb import connect, extension_path
 
     if spec.type == "sqlite":
-        extension = "sqlite_scanner"
-        statements = [f"ATTACH {quote_literal(sqlite_path(spec))} AS src (TYPE sqlite, READ_ONLY)"]
+        from dvt.connectors.sqlite import SQLiteConnector
+
+        extension = SQLiteConnector.extension
+        statements = SQLiteConnector.attach_statements(spec.options, "src")
     elif spec.type == "mysql":
         from dvt.connectors.mysql import MySQLConnector
 
-        extension = "mysql_scanner"
-        fields = MySQLConnector.secret_fields(spec.options)
-        statements = [
-            f"CREATE SECRET dvt_src (TYPE mysql, {fields})",
-            "ATTACH '' AS src (TYPE mysql, SECRET dvt_src, READ_ONLY)",
-        ]
+        extension = MySQLConnector.extension
+        statements = MySQLConnector.attach_statements(spec.options, "src")
     else:
         raise ValueError(f"{spec.type} is not a source-only target type")
     connection = connect()

@@ -125,9 +125,10 @@ def _duckdb(dvt: Invocation, spec: TargetSpec, relations: Sequence[Relation]) ->
 
 
 def _sqlite(dvt: Invocation, spec: TargetSpec, relations: Sequence[Relation]) -> Estimates:
-    from dvt.connectors.standalone import attached_source, sqlite_path
+    from dvt.connectors.sqlite import SQLiteConnector
+    from dvt.connectors.standalone import attached_source
 
-    if not os.path.isfile(sqlite_path(spec)):
+    if not os.path.isfile(SQLiteConnector.path(spec.options)):
         return {r.unique_id: unknown("the SQLite file does not exist") for r in relations}
     listed = (
         "select lower(table_name), 'table' from duckdb_tables() where database_name = 'src' union "
