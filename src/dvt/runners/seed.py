@@ -71,17 +71,15 @@ class BulkSeedRunner(SeedRunner):
     ) -> Any:
         if not self.bulk:
             return super()._execute_model(hook_ctx, context_config, model, context, macro)
-        with ThreadPoolExecutor(1, "dvt_seed_check") as checker:
-            load = _BulkLoad(self, model, context, checker)
-            load.install()
-            try:
-                return super()._execute_model(hook_ctx, context_config, model, context, macro)
-            except BaseException:
-                load.stop_check()  # the executor waits for it: not for a whole scan
-                raise
-            finally:
-                checker.shutdown()
-                load.close()
+        load = _BulkLoad(self, model, context)
+        load.install()
+        try:
+            return super()._execute_model(hook_ctx, context_config, model, context, macro)
+        except BaseException:
+            load.stop_check()  # closing waits for it: not for a whole scan
+            raise
+        finally:
+            load.close()
 
     def _loads_in_bulk(self, model: Any, manifest: Any) -> bool:
         adapter_type = self.adapter.type()
@@ -105,18 +103,12 @@ class _BulkLoad:
     `load_csv_rows` returns the statement that ran.
     """
 
-    def __init__(
-        self,
-        runner: BulkSeedRunner,
-        model: Any,
-        context: dict[str, Any],
-        checker: ThreadPoolExecutor,
-    ):
+    def __init__(self, runner: BulkSeedRunner, model: Any, context: dict[str, Any]):
         self.runner = runner
         self.model = model
         self.context = context
-        self.checker = checker
         self._duckdb: Any = None
+        self._checker: ThreadPoolExecutor | None = None  # the PostgreSQL check beside the COPY
         self.seed: SeedCsv | None = None
         self.head: SeedHead | None = None
         self.table: SeedTable | None = None
@@ -135,6 +127,9 @@ class _BulkLoad:
         return self._duckdb
 
     def close(self) -> None:
+        """Wait for the check (it reads on the DuckDB connection), then close that."""
+        if self._checker is not None:
+            self._checker.shutdown()
         if self._duckdb is not None:
             self._duckdb.close()
 
@@ -167,7 +162,8 @@ class _BulkLoad:
             whole = self.head.is_whole_file  # then the head's length is the count
             self.table = self.head.table(len(self.head.rows) if whole else self._count)
             if runner.adapter.type() == "postgres":
-                self.pending = self.checker.submit(self._verify, self.duckdb(), self.head)
+                self._checker = ThreadPoolExecutor(1, "dvt_seed_check")
+                self.pending = self._checker.submit(self._verify, self.duckdb(), self.head)
         self.table.original_abspath = str(seed.path)  # dbt-duckdb reads it
         return self.table
 
