@@ -1,7 +1,10 @@
-"""Read whole relations from the test databases, for row-for-row comparisons."""
+"""Read whole relations from the test databases, for row-for-row comparisons, and write the
+SQLite files the tests read from."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +47,11 @@ def duck_relations(path: Path, schema: str) -> dict[str, str]:
             [schema],
         ).fetchall()
     return dict(rows)
+
+
+def sqlite_table(path: Path, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Create `table (columns)` in a SQLite file and insert `rows`."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"create table {table} ({columns})")
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"insert into {table} values ({marks})", rows)

@@ -3,13 +3,12 @@ same rows as --threads 1: no deadlock, no shared DuckDB file corrupted."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from dvt.testing.postgres import PostgresServer
-from tests.functional.databases import duck_rows, pg_rows
+from tests.functional.databases import duck_rows, pg_rows, sqlite_table
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
@@ -52,11 +51,7 @@ def test_threads_8_gives_the_rows_of_threads_1(postgres: PostgresServer, tmp_pat
         database,
     )
     app = tmp_path / "app.sqlite"
-    with sqlite3.connect(app) as conn:
-        conn.execute("create table events (id integer, kind text)")
-        conn.executemany(
-            "insert into events values (?, ?)", [(i, f"k{i % 7}") for i in range(0, 400)]
-        )
+    sqlite_table(app, "events", "id integer, kind text", [(i, f"k{i % 7}") for i in range(400)])
     project = Project(tmp_path / "project").write(_files())
     project.profiles(
         {

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from dvt.testing.postgres import PostgresServer
-from tests.functional.databases import duck_rows, pg_rows
+from tests.functional.databases import duck_rows, pg_rows, sqlite_table
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
@@ -82,20 +82,18 @@ def fed(postgres: PostgresServer, tmp_path: Path) -> Project:
         database,
     )
     sqlite_file = tmp_path / "shop.sqlite"
-    with sqlite3.connect(sqlite_file) as conn:
-        conn.execute(
-            "create table orders (order_id integer, customer_id integer, amount real, note text)"
-        )
-        conn.executemany(
-            "insert into orders values (?, ?, ?, ?)",
-            [
-                (100, 1, 20.0, "a"),
-                (101, 1, 35.5, "b"),
-                (102, 2, 12.0, None),
-                (103, 3, 99.0, "c"),
-                (104, 2, 60.0, "d"),
-            ],
-        )
+    sqlite_table(
+        sqlite_file,
+        "orders",
+        "order_id integer, customer_id integer, amount real, note text",
+        [
+            (100, 1, 20.0, "a"),
+            (101, 1, 35.5, "b"),
+            (102, 2, 12.0, None),
+            (103, 3, 99.0, "c"),
+            (104, 2, 60.0, "d"),
+        ],
+    )
     duck_file = tmp_path / "lake.duckdb"
     project = Project(tmp_path / "project").write(FILES)
     project.profiles(

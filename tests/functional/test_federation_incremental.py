@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dvt.testing.postgres import PostgresServer
-from tests.functional.databases import duck_rows, pg_rows
+from tests.functional.databases import duck_rows, pg_rows, sqlite_table
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
@@ -32,9 +32,9 @@ def test_incremental_strategies(
     database = f"inc_{tmp_path.name[-20:]}".lower().replace("-", "_").replace("+", "_")
     postgres.create_database(database)
     app = tmp_path / "app.sqlite"
-    with sqlite3.connect(app) as conn:
-        conn.execute("create table tickets (id integer, status text, version integer)")
-        conn.executemany("insert into tickets values (?, ?, ?)", [(1, "open", 1), (2, "open", 2)])
+    sqlite_table(
+        app, "tickets", "id integer, status text, version integer", [(1, "open", 1), (2, "open", 2)]
+    )
     project = Project(tmp_path / "project").write(
         {
             "dbt_project.yml": dbt_project_yml("inc"),

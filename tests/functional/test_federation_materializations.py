@@ -8,7 +8,6 @@ any other call dbt's `create_table_as` must make itself still copies the stage. 
 from __future__ import annotations
 
 import json
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from dvt.testing.postgres import PostgresServer
-from tests.functional.databases import duck_rows, pg_relations, pg_rows
+from tests.functional.databases import duck_rows, pg_relations, pg_rows, sqlite_table
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
@@ -85,9 +84,7 @@ def items(postgres: PostgresServer, tmp_path: Path) -> tuple[str, Path, str]:
         database,
     )
     shop = tmp_path / "shop.sqlite"
-    with sqlite3.connect(shop) as conn:
-        conn.execute("create table items (id integer, name text, price numeric)")
-        conn.executemany("insert into items values (?, ?, ?)", ITEMS)
+    sqlite_table(shop, "items", "id integer, name text, price numeric", ITEMS)
     return database, shop, role
 
 

@@ -5,13 +5,13 @@ database for statistics."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from dvt.testing.mariadb import MariaDBServer
 from dvt.testing.postgres import PostgresServer
+from tests.functional.databases import sqlite_table
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
@@ -62,9 +62,8 @@ def est(postgres: PostgresServer, tmp_path: Path) -> Project:
         database,
     )
     sqlite_file = tmp_path / "shop.sqlite"
-    with sqlite3.connect(sqlite_file) as conn:
-        conn.execute("create table orders (order_id integer, customer_id integer)")
-        conn.executemany("insert into orders values (?, ?)", [(i, i % 300) for i in range(ORDERS)])
+    orders = [(i, i % 300) for i in range(ORDERS)]
+    sqlite_table(sqlite_file, "orders", "order_id integer, customer_id integer", orders)
     project = Project(tmp_path / "project").write(FILES)
     project.profiles(
         {
