@@ -47,8 +47,19 @@ _MESSAGES: dict[str, tuple[tuple[str, int | str], ...]] = {
     "DvtEngineStarting": (("compute", _Field.TYPE_STRING), ("engine", _Field.TYPE_STRING)),
     "DvtTypeComplete": (*_COUNT_FIELDS, ("execution_time", _Field.TYPE_DOUBLE)),
     "DvtBuildComplete": (("counts", "DvtTypeCounts[]"), ("execution_time", _Field.TYPE_DOUBLE)),
+    "DvtRowsMoved": (
+        ("node", _Field.TYPE_STRING),
+        ("rows", _Field.TYPE_INT64),
+        ("seconds", _Field.TYPE_DOUBLE),
+    ),
 }
-_EVENTS = ("DvtBuildPlan", "DvtEngineStarting", "DvtTypeComplete", "DvtBuildComplete")
+_EVENTS = (
+    "DvtBuildPlan",
+    "DvtEngineStarting",
+    "DvtTypeComplete",
+    "DvtBuildComplete",
+    "DvtRowsMoved",
+)
 
 
 def _declare_messages() -> types.ModuleType:
@@ -187,6 +198,17 @@ class DvtBuildComplete(_DvtEvent):
         return f"Build complete in {self.execution_time:.1f}s - {parts}"
 
 
+class DvtRowsMoved(_DvtEvent):
+    CODE = "DVT205"
+
+    def message(self) -> str:
+        rate = self.rows / self.seconds if self.seconds else 0
+        return (
+            f"{self.node}: {self.rows:,} rows moved in {self.seconds:.1f}s "
+            f"({rate:,.0f} rows/s), still moving"
+        )
+
+
 def _type_counts(message: Any) -> TypeCounts:
     return TypeCounts(**{name: getattr(message, name) for name, _ in _COUNT_FIELDS})
 
@@ -222,3 +244,8 @@ def type_complete(counts: TypeCounts, execution_time: float) -> None:
 def build_complete(counts: Iterable[TypeCounts], execution_time: float) -> None:
     """`Build complete in 49.0s - seeds: 3/3, models: 10/10, snapshots: 2/2, tests: 14/15`."""
     fire_event(DvtBuildComplete(counts=[asdict(c) for c in counts], execution_time=execution_time))
+
+
+def progress(node: str, rows: int, seconds: float) -> None:
+    """`model.shop.big: 12,000,000 rows moved in 10.0s (1,200,000 rows/s), still moving`."""
+    fire_event(DvtRowsMoved(node=node, rows=rows, seconds=seconds))

@@ -49,6 +49,12 @@ class TargetUnavailableError(DvtError):
     code = "DVT106"
 
 
+class InvalidPlacementError(DvtError):
+    """A `placement` config or `--placement` value that is not auto, target or engine."""
+
+    code = "DVT107"
+
+
 def names_hint(names: object) -> str:
     """`'a', 'b'` for error messages that list the names that do exist."""
     listed = sorted(str(n) for n in names)  # type: ignore[attr-defined]

@@ -67,6 +67,7 @@ class Invocation:
             force_default_target=getattr(flags, "TARGET", None) is not None,
             compute_override=getattr(flags, "COMPUTE", None),
             bucket_override=getattr(flags, "BUCKET", None),
+            placement_override=getattr(flags, "PLACEMENT", None),
         )
         self.resolver.validate()
         self.pool.bind_manifest(manifest)

@@ -136,9 +136,9 @@ def test_cross_target_models_give_the_single_engine_answer(
             ).fetchall()
         )
     assert kinds["big_orders"] == "BASE TABLE"
-    assert "__dvt_stage" not in " ".join(kinds)
+    assert "__dvt_" not in " ".join(kinds)
     assert not pg_rows(
-        postgres, database, "information_schema.tables where table_name like '%dvt_stage%'"
+        postgres, database, "information_schema.tables where table_name like '%\\_\\_dvt\\_%'"
     )
 
 
@@ -158,15 +158,26 @@ def test_only_needed_rows_and_columns_are_read(fed: Project) -> None:
     # Count what each source returned, not what the model output.
     rows_read = {e["input"]: e["rows"] for e in by_id["model.fed.big_orders"]["extractions"]}
     assert rows_read == {"source.fed.shop.orders": 2, "source.fed.crm.customers": 4}
-    rows_read = {e["input"]: e["rows"] for e in by_id["model.fed.customer_orders"]["extractions"]}
-    assert rows_read["source.fed.crm.customers"] == 3  # `where c.active` ran on PostgreSQL
-    # The outer join's null-supplying side keeps no pushed filter; the active filter is pushed.
-    extractions = {e["input"]: e["sql"] for e in by_id["model.fed.customer_orders"]["extractions"]}
-    assert (
-        "WHERE" in extractions["source.fed.crm.customers"]
-        and "active" in extractions["source.fed.crm.customers"]
-    )
+    # On its target, a model imports only its remote inputs: customers live on PostgreSQL.
+    customer_orders = by_id["model.fed.customer_orders"]
+    assert customer_orders["placement"] == "target"
+    extractions = {e["input"]: e["sql"] for e in customer_orders["extractions"]}
+    assert set(extractions) == {"source.fed.shop.orders", "model.fed.duck_countries"}
+    # The outer join's null-supplying side keeps no pushed filter.
     assert "WHERE" not in extractions["source.fed.shop.orders"]
+    assert all("__dvt_in" in e["import"] for e in customer_orders["extractions"])
+
+
+def test_the_engine_reads_only_needed_rows(fed: Project) -> None:
+    """In the engine, every input is read, each with its own pushed filter."""
+    result = fed.dvt("run", "--select", "active_big_spenders", "--placement", "engine")
+    assert result.success, result.exception
+    (node,) = [r.adapter_response["dvt"] for r in result.result.results]
+    assert node["placement"] == "engine" and node["engine_sql"]
+    extractions = {e["input"]: e for e in node["extractions"]}
+    customers = extractions["source.fed.crm.customers"]
+    assert "WHERE" in customers["sql"] and "active" in customers["sql"]
+    assert customers["rows"] == 3  # `where active` ran on PostgreSQL
 
 
 def test_incremental_reads_only_new_rows(fed: Project) -> None:
@@ -177,9 +188,9 @@ def test_incremental_reads_only_new_rows(fed: Project) -> None:
     second = fed.dvt("run", "--select", "orders_incremental")
     assert second.success, second.exception
     (dvt,) = [r.adapter_response["dvt"] for r in second.result.results]
-    assert dvt["rows"] == 1
     (extraction,) = dvt["extractions"]
     assert "104" in extraction["sql"]  # max(order_id) of the target, pushed into the source read
+    assert extraction["rows"] == 1
     rows = duck_rows(fed.duck_file, "lake.lake.orders_incremental")  # type: ignore[attr-defined]
     assert [r[0] for r in rows] == [100, 101, 102, 103, 104, 105]
 
@@ -194,19 +205,31 @@ def test_plan_shows_federated_sql(fed: Project) -> None:
     assert fed.dvt("run", "--select", "duck_countries").success
     planned = fed.dvt("plan", "--output", "json", "--select", "customer_orders")
     (row,) = [json.loads(line) for line in planned.result]
+    assert row["placement"]["placement"] == "target"
+    reads = {e["target"]: e["sql"] for e in row["extractions"]}
+    assert set(reads) == {"duck", "shop_sqlite"}  # customers live on the target, pg
+    assert '"code"' in reads["duck"] and '"country"' in reads["duck"]
+    assert row["engine_sql"] is None
+    planned = fed.dvt(
+        "plan", "--output", "json", "--select", "active_big_spenders", "--placement", "engine"
+    )
+    (row,) = [json.loads(line) for line in planned.result]
     reads = {e["target"]: e["sql"] for e in row["extractions"]}
     assert reads["pg"].startswith("SELECT ") and reads["pg"].endswith("WHERE active")
-    assert '"country_code"' in reads["pg"] and "secret" not in reads["pg"]
+    assert '"name"' in reads["pg"] and "secret" not in reads["pg"]
     assert "dvt_in_" in row["engine_sql"]
 
 
 def test_plan_text_shows_each_read_and_the_engine_sql(fed: Project) -> None:
     shown = fed.cli("dvt", "plan", "--select", "big_orders")
     assert shown.returncode == 0, shown.stdout[-3000:]
-    assert "big_orders: federation on duckdb -> duck" in shown.stdout
-    assert 'read pg: SELECT "customer_id", "amount", "order_id" FROM "shop"' not in shown.stdout
-    assert 'read pg: SELECT "name", "id" FROM "crm"."customers"' in shown.stdout
-    assert "engine: SELECT" in shown.stdout and "dvt_in_0" in shown.stdout
+    assert "big_orders: federation -> duck, computed on duck" in shown.stdout
+    assert 'import from pg: SELECT "name", "id" FROM "crm"."customers"' in shown.stdout
+    assert "then the model's own SQL runs on duck" in shown.stdout
+    engine = fed.cli("dvt", "plan", "--select", "big_orders", "--placement", "engine")
+    assert "big_orders: federation -> duck, computed in the engine (duckdb)" in engine.stdout
+    assert 'read from pg: SELECT "name", "id" FROM "crm"."customers"' in engine.stdout
+    assert "engine: SELECT" in engine.stdout and "dvt_in_0" in engine.stdout
 
 
 def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -> None:

@@ -1,8 +1,9 @@
 """The `dvt` command line: dbt's own click commands, run with DVT's tasks.
 
 Every dbt command and option is dbt's object, so `dvt <cmd> --help` lists what dbt lists. DVT
-adds `--compute` and `--bucket` to the commands that run nodes, `plan` (alias `explain`), and its
-own `--version`. The whole invocation runs with DVT's seams installed (dvt.dbt_seams.install).
+adds `--compute`, `--bucket` and `--placement` to the commands that run nodes, `plan` (alias
+`explain`), and its own `--version`. The whole invocation runs with DVT's seams installed
+(dvt.dbt_seams.install).
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ BUCKET_OPTION = click.Option(
 )
 
 
+PLACEMENT_OPTION = click.Option(
+    ["--placement"],
+    envvar="DVT_PLACEMENT",
+    default=None,
+    type=click.Choice(["auto", "target", "engine"]),
+    help="[dvt] Where federated nodes are computed: on their target over imported copies of "
+    "their remote inputs, in the compute engine, or auto (the cheaper one the engine is proven "
+    "exact for).",
+)
+
+
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -94,7 +106,7 @@ COMPUTES_SKELETON_OPTION = click.Option(
 
 def _with_compute(command: click.Command) -> click.Command:
     clone = copy(command)
-    clone.params = [*command.params, COMPUTE_OPTION, BUCKET_OPTION]
+    clone.params = [*command.params, COMPUTE_OPTION, BUCKET_OPTION, PLACEMENT_OPTION]
     return clone
 
 
@@ -155,7 +167,13 @@ def _build_cli() -> DvtGroup:
     plan = click.Command(
         "plan",
         callback=_plan,
-        params=[*dbt_cli.commands["list"].params, COMPUTE_OPTION, BUCKET_OPTION, ESTIMATE_OPTION],
+        params=[
+            *dbt_cli.commands["list"].params,
+            COMPUTE_OPTION,
+            BUCKET_OPTION,
+            PLACEMENT_OPTION,
+            ESTIMATE_OPTION,
+        ],
         help="Show each selected node's target, execution path, inputs and compute.",
     )
     commands["init"] = copy(dbt_cli.commands["init"])

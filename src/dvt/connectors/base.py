@@ -13,10 +13,12 @@ from dvt.config.targets import TargetSpec
 from dvt.planning.models import Extraction, RelationKey
 
 if TYPE_CHECKING:
-    from dvt.runners.session import FederationSession
+    from dvt.execution.session import FederationSession
     from dvt.staging import Staging
 
 
+#: Rows per Arrow record batch streamed between databases: DuckDB's row-group size.
+BATCH_ROWS = 122_880
 #: DuckDB's widest DECIMAL; wider declared precisions are read as DOUBLE.
 _MAX_DECIMAL_DIGITS = 38
 AS_DOUBLE = "read as DOUBLE by the engine: digits beyond about 15 significant digits are lost"
@@ -34,6 +36,14 @@ class Connector(ABC):
     #: and what happens to their values (DVT002). A pattern's groups are declared precisions:
     #: it matches only when each is above DuckDB's widest DECIMAL.
     lossy_types: ClassVar[Mapping[str, str]] = {}
+    #: Whether this database compares text its own way (case-insensitive or space-padding
+    #: collations): no text predicate is pushed into its reads.
+    folds_text: ClassVar[bool] = False
+    #: Seconds per million rows, for choosing a federated node's placement: reading rows out
+    #: of this database, writing them into it, and joining or aggregating them here.
+    read_cost: ClassVar[float] = 0.5
+    write_cost: ClassVar[float] = 1.0
+    compute_cost: ClassVar[float] = 0.5
 
     def __init__(self, spec: TargetSpec, session: FederationSession) -> None:
         self.spec = spec
@@ -76,8 +86,17 @@ class Connector(ABC):
         """(name, type) of each column of a relation, in order."""
 
     @abstractmethod
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a (small) query on this database and return all its rows."""
+
     def scalar(self, sql: str) -> Any:
         """Run a one-value query on this database."""
+        found = self.rows(sql)
+        return found[0][0] if found else None
+
+    def estimated_rows(self, key: RelationKey) -> int | None:
+        """The relation's row count from the database's statistics (None when it keeps none)."""
+        return None
 
     @abstractmethod
     def stream(self, sql: str) -> Any:
@@ -95,18 +114,45 @@ class Connector(ABC):
         self.session.register_stream(extraction.engine_name, self.stream(sql))
         return sql
 
-    def stage(self, engine_sql: str, relation: RelationKey) -> int:
-        """Write the engine's result into `relation` on this target; return the row count."""
+    def stage(
+        self,
+        engine_sql: str,
+        relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
+    ) -> int:
+        """Write the engine's result into a new `relation` on this target; return the row count.
+
+        With `typed_sql` (this target's SQL over relations that exist here), the relation gets
+        the columns and types this target gives that query, and the engine's rows are cast to
+        them. `logged`: the relation outlives the run (renamed into place), so it is durable.
+        """
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
 
-    def stage_arrow(self, reader: Any, relation: RelationKey) -> int:
+    def execute(self, sql: str) -> None:
+        """Run a statement in this target's own dialect."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be written to")
+
+    def analyze(self, relation: RelationKey) -> None:  # noqa: B027 - most databases need none
+        """Refresh the statistics of a relation just loaded, so the target plans with them."""
+
+    def stage_arrow(self, reader: Any, relation: RelationKey, typed_sql: str | None = None) -> int:
         """Write an Arrow stream into `relation` on this target; return the row count."""
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
 
-    def load_files(self, staging: Staging, name: str, relation: RelationKey) -> int:
+    def load_files(
+        self,
+        staging: Staging,
+        name: str,
+        relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
+    ) -> int:
         """Load a stream staged as Parquet files into `relation`; return the row count. By
         default the engine reads the files and writes them with this target's bulk path."""
-        return self.stage(staging.read_sql(name), relation)
+        return self.stage(staging.read_sql(name), relation, typed_sql=typed_sql, logged=logged)
 
     def split_key(
         self, key: RelationKey, columns: Sequence[str]

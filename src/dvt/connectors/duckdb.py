@@ -11,9 +11,9 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dvt.connectors.base import Connector
+from dvt.connectors.base import BATCH_ROWS, Connector
 from dvt.planning.models import RelationKey
-from dvt.runners.session import BATCH_ROWS
+from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
     from dvt.staging import Staging
@@ -25,6 +25,9 @@ _BUCKETS_LOCK = threading.Lock()
 
 class DuckDBConnector(Connector):
     dialect = "duckdb"
+    read_cost = 0.2
+    write_cost = 0.3
+    compute_cost = 0.05
 
     def _cursor(self) -> Any:
         """A fresh cursor on the target's database (each stream needs its own)."""
@@ -36,29 +39,64 @@ class DuckDBConnector(Connector):
         )
         return [(row[0], row[1]) for row in rows]
 
-    def scalar(self, sql: str) -> Any:
-        row = self._cursor().execute(sql).fetchone()
-        return row[0] if row else None
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._cursor().execute(sql).fetchall()]
+
+    def estimated_rows(self, key: RelationKey) -> int | None:
+        found = self.rows(
+            "SELECT estimated_size FROM duckdb_tables() WHERE lower(database_name) = "
+            f"{quote_literal(key.catalog.lower())} AND lower(schema_name) = "
+            f"{quote_literal(key.schema.lower())} AND lower(table_name) = "
+            f"{quote_literal(key.name.lower())}"
+        )
+        return int(found[0][0]) if found and found[0][0] is not None else None
 
     def stream(self, sql: str) -> Any:
         return self._cursor().execute(sql).to_arrow_reader(BATCH_ROWS)
 
-    def stage(self, engine_sql: str, relation: RelationKey) -> int:
-        reader = self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS)
-        return self.stage_arrow(reader, relation)
+    def execute(self, sql: str) -> None:
+        self._cursor().execute(sql)
 
-    def stage_arrow(self, reader: Any, relation: RelationKey) -> int:
+    def stage(
+        self,
+        engine_sql: str,
+        relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
+    ) -> int:
+        reader = self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS)
+        return self.stage_arrow(reader, relation, typed_sql=typed_sql)
+
+    def stage_arrow(self, reader: Any, relation: RelationKey, typed_sql: str | None = None) -> int:
         target = self._cursor()
         target.register("dvt_result", reader)
-        rows = self._create(target, "SELECT * FROM dvt_result", relation)
-        target.unregister("dvt_result")
-        return rows
+        try:
+            if typed_sql is None:
+                return self._create(target, "SELECT * FROM dvt_result", relation)
+            table = self._create_empty(target, typed_sql, relation)
+            (rows,) = target.execute(f"INSERT INTO {table} SELECT * FROM dvt_result").fetchone()
+            return int(rows)
+        finally:
+            target.unregister("dvt_result")
 
-    def load_files(self, staging: Staging, name: str, relation: RelationKey) -> int:
+    def load_files(
+        self,
+        staging: Staging,
+        name: str,
+        relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
+    ) -> int:
         """The target's own DuckDB reads the Parquet files (S3 through httpfs and a secret)."""
         target = self._cursor()
         self._set_up_bucket(target, staging)
-        return self._create(target, staging.read_sql(name), relation)
+        if typed_sql is None:
+            return self._create(target, staging.read_sql(name), relation)
+        table = self._create_empty(target, typed_sql, relation)
+        (rows,) = target.execute(f"INSERT INTO {table} {staging.read_sql(name)}").fetchone()
+        return int(rows)
 
     def _set_up_bucket(self, target: Any, staging: Staging) -> None:
         """Load httpfs and create the bucket's secret on the target's database once per
@@ -74,11 +112,21 @@ class DuckDBConnector(Connector):
             _BUCKETS_SET_UP.add(key)
 
     def _create(self, target: Any, select: str, relation: RelationKey) -> int:
+        table = self._fresh(target, relation)
+        (rows,) = target.execute(f"CREATE TABLE {table} AS {select}").fetchone()
+        return int(rows)
+
+    def _create_empty(self, target: Any, typed_sql: str, relation: RelationKey) -> str:
+        """The relation, empty, with the columns and types this database gives `typed_sql`."""
+        table = self._fresh(target, relation)
+        target.execute(f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}) AS dvt_typed LIMIT 0")
+        return table
+
+    def _fresh(self, target: Any, relation: RelationKey) -> str:
         table = self.table(relation).sql(dialect="duckdb")
         target.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.catalog}"."{relation.schema}"')
         target.execute(f"DROP TABLE IF EXISTS {table}")
-        (rows,) = target.execute(f"CREATE TABLE {table} AS {select}").fetchone()
-        return int(rows)
+        return table
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._cursor().execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='duckdb')}")

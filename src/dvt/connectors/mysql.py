@@ -20,6 +20,16 @@ class MySQLConnector(ScannedServerConnector):
     extension = "mysql_scanner"
     scanner_type = "mysql"
     writable = False
+    folds_text = True  # case-insensitive, PAD SPACE collations by default
+    read_cost = 1.0
+
+    def estimated_rows(self, key: RelationKey) -> int | None:
+        found = self.server_row(
+            "SELECT table_rows FROM information_schema.tables "
+            f"WHERE table_schema = {quote_literal(key.schema)} "
+            f"AND table_name = {quote_literal(key.name)}"
+        )
+        return int(found[0]) if found and found[0] is not None else None
 
     @staticmethod
     def secret(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,9 @@ END $dvt$"""
 
 class PostgresConnector(ScannedServerConnector):
     dialect = "postgres"
+    read_cost = 0.35
+    write_cost = 1.0
+    compute_cost = 0.5
     lossy_types: ClassVar[Mapping[str, str]] = {
         "numeric": AS_DOUBLE,
         r"numeric\((\d+)(?:,\d+)?\)": AS_DOUBLE,
@@ -79,12 +82,19 @@ class PostgresConnector(ScannedServerConnector):
         table = exp.table_(relation.name, db=relation.schema, catalog=self.alias, quoted=True)
         return table.sql(dialect="duckdb")
 
-    def stage(self, engine_sql: str, relation: RelationKey) -> int:
-        """Create the staging table empty (the scanner maps the types; DuckDB's VARCHAR becomes
-        `text`, as PostgreSQL models write it) and COPY the result into it, in one transaction:
-        a load cut short (the server or dvt stopped) leaves no staging table behind. A stage that
-        dbt's materialization copies is UNLOGGED (writing WAL twice is waste); one renamed into
-        place is logged unless the model is `unlogged`."""
+    def stage(
+        self,
+        engine_sql: str,
+        relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
+    ) -> int:
+        """Create the staging table empty and COPY the result into it, in one transaction: a
+        load cut short (the server or dvt stopped) leaves no staging table behind. Its types
+        are PostgreSQL's own for `typed_sql`, else the scanner's mapping of the engine's (its
+        VARCHAR becomes `text`, as PostgreSQL models write it). A stage is UNLOGGED (writing WAL
+        twice is waste) unless it is renamed into place (`logged`)."""
         self._attach()
         cursor = self.session.cursor
         table = self._engine_table(relation)
@@ -93,9 +103,15 @@ class PostgresConnector(ScannedServerConnector):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("BEGIN")
         try:
-            cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
-            self.server_execute(_TEXT_COLUMNS.replace("{table}", quote_literal(server_table)))
-            if not self.session.stage_is_final or self.session.node.config.get("unlogged"):
+            if typed_sql is None:
+                cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
+                self.server_execute(_TEXT_COLUMNS.replace("{table}", quote_literal(server_table)))
+            else:
+                self.server_execute(
+                    f"CREATE TABLE {server_table} AS SELECT * FROM ({typed_sql}) AS dvt_typed "
+                    "LIMIT 0"
+                )
+            if not logged:
                 self.server_execute(f"ALTER TABLE {server_table} SET UNLOGGED")
             # No pg_clear_cache(): it is global, and nodes in other threads would lose their
             # catalog mid-statement. The cached VARCHAR columns COPY into text unchanged.
@@ -106,6 +122,20 @@ class PostgresConnector(ScannedServerConnector):
                 cursor.execute("ROLLBACK")
             raise
         return int(rows)
+
+    def execute(self, sql: str) -> None:
+        self._attach()
+        self.server_execute(sql)
+
+    def analyze(self, relation: RelationKey) -> None:
+        self.execute(f"ANALYZE {self.table(relation).sql(dialect='postgres')}")
+
+    def estimated_rows(self, key: RelationKey) -> int | None:
+        table = quote_literal(self.table(key).sql(dialect="postgres"))
+        found = self.server_row(
+            f"SELECT reltuples::bigint FROM pg_class WHERE oid = {table}::regclass"
+        )
+        return int(found[0]) if found and found[0] is not None and found[0] >= 0 else None
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._attach()

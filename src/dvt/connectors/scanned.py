@@ -84,12 +84,11 @@ class ScannedServerConnector(Connector):
     def server_row(self, sql: str) -> tuple[Any, ...] | None:
         """The first row of server SQL. The result is read to its end: one left half-read keeps
         the server's transaction, and its locks, open (a later rename of the stage would wait)."""
-        rows = self.session.cursor.execute(self.server_query(sql)).fetchall()
-        return tuple(rows[0]) if rows else None
+        found = self.rows(sql)
+        return found[0] if found else None
 
-    def scalar(self, sql: str) -> Any:
-        row = self.server_row(sql)
-        return row[0] if row else None
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.session.cursor.execute(self.server_query(sql)).fetchall()]
 
     def engine_query(self, sql: str) -> str | None:
         return self.server_query(sql)

@@ -58,10 +58,9 @@ class SQLiteConnector(Connector):
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
-    def scalar(self, sql: str) -> Any:
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
         self._attach()
-        row = self.session.cursor.execute(sql).fetchone()
-        return row[0] if row else None
+        return [tuple(row) for row in self.session.cursor.execute(sql).fetchall()]
 
     def engine_query(self, sql: str) -> str | None:
         self._attach()

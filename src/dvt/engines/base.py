@@ -9,8 +9,8 @@ from dvt.config.computes import ComputeSpec
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector
+    from dvt.execution.session import FederationSession
     from dvt.planning.models import FederationPlan, RelationKey
-    from dvt.runners.session import FederationSession
 
 
 class Engine(ABC):
@@ -51,8 +51,12 @@ class Engine(ABC):
         plan: FederationPlan,
         target: Connector,
         relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
     ) -> int:
-        """Compute `plan` and write its result into `relation` on the target; return rows."""
+        """Compute `plan` and write its result into `relation` on the target; return rows.
+        `typed_sql` and `logged` are the target's `Connector.stage` options."""
 
     @abstractmethod
     def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:

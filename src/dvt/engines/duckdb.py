@@ -14,8 +14,8 @@ from dvt.exceptions import EngineUnavailableError
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector
+    from dvt.execution.session import FederationSession
     from dvt.planning.models import FederationPlan, RelationKey
-    from dvt.runners.session import FederationSession
 
 #: DuckDB extension -> the PyPI package that ships its binary.
 EXTENSION_PACKAGES = {
@@ -116,16 +116,19 @@ class DuckDBEngine(Engine):
         plan: FederationPlan,
         target: Connector,
         relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
     ) -> int:
         session.expose_inputs(plan)
         staging = session.staging
         if staging is None:
-            return target.stage(plan.engine_sql, relation)
+            return target.stage(plan.engine_sql, relation, typed_sql=typed_sql, logged=logged)
         from dvt.staging import RESULT
 
         staging.prepare(self)
         staging.write(session.cursor, plan.engine_sql, RESULT)
-        return target.load_files(staging, RESULT, relation)
+        return target.load_files(staging, RESULT, relation, typed_sql=typed_sql, logged=logged)
 
     def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
         session.expose_inputs(plan)

@@ -33,8 +33,8 @@ from dvt.exceptions import EngineUnavailableError
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector
+    from dvt.execution.session import FederationSession
     from dvt.planning.models import Extraction, FederationPlan, RelationKey
-    from dvt.runners.session import FederationSession
 
 #: JDBC driver class, the word its jar's file name holds, and the machine's jar locations, per
 #: target type Spark reads directly.
@@ -225,6 +225,9 @@ class SparkEngine(Engine):
         plan: FederationPlan,
         target: Connector,
         relation: RelationKey,
+        *,
+        typed_sql: str | None = None,
+        logged: bool = False,
     ) -> int:
         jdbc = session.staging is None and target.spec.type in JDBC_DRIVERS
         if jdbc and not self.options.get("remote"):  # (a Connect server has its own jars)
@@ -238,16 +241,24 @@ class SparkEngine(Engine):
                 # Marks the folder for removal even when every input came over JDBC.
                 session.staging.prepare(session.engine)
                 result.write.mode("overwrite").parquet(session.staging.folder(RESULT))
-                return target.load_files(session.staging, RESULT, relation)
+                return target.load_files(
+                    session.staging, RESULT, relation, typed_sql=typed_sql, logged=logged
+                )
             if jdbc:
+                table = target.table(relation).sql(dialect=target.dialect)
+                if typed_sql is not None:  # the target types the table; Spark appends to it
+                    target.execute(f"DROP TABLE IF EXISTS {table}")
+                    target.execute(
+                        f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}) AS dvt_typed LIMIT 0"
+                    )
                 result.write.format("jdbc").options(
                     **self._jdbc_options(target),
-                    dbtable=target.table(relation).sql(dialect=target.dialect),
+                    dbtable=table,
                     batchsize=str(self._jdbc("batchsize", 10_000)),
-                ).mode("overwrite").save()
-                table = target.table(relation).sql(dialect=target.dialect)
+                ).mode("append" if typed_sql is not None else "overwrite").save()
                 return int(target.scalar(f"SELECT count(*) FROM {table}"))
-            return target.stage_arrow(result.toArrow().to_reader(), relation)
+            reader = result.toArrow().to_reader()
+            return target.stage_arrow(reader, relation, typed_sql=typed_sql)
         finally:
             self.release(spark)
 

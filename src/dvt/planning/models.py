@@ -75,4 +75,12 @@ class Extraction:
 class FederationPlan:
     extractions: tuple[Extraction, ...]
     engine_sql: str
-    not_pushed: tuple[str, ...] = ()  # predicates kept in the engine only (DVT005, debug)
+    not_pushed: tuple[str, ...] = ()  # predicates kept in the query only (DVT005, debug)
+    #: Why the query may not mean the same in the engine (None: proven the same there).
+    engine_refusal: str | None = None
+    #: Whether the outermost query groups or aggregates (its result is small).
+    aggregates: bool = False
+
+    def remote(self, target: str) -> tuple[Extraction, ...]:
+        """The extractions of inputs that live on another target than `target`."""
+        return tuple(e for e in self.extractions if e.input.target != target)

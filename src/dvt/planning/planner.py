@@ -8,7 +8,12 @@
 5. rewrite the query for the engine, each occurrence replaced by its extraction.
 
 Uncorrelated scalar subqueries over one input (`(select max(ts) from {{ this }})`) are handed
-to a caller-supplied evaluator first, so their value can be pushed into other inputs' reads.
+to a caller-supplied evaluator first, so their value can be pushed into other inputs' reads;
+`IN`, `ANY` and `EXISTS` subqueries are sets and stay as they are. Nothing pushed may change the
+answer: a conjunct is pushed only when it means the same on its source (`semantics`), and a
+LIMIT only into a scope whose every filter was pushed and that is not correlated.
+
+The plan also says whether the whole query means the same in the engine (`engine_refusal`).
 """
 
 from __future__ import annotations
@@ -25,11 +30,15 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
+from dvt.planning.semantics import engine_refusal, portable_predicate
 
 #: Columns of each input: {key: [(column, type), ...]}.
 Schemas = Mapping[RelationKey, Sequence[tuple[str, str]]]
-#: Evaluates a one-input scalar subquery and returns its value (None for NULL).
-ScalarEvaluator = Callable[[PlanInput, exp.Select], object]
+#: Evaluates a one-input scalar subquery: (True, value) for at most one row (value None for
+#: NULL or no row), (False, None) when it returns several (the target raises its own error).
+ScalarEvaluator = Callable[[PlanInput, exp.Select], tuple[bool, object]]
+#: Subqueries whose parent makes them a set, not one value.
+_SET_CONTEXTS = (exp.In, exp.Any, exp.All, exp.Exists, exp.From, exp.Join, exp.Lateral)
 
 _OUTER_SIDES = {"LEFT": "right", "RIGHT": "left", "FULL": "both"}
 
@@ -43,8 +52,13 @@ def plan_federation(
     model: str,
     evaluate_scalar: ScalarEvaluator | None = None,
     engine_dialect: str = "duckdb",
+    text_folding_targets: frozenset[str] = frozenset(),
 ) -> FederationPlan:
-    """Plan one model. Raises DVT104 for SQL the planner cannot federate."""
+    """Plan one model. Raises DVT104 for SQL the planner cannot federate.
+
+    `text_folding_targets` are the inputs' targets that compare text their own way (MySQL's
+    collations): no text predicate is pushed into them.
+    """
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except ParseError as exc:
@@ -82,6 +96,8 @@ def plan_federation(
     # Typed, so that the engine SQL keeps the source's semantics (PostgreSQL's `int / int` is
     # integer division: DuckDB and Spark need it spelled out).
     tree = annotate_types(tree, schema=mapping, dialect=dialect)
+    refusal = engine_refusal(tree, dialect, engine_dialect)
+    aggregates = _aggregates(tree)
     extractions: list[Extraction] = []
     not_pushed: list[str] = []
     scopes = traverse_scope(tree)
@@ -90,19 +106,40 @@ def plan_federation(
         alias = table.alias_or_name
         real = _real_names(schemas.get(plan_input.key, ()))
         columns = tuple(real(c) for c in _used_columns(alias, scope))
-        pushed, kept = _pushable_conjuncts(alias, scope)
+        folds_text = plan_input.target in text_folding_targets
+        pushed, kept, complete = _pushable_conjuncts(alias, scope, folds_text)
         pushed = [_with_real_names(p, real) for p in pushed]
         not_pushed.extend(kept)
         engine_name = f"dvt_in_{index}"
-        limit = None if kept else _pushable_limit(scope)
+        limit = _pushable_limit(scope) if complete else None
         extractions.append(Extraction(engine_name, plan_input, columns, tuple(pushed), limit))
         # Renamed in place: a table node may carry a parenthesised join of its own.
         table.set("this", exp.to_identifier(engine_name))
         table.set("db", None)
         table.set("catalog", None)
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    _truncating_division(tree)
     engine_sql = tree.sql(dialect=engine_dialect, comments=False)
-    return FederationPlan(tuple(extractions), engine_sql, tuple(not_pushed))
+    return FederationPlan(tuple(extractions), engine_sql, tuple(not_pushed), refusal, aggregates)
+
+
+def _aggregates(tree: exp.Expr) -> bool:
+    """Whether the outermost query groups or aggregates."""
+    if not isinstance(tree, exp.Select):
+        return False
+    if tree.args.get("group"):
+        return True
+    return any(p.find(exp.AggFunc) and not p.find(exp.Window) for p in tree.expressions)
+
+
+def _truncating_division(tree: exp.Expr) -> None:
+    """PostgreSQL's integer `/` truncates: spell it as the engine's integer division, which is
+    exact beyond 2^53 (a truncated float division is not)."""
+    integers = exp.DataType.INTEGER_TYPES
+    for div in list(tree.find_all(exp.Div)):
+        operands = (div.this, div.expression)
+        if all(getattr(o.type, "this", None) in integers for o in operands):
+            div.replace(exp.IntDiv(this=div.this, expression=div.expression))
 
 
 def _input_tables(
@@ -210,32 +247,46 @@ def _null_supplying(alias: str, select: exp.Expr) -> bool:
     return False
 
 
-def _pushable_conjuncts(alias: str, scope: Scope) -> tuple[list[exp.Expr], list[str]]:
+def _pushable_conjuncts(
+    alias: str, scope: Scope, folds_text: bool
+) -> tuple[list[exp.Expr], list[str], bool]:
+    """(conjuncts pushed into `alias`'s read, conjuncts on it kept in the query, whether every
+    conjunct of the scope's WHERE was pushed)."""
     select = scope.expression
     where = select.args.get("where") if isinstance(select, exp.Select) else None
     if where is None:
-        return [], []
+        return [], [], True
     pushed: list[exp.Expr] = []
     kept: list[str] = []
+    complete = True
     null_side = _null_supplying(alias, select)
     for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
         tables = {c.table for c in conjunct.find_all(exp.Column)}
         if tables != {alias}:
+            complete = False
             continue
-        if null_side or conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window):
+        if (
+            null_side
+            or conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window)
+            or not portable_predicate(conjunct, folds_text)
+        ):
             kept.append(conjunct.sql())
+            complete = False
             continue
         unqualified = conjunct.copy()
         for column in unqualified.find_all(exp.Column):
             column.set("table", None)
         pushed.append(unqualified)  # type: ignore[arg-type]
-    return pushed, kept
+    return pushed, kept, complete
 
 
 def _pushable_limit(scope: Scope) -> int | None:
-    """The scope's LIMIT, if it reads one relation and nothing between changes rows."""
+    """The scope's LIMIT, if it reads one relation and nothing between changes rows: a
+    correlated or LATERAL subquery's LIMIT applies per outer row, never to the input."""
     select = scope.expression
     if not isinstance(select, exp.Select) or len(scope.sources) != 1 or select.args.get("joins"):
+        return None
+    if scope.external_columns or scope.is_correlated_subquery or select.find_ancestor(exp.Lateral):
         return None
     limit = select.args.get("limit")
     if limit is None or select.args.get("offset"):
@@ -253,10 +304,14 @@ def _fold_scalar_subqueries(
     occurrences: list[tuple[exp.Table, PlanInput]],
     evaluate: ScalarEvaluator,
 ) -> None:
-    """Replace uncorrelated one-input scalar subqueries in WHERE clauses by their value."""
+    """Replace uncorrelated one-input scalar subqueries in WHERE clauses by their value. A set
+    (`IN`, `ANY`, `EXISTS`) is never one value, and a subquery that returns several rows is
+    left for the database to reject, as it would on the target."""
     inputs_by_table = {id(table): plan_input for table, plan_input in occurrences}
     for where in list(tree.find_all(exp.Where)):
         for subquery in list(where.find_all(exp.Subquery)):
+            if isinstance(subquery.parent, _SET_CONTEXTS):
+                continue
             select = subquery.this
             if not isinstance(select, exp.Select) or len(select.expressions) != 1:
                 continue
@@ -266,8 +321,9 @@ def _fold_scalar_subqueries(
             inner = traverse_scope(select)
             if any(scope.external_columns for scope in inner):
                 continue
-            value = evaluate(inputs_by_table[id(tables[0])], select)
-            subquery.replace(_literal(value))
+            single, value = evaluate(inputs_by_table[id(tables[0])], select)
+            if single:
+                subquery.replace(_literal(value))
 
 
 def _literal(value: object) -> exp.Expr:

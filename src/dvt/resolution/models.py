@@ -5,6 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+#: Where a federated node may be computed (DESIGN.md section 6): `auto` picks the cheaper.
+PLACEMENTS = ("auto", "target", "engine")
+
 
 class ExecutionPath(enum.StrEnum):
     PUSHDOWN = "pushdown"
@@ -26,6 +29,8 @@ class NodeResolution:
     inputs: tuple[tuple[str, str], ...] = ()
     compute: str | None = None
     bucket: str | None = None
+    #: The placement asked for (`auto`, `target`, `engine`); federated nodes only.
+    placement: str | None = None
 
     @property
     def label(self) -> str:

@@ -10,8 +10,8 @@ from dbt.node_types import NodeType
 from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
-from dvt.exceptions import ConflictingConnectionError
-from dvt.resolution.models import ExecutionPath, NodeResolution
+from dvt.exceptions import ConflictingConnectionError, InvalidPlacementError
+from dvt.resolution.models import PLACEMENTS, ExecutionPath, NodeResolution
 
 if TYPE_CHECKING:
     from dbt.contracts.graph.manifest import Manifest
@@ -43,6 +43,7 @@ class Resolver:
         force_default_target: bool = False,
         compute_override: str | None = None,
         bucket_override: str | None = None,
+        placement_override: str | None = None,
     ) -> None:
         self.manifest = manifest
         self.targets = targets
@@ -51,6 +52,7 @@ class Resolver:
         self.compute_override = compute_override
         self.buckets = buckets
         self.bucket_override = bucket_override
+        self.placement_override = placement_override
         self._cache: dict[str, NodeResolution] = {}
 
     # -- where things live -------------------------------------------------------------------
@@ -116,6 +118,7 @@ class Resolver:
             inputs=inputs,
             compute=self.compute_of(node) if federated else None,
             bucket=self.bucket_of(node) if federated else None,
+            placement=self.placement_of(node) if federated else None,
         )
         self._cache[node.unique_id] = resolution
         return resolution
@@ -149,6 +152,16 @@ class Resolver:
             self.buckets.require(name, used_by=_where(node))
         return name or None
 
+    def placement_of(self, node: Any) -> str:
+        """`--placement`, else the node's `placement` config, else `auto`."""
+        name = self.placement_override or node.config.get("placement") or "auto"
+        if name not in PLACEMENTS:
+            used_by = "The --placement option" if self.placement_override else _where(node)
+            raise InvalidPlacementError(
+                f"{used_by} sets placement {name!r}; use one of {', '.join(PLACEMENTS)}."
+            )
+        return str(name)
+
     def validate(self) -> None:
         """Resolve every enabled node and source, so bad names fail at parse time."""
         for source in self.manifest.sources.values():
@@ -163,3 +176,5 @@ class Resolver:
                 self.computes.require(node.config.get("compute"), used_by=_where(node))
             if node.resource_type in WRITTEN_TYPES and node.config.get("bucket"):
                 self.buckets.require(node.config.get("bucket"), used_by=_where(node))
+            if node.resource_type in WRITTEN_TYPES and node.config.get("placement"):
+                self.placement_of(node)

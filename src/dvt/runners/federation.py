@@ -1,8 +1,9 @@
-"""Federated runners: extract each input, compute in the engine, stage the result on the node's
-target, then let dbt's own runner finish there over the staged rows (DESIGN.md section 6).
+"""Federated runners: the node's pipeline (`execution.node`) imports its remote inputs into
+the target or computes it in the engine, then dbt's own runner finishes on the target over the
+imports or the staged rows (DESIGN.md section 6).
 
 The same mixin serves models (dbt's materializations), data tests (dbt's test materialization
-counts the failures) and snapshots (dbt's snapshot logic over the staged source query).
+counts the failures), snapshots (dbt's snapshot logic over the source query) and `dvt show`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from dvt import events, invocation
 from dvt.engines.base import Engine
 from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import DvtError, EngineUnavailableError
-from dvt.planning.models import FederationPlan, RelationKey
+from dvt.execution.node import FederatedNode
+from dvt.execution.session import FederationSession, plan_inputs
 from dvt.runners.connections import roll_back
-from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
 
-STAGE_SUFFIX = "__dvt_stage"
 #: Adapters whose table materialization may rename the stage into place (`StageAdoption`).
 ADOPTING_ADAPTERS = frozenset({"postgres", "duckdb"})
 
@@ -35,7 +35,7 @@ class FederationError(DvtError):
 
 
 class FederatedRunnerMixin:
-    """Mix in before a dbt runner: `execute` runs the runner over rows staged by the engine."""
+    """Mix in before a dbt runner: `execute` runs the dbt runner over imports or staged rows."""
 
     adapter: Any
     #: Set while a node runs: the stage that dbt's `create_table_as` may rename into place.
@@ -52,37 +52,30 @@ class FederatedRunnerMixin:
         dvt = invocation.get()
         resolution = dvt.resolve(node)
         engine, reader = engines_for(dvt, resolution)
-        stage = RelationKey(
-            node.database or "", self.stage_schema(node), f"{node.alias}{STAGE_SUFFIX}"
-        )
         started = time.perf_counter()
         original_sql, original_materialized = node.compiled_code, node.config.materialized
         with FederationSession(dvt, reader, node) as session:
-            target = session.connector(resolution.target)
-            session.stage_is_final = self.adopts_stage(node)
+            work = FederatedNode(
+                session,
+                resolution,
+                engine,
+                schema=self.stage_schema(node),
+                final=self.adopts_stage(node),
+            )
             try:
-                dialect = DIALECTS[target.spec.type]
-                plan = session.plan(plan_inputs(dvt, node, manifest), dialect, engine.dialect)
-                for sql in plan.not_pushed:
-                    events.debug(f"[DVT005] {node.unique_id}: predicate kept in the engine: {sql}")
-                rows = engine.materialize(session, plan, target, stage)
-            except DvtError:
-                _drop_stage_quietly(dvt, target, stage)
-                raise
-            except Exception as exc:  # the engine's and drivers' errors, with the node named
-                _drop_stage_quietly(dvt, target, stage)
-                read = ", ".join(repr(t) for t in resolution.input_targets)
-                raise FederationError(
-                    f"Federated {node.resource_type} {node.unique_id!r} failed while reading "
-                    f"{read} into {resolution.target!r}: {dvt.redact(str(exc))}"
-                ) from None
-            try:
-                relation = self.adapter.Relation.create(
-                    database=node.database, schema=stage.schema, identifier=stage.name
-                )
-                node.compiled_code = f"select * from {relation}"
-                if session.stage_is_final:
-                    self.adoption = StageAdoption(self.adapter, relation, node.compiled_code)
+                try:
+                    sql = work.prepare(plan_inputs(dvt, node, manifest))
+                except DvtError:
+                    raise
+                except Exception as exc:  # the engine's and drivers' errors, with the node named
+                    read = ", ".join(repr(t) for t in resolution.input_targets)
+                    raise FederationError(
+                        f"Federated {node.resource_type} {node.unique_id!r} failed while reading "
+                        f"{read} into {resolution.target!r}: {dvt.redact(str(exc))}"
+                    ) from None
+                node.compiled_code = sql
+                if work.stage is not None and work.final:
+                    self.adoption = StageAdoption(self.adapter, work, sql)
                 if original_materialized == "view":
                     events.warn(
                         "DVT001",
@@ -91,49 +84,28 @@ class FederatedRunnerMixin:
                     )
                     node.config.materialized = "table"
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
-            except BaseException:
-                roll_back(self.adapter)
-                raise
             finally:
                 adoption, self.adoption = self.adoption, None
                 node.compiled_code = original_sql
                 node.config.materialized = original_materialized
-                _drop_stage_quietly(dvt, target, stage)
+                roll_back(self.adapter)  # dbt's reads hold locks on the imports until then
+                work.clean_up()
         if adoption is not None and adoption.adopted:
-            adoption.report(result, rows)
-        summary = _summary(resolution, engine.name, rows, plan, time.perf_counter() - started)
-        for extraction, entry in zip(plan.extractions, summary["extractions"], strict=True):
-            entry["rows"] = session.rows_read.get(extraction.engine_name, [0])[0]
+            adoption.report(result, work.rows_staged or 0)
+        summary = {
+            **resolution.to_dict(),
+            "compute": engine.name if work.stage is not None else None,
+            "rows": work.rows_staged if work.stage is not None else _rows_written(result),
+            **work.summary(),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
         return result
 
 
-def _drop_stage_quietly(dvt: Any, target: Any, stage: RelationKey) -> None:
-    """Drop the stage without letting a failed drop hide the node's own result or error: a
-    target that is down has rolled the stage back itself, and a stage left anyway is replaced by
-    the next run."""
-    try:
-        target.drop_stage(stage)
-    except Exception as exc:
-        events.debug(f"[DVT104] could not drop {stage.name}: {dvt.redact(str(exc))}")
-
-
-def _summary(
-    resolution: Any, compute: str, rows: int, plan: FederationPlan, seconds: float
-) -> dict[str, Any]:
-    """`adapter_response["dvt"]`: where the node ran (the keys every node has), rows written
-    to the target, and what each database ran."""
-    return {
-        **resolution.to_dict(),
-        "compute": compute,
-        "rows": rows,
-        "extractions": [
-            {"input": e.input.unique_id, "target": e.input.target, "sql": e.sql}
-            for e in plan.extractions
-        ],
-        "engine_sql": plan.engine_sql,
-        "seconds": round(seconds, 3),
-    }
+def _rows_written(result: RunResult) -> int | None:
+    rows = (result.adapter_response or {}).get("rows_affected")
+    return rows if isinstance(rows, int) and rows >= 0 else None
 
 
 class StageAdoption:
@@ -142,9 +114,12 @@ class StageAdoption:
     relation dbt creates. Everything around it (hooks, the atomic swap, indexes, grants, docs,
     the transaction) is dbt's materialization; any other call goes to dbt's macro."""
 
-    def __init__(self, adapter: Any, stage: Any, select_sql: str) -> None:
+    def __init__(self, adapter: Any, work: FederatedNode, select_sql: str) -> None:
+        assert work.stage is not None
         self.adapter = adapter
-        self.stage = stage
+        self.stage = adapter.Relation.create(
+            database=work.node.database, schema=work.stage.schema, identifier=work.stage.name
+        )
         self.select_sql = select_sql
         self.adopted = False
         self.create_table_as: Any = None  # dbt's macro, set per materialization context
@@ -179,7 +154,7 @@ class StageAdoption:
 
 
 class FederatedModelRunner(FederatedRunnerMixin, ModelRunner):
-    """dbt's ModelRunner on the model's target, fed by the engine instead of the model's SQL."""
+    """dbt's ModelRunner on the model's target, over imports or the engine's staged rows."""
 
     def adopts_stage(self, node: Any) -> bool:
         """A table (or a view made a table) without a contract or SQL header, on a target
@@ -193,19 +168,27 @@ class FederatedModelRunner(FederatedRunnerMixin, ModelRunner):
         )
 
     def _execute_model(
-        self, hook_ctx: Any, context_config: Any, model: Any, context: dict[str, Any], macro: Any
+        self,
+        hook_ctx: Any,
+        context_config: Any,
+        model: Any,
+        context: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
     ) -> RunResult:
         if self.adoption is not None:
             self.adoption.install(context)
-        return super()._execute_model(hook_ctx, context_config, model, context, macro)
+        return super()._execute_model(hook_ctx, context_config, model, context, *args, **kwargs)
 
 
 class FederatedSnapshotRunner(FederatedRunnerMixin, SnapshotRunner):
-    """dbt's snapshot logic on the snapshot's target, over its source query staged there."""
+    """dbt's snapshot logic on the snapshot's target, over its source query's imports (or its
+    rows staged there by the engine)."""
 
 
 class FederatedTestRunner(FederatedRunnerMixin, TestRunner):
-    """A data test whose inputs span targets: its failing rows are staged, dbt counts them."""
+    """A data test whose inputs span targets: it runs on its target over imports (or over its
+    failing rows staged by the engine), and dbt counts the failures."""
 
     def stage_schema(self, node: Any) -> str:
         # The test's audit schema may not exist; the target's own schema does.
@@ -213,21 +196,38 @@ class FederatedTestRunner(FederatedRunnerMixin, TestRunner):
 
 
 class FederatedShowRunner(ShowRunner):
-    """`dvt show` of a query that spans targets: computed in the engine, nothing written."""
+    """`dvt show` of a query that spans targets: dbt's own show on its target over imports, or
+    computed in the engine; nothing is written but the imports, dropped at the end."""
 
     def execute(self, compiled_node: Any, manifest: Any) -> RunResult:
         from dbt_common.clients.agate_helper import table_from_data_flat
 
         started = time.perf_counter()
-        limit = None if self.config.args.limit < 0 else self.config.args.limit
         dvt = invocation.get()
         resolution = dvt.resolve(compiled_node)
         engine, reader = engines_for(dvt, resolution)
+        original_sql = compiled_node.compiled_code
         with FederationSession(dvt, reader, compiled_node) as session:
-            dialect = DIALECTS[dvt.targets[resolution.target].type]
-            plan = session.plan(plan_inputs(dvt, compiled_node, manifest), dialect, engine.dialect)
-            table = engine.fetch(session, plan, limit)
+            work = FederatedNode(
+                session, resolution, engine, schema=str(compiled_node.schema), final=False
+            )
+            try:
+                sql = work.prepare(plan_inputs(dvt, compiled_node, manifest), stage=False)
+                if work.choice is not None and work.choice.placement == "target":
+                    compiled_node.compiled_code = sql
+                    result: RunResult = super().execute(compiled_node, manifest)
+                    where = {**resolution.to_dict(), "compute": None, **work.summary()}
+                    result.adapter_response = {**result.adapter_response, "dvt": where}
+                    return result
+                assert work.plan is not None
+                limit = None if self.config.args.limit < 0 else self.config.args.limit
+                table = engine.fetch(session, work.plan, limit)
+            finally:
+                compiled_node.compiled_code = original_sql
+                roll_back(self.adapter)
+                work.clean_up()
         elapsed = time.perf_counter() - started
+        summary = {**resolution.to_dict(), "compute": engine.name, "rows": table.num_rows}
         return RunResult(
             node=compiled_node,
             status=RunStatus.Success,
@@ -235,9 +235,7 @@ class FederatedShowRunner(ShowRunner):
             thread_id=threading.current_thread().name,
             execution_time=elapsed,
             message=None,
-            adapter_response={
-                "dvt": _summary(resolution, engine.name, table.num_rows, plan, elapsed)
-            },
+            adapter_response={"dvt": {**summary, **work.summary(), "seconds": round(elapsed, 3)}},
             agate_table=table_from_data_flat(table.to_pylist(), table.column_names),
             failures=None,
             batch_results=None,

@@ -139,7 +139,8 @@ class DvtPlanTask(ListTask):
 
         from dvt.dbt_seams.factory import active_adapter
         from dvt.engines.duckdb import DuckDBEngine
-        from dvt.runners.session import DIALECTS, FederationSession, plan_inputs
+        from dvt.execution.node import FederatedNode
+        from dvt.execution.session import FederationSession, plan_inputs
 
         assert self.manifest is not None
         dvt = invocation.current(self.config, self.manifest)
@@ -153,18 +154,27 @@ class DvtPlanTask(ListTask):
                 reader = dvt.engine("duckdb")  # reads schemas; Spark need not start to plan
                 assert isinstance(reader, DuckDBEngine)
                 with FederationSession(dvt, reader, compiled) as session:
-                    dialect = DIALECTS[dvt.targets[resolution.target].type]
-                    inputs = plan_inputs(dvt, compiled, self.manifest)
-                    plan = session.plan(inputs, dialect, engines.dialect(spec.type))
+                    work = FederatedNode(
+                        session,
+                        resolution,
+                        None,
+                        schema="",
+                        final=False,
+                        engine_dialect=engines.dialect(spec.type),
+                    )
+                    plan, choice = work.decide(plan_inputs(dvt, compiled, self.manifest))
+                    reads = work.planned_imports() if choice.placement == "target" else ()
         except Exception as exc:
             first_line = next(iter(str(exc).splitlines()), type(exc).__name__)
             return {"plan_error": dvt.redact(first_line)}
+        engine = choice.placement == "engine"
         return {
+            "placement": choice.to_dict(),
             "extractions": [
                 {"input": e.input.unique_id, "target": e.input.target, "sql": e.sql}
-                for e in plan.extractions
+                for e in (plan.extractions if engine else reads)
             ],
-            "engine_sql": plan.engine_sql,
+            "engine_sql": plan.engine_sql if engine else None,
         }
 
     @staticmethod
@@ -174,13 +184,25 @@ class DvtPlanTask(ListTask):
             sql = federated.get(node.unique_id)
             if not sql:
                 continue
-            lines += ["", f"{node.name}: federation on {resolution.compute} -> {resolution.target}"]
             if "plan_error" in sql:
+                lines += ["", f"{node.name}: federation -> {resolution.target}"]
                 lines.append(f"  cannot plan its SQL yet: {sql['plan_error']}")
                 continue
+            choice = sql["placement"]
+            where = (
+                f"in the engine ({resolution.compute})"
+                if choice["placement"] == "engine"
+                else f"on {resolution.target}"
+            )
+            lines += ["", f"{node.name}: federation -> {resolution.target}, computed {where}"]
+            lines.append(f"  why: {choice['reason']}")
+            verb = "read" if choice["placement"] == "engine" else "import"
             for extraction in sql["extractions"]:
-                lines.append(f"  read {extraction['target']}: {extraction['sql']}")
-            lines.append(f"  engine: {sql['engine_sql']}")
+                lines.append(f"  {verb} from {extraction['target']}: {extraction['sql']}")
+            if sql["engine_sql"]:
+                lines.append(f"  engine: {sql['engine_sql']}")
+            else:
+                lines.append(f"  then the model's own SQL runs on {resolution.target}")
         return lines
 
     @staticmethod

@@ -97,9 +97,9 @@ def test_parenthesised_outer_join_keeps_filters_in_the_engine() -> None:
 def test_uncorrelated_scalar_subquery_is_evaluated_and_pushed() -> None:
     asked: list[str] = []
 
-    def evaluate(plan_input: PlanInput, select: exp.Select) -> object:
+    def evaluate(plan_input: PlanInput, select: exp.Select) -> tuple[bool, object]:
         asked.append(plan_input.unique_id)
-        return dt.datetime(2024, 5, 1, 12, 0)
+        return True, dt.datetime(2024, 5, 1, 12, 0)
 
     result = plan(
         'select id, ts from "pg"."public"."orders" where ts > (select max(ts) from "pg"."analytics"."facts")',

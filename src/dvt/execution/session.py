@@ -1,4 +1,5 @@
-"""One federated node's work on an engine: connectors, inputs, staging and cleanup."""
+"""What one federated node holds while it runs: an engine cursor, its connectors, the input
+streams, the bucket folder, and everything to close when it ends."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import sqlglot.errors
 import sqlglot.expressions as exp
 
 from dvt import connectors, events
-from dvt.connectors.base import Connector
+from dvt.connectors.base import BATCH_ROWS, Connector
+from dvt.execution.progress import Progress
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.planner import plan_federation
 
@@ -20,11 +22,6 @@ if TYPE_CHECKING:
     from dvt.engines.duckdb import DuckDBEngine
     from dvt.invocation import Invocation
     from dvt.staging import Staging
-
-BATCH_ROWS = 122_880  # DuckDB's row-group size
-
-#: SQLGlot dialect per dbt adapter type, for parsing a model's compiled SQL.
-DIALECTS = {"postgres": "postgres", "duckdb": "duckdb", "sqlite": "sqlite", "mysql": "mysql"}
 
 
 class FederationSession(contextlib.ExitStack):
@@ -41,6 +38,7 @@ class FederationSession(contextlib.ExitStack):
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
         self.rows_read: dict[str, list[int]] = {}
+        self.progress = Progress(node.unique_id)
         #: Whether the staged table becomes the node's table (renamed into place, not copied).
         self.stage_is_final = False
         self.staging = self._staging()
@@ -86,7 +84,7 @@ class FederationSession(contextlib.ExitStack):
     def register_stream(self, name: str, reader: Any) -> None:
         """Make an input's stream readable in the engine as `name`, counting its rows."""
         counter = self.rows_read.setdefault(name, [0])
-        stream = counted(reader, counter)
+        stream = counted(reader, counter, self.progress)
         self._streams.append((reader, stream))  # alive until the engine has consumed them
         self.cursor.register(name, stream)
 
@@ -98,6 +96,7 @@ class FederationSession(contextlib.ExitStack):
         schemas = {
             i.key: self.connector(i.target).columns(i.key) for i in inputs if i.key in referenced
         }
+        folding = frozenset(i.target for i in inputs if self.connector(i.target).folds_text)
         plan = plan_federation(
             self.node.compiled_code,
             dialect,
@@ -106,6 +105,7 @@ class FederationSession(contextlib.ExitStack):
             model=self.node.unique_id,
             evaluate_scalar=self._evaluate,
             engine_dialect=engine_dialect,
+            text_folding_targets=folding,
         )
         if engine_dialect == "spark":
             from dvt.engines.spark import semantic_differences
@@ -121,7 +121,7 @@ class FederationSession(contextlib.ExitStack):
             )
             for e in plan.extractions
         )
-        return FederationPlan(rendered, plan.engine_sql, plan.not_pushed)
+        return dataclasses.replace(plan, extractions=rendered)
 
     def _warn_type_loss(self, extraction: Extraction, types: dict[str, str]) -> None:
         """DVT002 for each column read whose source type the engine cannot keep."""
@@ -138,9 +138,14 @@ class FederationSession(contextlib.ExitStack):
                     "Cast it in the model to a type that keeps it (e.g. numeric(38, s)).",
                 )
 
-    def _evaluate(self, plan_input: PlanInput, select: exp.Select) -> Any:
+    def _evaluate(self, plan_input: PlanInput, select: exp.Select) -> tuple[bool, Any]:
+        """A scalar subquery's value, read with LIMIT 2: (False, None) when it has more rows."""
         connector = self.connector(plan_input.target)
-        return connector.scalar(connector.subquery_sql(select, plan_input.key))
+        sql = connector.subquery_sql(select, plan_input.key)
+        rows = connector.rows(f"SELECT * FROM ({sql}) AS dvt_scalar LIMIT 2")
+        if len(rows) > 1:
+            return False, None
+        return True, rows[0][0] if rows else None
 
     def expose_inputs(self, plan: FederationPlan) -> None:
         for extraction in plan.extractions:
@@ -162,17 +167,20 @@ class FederationSession(contextlib.ExitStack):
         if direct is not None:  # the engine's scanner writes the files itself
             counter[0] += self.staging.write(self.cursor, direct, name)
         else:
-            self.staging.write_stream(self.cursor, counted(connector.stream(sql), counter), name)
+            stream = counted(connector.stream(sql), counter, self.progress)
+            self.staging.write_stream(self.cursor, stream, name)
         self.cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.staging.read_sql(name)}")
 
 
-def counted(reader: Any, counter: list[int]) -> Any:
-    """The same Arrow stream, counting rows as they pass."""
+def counted(reader: Any, counter: list[int], progress: Progress | None = None) -> Any:
+    """The same Arrow stream, counting rows as they pass (and telling `progress`)."""
     import pyarrow as pa
 
     def batches() -> Iterator[Any]:
         for batch in reader:
             counter[0] += batch.num_rows
+            if progress is not None:
+                progress.moved(batch.num_rows)
             yield batch
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
@@ -186,16 +194,21 @@ def relations_in(sql: str, dialect: str) -> set[RelationKey]:
         return set()  # the planner reports the parse error, with the model named
 
 
+def model_dialect(dvt: Invocation, node: Any) -> str:
+    """The SQLGlot dialect of a node's compiled SQL: its target's."""
+    return connectors.for_target(dvt.targets[dvt.resolve(node).target]).dialect
+
+
 def plan_inputs(dvt: Invocation, node: Any, manifest: Any) -> list[PlanInput]:
     """Every relation the node may read (its refs and sources, and itself for `this`)."""
-    model_dialect = DIALECTS.get(dvt.targets[dvt.resolve(node).target].type, "postgres")
+    dialect = model_dialect(dvt, node)
     inputs = []
     for unique_id, target in dvt.resolve(node).inputs:
         dependency = manifest.sources.get(unique_id) or manifest.nodes[unique_id]
         inputs.append(
-            PlanInput(RelationKey.parse(dependency.relation_name, model_dialect), target, unique_id)
+            PlanInput(RelationKey.parse(dependency.relation_name, dialect), target, unique_id)
         )
     if node.relation_name:
-        key = RelationKey.parse(node.relation_name, model_dialect)
+        key = RelationKey.parse(node.relation_name, dialect)
         inputs.append(PlanInput(key, dvt.resolve(node).target, node.unique_id))
     return inputs

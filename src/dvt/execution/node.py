@@ -1,0 +1,245 @@
+"""One federated node's pipeline (DESIGN.md section 6, "Steps"):
+
+plan -> choose the placement -> import (on the target) or compute (in the engine) -> the SQL
+dbt's own runner finishes on the target -> clean up.
+
+- **On the target**: each remote input is read with only the columns and safe predicates the
+  model needs and bulk-loaded into an import relation on the node's target; the model's compiled
+  SQL then runs there unchanged but for those relation names, so the target's semantics apply.
+- **In the engine**: the target first types the result (the model's SQL over empty imports,
+  `LIMIT 0`), so the stage has exactly the target's columns and types; the engine computes the
+  rows into it; dbt's materialization reads the stage.
+
+Every relation made here is named per invocation and node and dropped when the node ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from dbt_common.invocation import get_invocation_id
+
+from dvt import events
+from dvt.planning import placement
+from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
+from dvt.planning.rewrite import rename_relations
+
+if TYPE_CHECKING:
+    from dvt.connectors.base import Connector
+    from dvt.engines.base import Engine
+    from dvt.execution.session import FederationSession
+    from dvt.resolution.models import NodeResolution
+
+#: The longest identifier every writable target accepts (PostgreSQL's NAMEDATALEN - 1).
+_MAX_NAME_BYTES = 63
+
+
+def scratch_name(alias: str, role: str, invocation_id: str | None = None) -> str:
+    """`<alias>__dvt_<role>_<invocation>`, shortened (with a digest of the alias) to fit
+    PostgreSQL's 63 bytes: unique per invocation, so two runs never share one."""
+    tag = (invocation_id or get_invocation_id()).replace("-", "")[:8]
+    suffix = f"__dvt_{role}_{tag}"
+    name = f"{alias}{suffix}"
+    if len(name.encode()) <= _MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(alias.encode()).hexdigest()[:8]
+    room = _MAX_NAME_BYTES - len(suffix) - len(digest) - 1
+    head = alias.encode()[:room].decode(errors="ignore")
+    return f"{head}_{digest}{suffix}"
+
+
+class FederatedNode:
+    """The work of one federated node between dbt's compile and its materialization."""
+
+    def __init__(
+        self,
+        session: FederationSession,
+        resolution: NodeResolution,
+        engine: Engine | None,
+        *,
+        schema: str,
+        final: bool,
+        engine_dialect: str | None = None,
+    ) -> None:
+        """`engine` None: plan only (`dvt plan`), for an engine of `engine_dialect`."""
+        self.session = session
+        self.node = session.node
+        self.resolution = resolution
+        self.engine = engine
+        self.engine_dialect = engine.dialect if engine is not None else str(engine_dialect)
+        self.schema = schema
+        #: Whether an engine stage becomes the node's table as it is (renamed into place).
+        self.final = final
+        self.target: Connector = session.connector(resolution.target)
+        self.plan: FederationPlan | None = None
+        self.choice: placement.Choice | None = None
+        self.stage: RelationKey | None = None
+        self.rows_staged: int | None = None
+        self.imports: list[tuple[Extraction, RelationKey]] = []
+        self._made: list[RelationKey] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    def relation(self, role: str) -> RelationKey:
+        """A relation of this node on its target, remembered to be dropped at the end."""
+        key = RelationKey(
+            self.node.database or "", self.schema, scratch_name(self.node.alias, role)
+        )
+        self._made.append(key)
+        return key
+
+    def decide(self, inputs: list[PlanInput]) -> tuple[FederationPlan, placement.Choice]:
+        """Plan the node and choose its placement; nothing is read or written yet."""
+        plan = self.session.plan(inputs, self.dialect, self.engine_dialect)
+        for sql in plan.not_pushed:
+            events.debug(f"[DVT005] {self.node.unique_id}: predicate kept in the query: {sql}")
+        choice = self._choose(plan)
+        events.debug(f"{self.node.unique_id}: placement {choice.placement} ({choice.reason})")
+        self.plan, self.choice = plan, choice
+        return plan, choice
+
+    def prepare(self, inputs: list[PlanInput], *, stage: bool = True) -> str:
+        """Plan the node and do what its placement needs first; return the SQL dbt runs on the
+        target. `stage=False` (`dvt show` in the engine): nothing is computed yet."""
+        plan, choice = self.decide(inputs)
+        if choice.placement == "target":
+            return self._import_inputs(plan)
+        if not stage:
+            return ""
+        return self._compute_in_engine(plan)
+
+    def planned_imports(self) -> tuple[Extraction, ...]:
+        """The imports the target placement reads, rendered in each source's SQL."""
+        assert self.plan is not None
+        return tuple(
+            dataclasses.replace(
+                e, sql=self.session.connector(e.input.target).extraction_sql(e, e.input.key)
+            )
+            for e in placement.imports(self.plan, self.resolution.target)
+        )
+
+    def _choose(self, plan: FederationPlan) -> placement.Choice:
+        requested = self.resolution.placement or "auto"
+        rows: dict[str, int | None] = {}
+        costs: dict[str, placement.Costs] = {}
+        for name in {self.resolution.target, *(e.input.target for e in plan.extractions)}:
+            connector = self.session.connector(name)
+            costs[name] = placement.Costs(
+                connector.read_cost, connector.write_cost, connector.compute_cost
+            )
+        if requested == "auto" and plan.engine_refusal is None:
+            for extraction in plan.extractions:
+                connector = self.session.connector(extraction.input.target)
+                rows[extraction.input.unique_id] = _estimate(connector, extraction.input.key)
+        return placement.choose(
+            requested, plan, self.resolution.target, rows, costs, model=self.node.unique_id
+        )
+
+    # -- on the target ---------------------------------------------------------------------
+
+    def _import_inputs(self, plan: FederationPlan, *, empty: bool = False) -> str:
+        """Import every remote input into the target; the node's SQL over the imports."""
+        renames: dict[RelationKey, str] = {}
+        for index, extraction in enumerate(placement.imports(plan, self.resolution.target)):
+            if empty:
+                extraction = dataclasses.replace(extraction, limit=0)
+            source = self.session.connector(extraction.input.target)
+            extraction = dataclasses.replace(
+                extraction, sql=source.extraction_sql(extraction, extraction.input.key)
+            )
+            relation = self.relation(f"in{index}")
+            self._load_import(extraction, relation)
+            if not empty:
+                self.imports.append((extraction, relation))
+            renames[extraction.input.key] = self.target.table(relation).sql(dialect=self.dialect)
+        return rename_relations(
+            self.node.compiled_code, self.dialect, renames, model=self.node.unique_id
+        )
+
+    def _load_import(self, extraction: Extraction, relation: RelationKey) -> None:
+        session = self.session
+        name = extraction.engine_name
+        if session.staging is not None:  # through the node's bucket folder, as Parquet files
+            session.stage_input(extraction)
+            self.target.load_files(session.staging, name, relation)
+        else:
+            session.connector(extraction.input.target).expose(extraction, extraction.input.key)
+            self.target.stage(f"SELECT * FROM {name}", relation)
+        self.target.analyze(relation)
+
+    # -- in the engine ---------------------------------------------------------------------
+
+    def _compute_in_engine(self, plan: FederationPlan) -> str:
+        """The target types the result over empty imports; the engine fills the stage."""
+        made = len(self._made)
+        typed_sql = self._import_inputs(plan, empty=True)
+        empties, self._made = self._made[made:], self._made[:made]
+        assert self.engine is not None, "planned only"
+        try:
+            self.stage = self.relation("stage")
+            self.rows_staged = self.engine.materialize(
+                self.session,
+                plan,
+                self.target,
+                self.stage,
+                typed_sql=typed_sql,
+                logged=self.final and not self.node.config.get("unlogged"),
+            )
+        finally:
+            for relation in empties:
+                self._drop(relation)
+        table = self.target.table(self.stage).sql(dialect=self.dialect)
+        return f"select * from {table}"
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def clean_up(self) -> None:
+        """Drop every relation this node made, without letting a failed drop hide the node's
+        own result: a target that is down rolled back what it had not committed."""
+        for relation in reversed(self._made):
+            self._drop(relation)
+        self._made.clear()
+
+    def _drop(self, relation: RelationKey) -> None:
+        try:
+            self.target.drop_stage(relation)
+        except Exception as exc:
+            redacted = self.session.dvt.redact(str(exc))
+            events.debug(f"[DVT104] could not drop {relation.name}: {redacted}")
+
+    def summary(self) -> dict[str, Any]:
+        """What the placement did, for `adapter_response["dvt"]`."""
+        assert self.plan is not None and self.choice is not None
+        rows_read = self.session.rows_read
+        reads = (
+            self.imports
+            if self.choice.placement == "target"
+            else [(e, None) for e in self.plan.extractions]  # type: ignore[misc]
+        )
+        return {
+            **self.choice.to_dict(),
+            "extractions": [
+                {
+                    "input": e.input.unique_id,
+                    "target": e.input.target,
+                    "sql": e.sql,
+                    "rows": rows_read.get(e.engine_name, [0])[0],
+                    **({"import": relation.name} if relation is not None else {}),
+                }
+                for e, relation in reads
+            ],
+            "engine_sql": self.plan.engine_sql if self.choice.placement == "engine" else None,
+        }
+
+
+def _estimate(connector: Connector, key: RelationKey) -> int | None:
+    """An input's row estimate; None when its database cannot tell (never fails the node)."""
+    try:
+        return connector.estimated_rows(key)
+    except Exception as exc:
+        events.debug(f"No row estimate for {key}: {type(exc).__name__}")
+        return None

@@ -1,0 +1,380 @@
+"""The same-semantics list: what means the same in two places (DESIGN.md section 6).
+
+Two questions, each answered from data kept here, one entry per construct:
+
+- may a WHERE conjunct be read on a source instead of on the node's target
+  (`portable_predicate`)? Only comparisons whose meaning no collation, escape rule, time zone or
+  date style can change;
+- does a whole query mean the same in an engine as on its target (`engine_refusal`)? Every
+  expression in the typed tree must be listed for the (target dialect, engine) pair, and pass
+  its entry's check. The first construct that does not is named, and the node is computed on
+  its target instead (or fails with DVT104 when the engine was forced).
+
+Result column *types* are not this list's concern: the engine placement writes into a stage
+whose columns the target itself typed (`execution.placements`), so only values must agree.
+Each entry has a differential test in tests/functional/test_federation_semantics.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+import sqlglot.expressions as exp
+
+Type = exp.DType
+#: A check on one node of the typed tree: None when it means the same, else why not.
+Check = Callable[[exp.Expr], str | None]
+
+_TEXT = exp.DataType.TEXT_TYPES - {Type.CHAR, Type.NCHAR}
+_CHAR = {Type.CHAR, Type.NCHAR}
+_INTEGER = exp.DataType.INTEGER_TYPES
+_EXACT = _INTEGER | {Type.DECIMAL}
+_NUMBER = _EXACT | exp.DataType.FLOAT_TYPES
+_ZONED = {Type.TIMESTAMPTZ, Type.TIMESTAMPLTZ, Type.TIMETZ}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
+_SAME_EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "DOW", "DOY"}
+_SAME_TRUNC_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE"}
+
+
+def _kind(node: exp.Expr | None) -> Type | None:
+    kind = getattr(node, "type", None)
+    return kind.this if isinstance(kind, exp.DataType) else None
+
+
+def _operands(node: exp.Expr) -> list[exp.Expr]:
+    return [v for v in (node.this, node.args.get("expression")) if isinstance(v, exp.Expr)]
+
+
+def _kinds(node: exp.Expr) -> set[Type | None]:
+    return {_kind(o) for o in _operands(node)}
+
+
+def _literal_int(node: exp.Expr | None) -> int | None:
+    if isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal) and node.is_int:
+        return int(node.this)
+    return None
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
+def _column(node: exp.Expr) -> str | None:
+    kind = node.type
+    if not isinstance(kind, exp.DataType) or kind.this == Type.UNKNOWN:
+        return "a column of unknown type"
+    if kind.this in _ZONED:
+        return f"a {kind.sql()} column (its values depend on the session's TimeZone)"
+    if kind.this in _CHAR:
+        return f"a {kind.sql()} column (blank-padded comparison)"
+    if kind.this == Type.DECIMAL and not kind.expressions:
+        return "an unbounded numeric column (the engine reads it as DOUBLE)"
+    allowed = _NUMBER | _TEXT | {Type.DATE, Type.TIMESTAMP, Type.BOOLEAN}
+    if kind.this not in allowed:
+        return f"a {kind.sql()} column"
+    return None
+
+
+def _literal(node: exp.Expr) -> str | None:
+    """A string literal read as a date or time is parsed under DateStyle: ISO only."""
+    parent = node.parent
+    if not node.is_string or not isinstance(parent, (exp.Binary, exp.Between, exp.In)):
+        return None
+    temporal = {Type.DATE, Type.TIMESTAMP} & {_kind(o) for o in parent.iter_expressions()}
+    if temporal and not _ISO_DATE.fullmatch(node.this):
+        return f"the date literal {node.sql()} (parsed under the target's DateStyle)"
+    return None
+
+
+def _equality(node: exp.Expr) -> str | None:
+    return None  # text equality is byte equality under PostgreSQL's deterministic collations
+
+
+def _ordering(node: exp.Expr) -> str | None:
+    if {_kind(o) for o in node.iter_expressions()} & _TEXT:
+        return f"{node.key.upper()} on text (ordered by the target's collation)"
+    return None
+
+
+def _ordered(node: exp.Expr) -> str | None:
+    if _kind(node.this) in _TEXT:
+        return "ORDER BY text (sorted by the target's collation)"
+    return None
+
+
+def _arithmetic(node: exp.Expr) -> str | None:
+    kinds = _kinds(node)
+    if kinds & {Type.TIMESTAMP, None, Type.UNKNOWN} or not kinds <= _NUMBER | {Type.DATE}:
+        return f"{type(node).__name__.lower()} of {', '.join(sorted(str(k) for k in kinds))}"
+    return None
+
+
+def _division(node: exp.Expr) -> str | None:
+    """Integer by a non-zero integer constant only: PostgreSQL truncates (the engine is told
+    to), its numeric division has its own scale, and x / 0 raises where DuckDB gives NULL."""
+    divisor = _literal_int(node.args.get("expression"))
+    if _kind(node.this) in _INTEGER and divisor:
+        return None
+    return "division other than an integer by a non-zero integer constant"
+
+
+def _exact_sum(node: exp.Expr) -> str | None:
+    if _kind(node.this) in _EXACT:
+        return None
+    return "sum() of a non-integer, non-numeric value (summation order changes the result)"
+
+
+def _not_text_arg(node: exp.Expr) -> str | None:
+    if _kind(node.this) in _TEXT:
+        return f"{node.key}() of text (ordered by the target's collation)"
+    return None
+
+
+def _like(node: exp.Expr) -> str | None:
+    pattern = node.args.get("expression")
+    if isinstance(pattern, exp.Literal) and pattern.is_string and "\\" not in pattern.this:
+        return None
+    return "LIKE with a backslash or a computed pattern (escape rules differ)"
+
+
+def _extract(node: exp.Expr) -> str | None:
+    field = node.this.name.upper() if isinstance(node.this, exp.Expr) else ""
+    if field in _SAME_EXTRACT_FIELDS and _kind(node.expression) in {Type.DATE, Type.TIMESTAMP}:
+        return None
+    return f"extract({field.lower()} ...)"
+
+
+def _trunc(node: exp.Expr) -> str | None:
+    unit = node.args.get("unit")
+    name = unit.name.upper() if isinstance(unit, exp.Expr) else ""
+    if name in _SAME_TRUNC_UNITS and _kind(node.this) == Type.TIMESTAMP:
+        return None
+    return "date_trunc() of anything but a timestamp (a date becomes timestamptz)"
+
+
+def _cast(node: exp.Expr) -> str | None:
+    assert isinstance(node, exp.Cast)
+    to = node.to.this if isinstance(node.to, exp.DataType) else None
+    source = _kind(node.this)
+    if to in _INTEGER and source in _INTEGER:
+        return None
+    if to == Type.DATE and source in {Type.DATE, Type.TIMESTAMP}:
+        return None
+    if to in _TEXT and source in _TEXT | _INTEGER:
+        return None
+    if to == Type.DECIMAL and source in _EXACT and node.to.expressions:
+        return None
+    return f"a cast from {source} to {to}"
+
+
+def _concat(node: exp.Expr) -> str | None:
+    if _kinds(node) <= _TEXT | _INTEGER:
+        return None
+    return "|| of values that are not text or integers (formatting differs)"
+
+
+def _text_arg(node: exp.Expr) -> str | None:
+    return None if _kind(node.this) in _TEXT else f"{node.key}() of a non-text value"
+
+
+def _number_arg(node: exp.Expr) -> str | None:
+    return None if _kind(node.this) in _EXACT else f"{node.key}() of a non-exact number"
+
+
+#: Constructs that mean the same in DuckDB as in PostgreSQL, with their conditions.
+_POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
+    # structure
+    exp.Select: None,
+    exp.From: None,
+    exp.Join: None,
+    exp.Where: None,
+    exp.Group: None,
+    exp.Having: None,
+    exp.Order: None,
+    exp.Ordered: _ordered,
+    exp.Limit: None,
+    exp.Offset: None,
+    exp.Distinct: None,
+    exp.Subquery: None,
+    exp.With: None,
+    exp.CTE: None,
+    exp.Union: None,
+    exp.Intersect: None,
+    exp.Except: None,
+    exp.Table: None,
+    exp.TableAlias: None,
+    exp.Alias: None,
+    exp.Identifier: None,
+    exp.Star: None,
+    exp.Paren: None,
+    exp.Tuple: None,
+    exp.Var: None,
+    exp.Window: None,
+    exp.WindowSpec: None,
+    # values
+    exp.Column: _column,
+    exp.Literal: _literal,
+    exp.Null: None,
+    exp.Boolean: None,
+    exp.DataType: None,
+    exp.Cast: _cast,
+    # logic and comparison
+    exp.And: None,
+    exp.Or: None,
+    exp.Not: None,
+    exp.Is: None,
+    exp.In: None,
+    exp.Exists: None,
+    exp.Any: None,
+    exp.EQ: _equality,
+    exp.NEQ: _equality,
+    exp.GT: _ordering,
+    exp.GTE: _ordering,
+    exp.LT: _ordering,
+    exp.LTE: _ordering,
+    exp.Between: _ordering,
+    exp.Like: _like,
+    exp.Case: None,
+    exp.If: None,
+    exp.Coalesce: None,
+    # arithmetic
+    exp.Add: _arithmetic,
+    exp.Sub: _arithmetic,
+    exp.Mul: _arithmetic,
+    exp.Neg: None,
+    exp.Div: _division,
+    exp.IntDiv: _division,
+    exp.Abs: _number_arg,
+    exp.DPipe: _concat,
+    exp.Length: _text_arg,
+    # aggregates and windows
+    exp.Count: None,
+    exp.Sum: _exact_sum,
+    exp.Min: _not_text_arg,
+    exp.Max: _not_text_arg,
+    exp.RowNumber: None,
+    exp.Rank: None,
+    exp.DenseRank: None,
+    # dates
+    exp.Extract: _extract,
+    exp.DateTrunc: _trunc,
+    exp.TimestampTrunc: _trunc,
+}
+
+#: (target dialect, engine dialect) -> the constructs proven to mean the same there. A DuckDB
+#: target computed in the embedded DuckDB runs the same library: everything is the same.
+SAME_SEMANTICS: Mapping[tuple[str, str], Mapping[type[exp.Expr], Check | None] | None] = {
+    ("postgres", "duckdb"): _POSTGRES_ON_DUCKDB,
+    ("postgres", "spark"): {k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
+    ("duckdb", "duckdb"): None,
+    ("duckdb", "spark"): {k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
+}
+
+
+def engine_refusal(tree: exp.Expr, target_dialect: str, engine_dialect: str) -> str | None:
+    """Why `tree` (qualified and typed) may not mean the same in the engine; None if it does."""
+    pair = (target_dialect, engine_dialect)
+    if pair not in SAME_SEMANTICS:
+        return f"no same-semantics list for {target_dialect} computed on {engine_dialect}"
+    listed = SAME_SEMANTICS[pair]
+    if listed is None:
+        return None
+    for node in tree.walk():
+        kind = type(node)
+        if kind not in listed:
+            return f"{kind.__name__} ({_snippet(node)}) is not on the same-semantics list"
+        check = listed[kind]
+        reason = check(node) if check is not None else None
+        if reason:
+            return f"{reason}: {_snippet(node)}"
+    return None
+
+
+def _snippet(node: exp.Expr) -> str:
+    text = node.sql(dialect="postgres")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_OFFSET = re.compile(r".*[+-]\d{2}(:\d{2})?")
+
+
+def _instant(node: exp.Expr | None) -> bool:
+    """A timestamptz constant with its offset written out: the same instant in every zone."""
+    return (
+        isinstance(node, exp.Cast)
+        and node.to.this == Type.TIMESTAMPTZ
+        and isinstance(node.this, exp.Literal)
+        and bool(_OFFSET.fullmatch(node.this.this))
+    )
+
+
+def _portable_column(node: exp.Expr) -> str | None:
+    """A column compared on its own database: exact for any type but those whose comparison
+    depends on the session (a time zone, unless compared with an instant) or pads (char(n)),
+    and unknown ones."""
+    kind = _kind(node)
+    if kind in _ZONED and isinstance(node.parent, exp.Binary):
+        other = node.parent.expression if node.parent.this is node else node.parent.this
+        if _instant(other):
+            return None
+    if kind is None or kind == Type.UNKNOWN or kind in _ZONED | _CHAR:
+        return f"a column of type {kind}"
+    return None
+
+
+def _constant_cast(node: exp.Expr) -> str | None:
+    """A folded constant: an ISO date or timestamp, or an instant."""
+    assert isinstance(node, exp.Cast)
+    literal = node.this
+    if not isinstance(literal, exp.Literal) or not literal.is_string:
+        return "a cast of a non-constant"
+    if node.to.this in {Type.DATE, Type.TIMESTAMP} and _ISO_DATE.fullmatch(literal.this):
+        return None
+    return None if _instant(node) else f"the constant {node.sql()}"
+
+
+#: Predicates that mean the same on any source that reads the same values.
+_PORTABLE: Mapping[type[exp.Expr], Check | None] = {
+    exp.Column: _portable_column,
+    exp.Literal: _literal,
+    exp.Null: None,
+    exp.Boolean: None,
+    exp.Paren: None,
+    exp.Tuple: None,
+    exp.And: None,
+    exp.Or: None,
+    exp.Not: None,
+    exp.Is: None,
+    exp.In: None,
+    exp.EQ: None,
+    exp.NEQ: None,
+    exp.GT: _ordering,
+    exp.GTE: _ordering,
+    exp.LT: _ordering,
+    exp.LTE: _ordering,
+    exp.Between: _ordering,
+    exp.Like: _like,
+    exp.Cast: _constant_cast,
+    exp.DataType: None,
+    exp.Identifier: None,
+}
+
+
+def portable_predicate(conjunct: exp.Expr, source_folds_text: bool) -> bool:
+    """Whether a typed WHERE conjunct filters the same rows on its source as on the target:
+    plain comparisons of columns with constants (and LIKE without escapes), never a function,
+    a cast or arithmetic, no text ordering (collations differ), and no text comparison at all
+    where the source compares text its own way (MySQL's case-insensitive, space-padding
+    collations)."""
+    for node in conjunct.walk():
+        kind = type(node)
+        if kind not in _PORTABLE:
+            return False
+        check = _PORTABLE[kind]
+        if check is not None and check(node):
+            return False
+        if source_folds_text and kind is exp.Column and _kind(node) in _TEXT:
+            return False
+    return True
