@@ -85,13 +85,13 @@ def fed(postgres: PostgresServer, tmp_path: Path) -> Project:
     sqlite_table(
         sqlite_file,
         "orders",
-        "order_id integer, customer_id integer, amount real, note text",
+        "order_id integer, customer_id integer, amount integer, note text",
         [
-            (100, 1, 20.0, "a"),
-            (101, 1, 35.5, "b"),
-            (102, 2, 12.0, None),
-            (103, 3, 99.0, "c"),
-            (104, 2, 60.0, "d"),
+            (100, 1, 20, "a"),
+            (101, 1, 35, "b"),
+            (102, 2, 12, None),
+            (103, 3, 99, "c"),
+            (104, 2, 60, "d"),
         ],
     )
     duck_file = tmp_path / "lake.duckdb"
@@ -119,14 +119,14 @@ def test_cross_target_models_give_the_single_engine_answer(
     assert by_id["model.fed.customer_orders"].adapter_response["dvt"]["path"] == "federation"
     database = fed.database  # type: ignore[attr-defined]
     assert pg_rows(postgres, database, "analytics.customer_orders") == [
-        (1, "Ann", "New Zealand", 2, 55.5),
-        (2, "Bob", "United States", 2, 72.0),
+        (1, "Ann", "New Zealand", 2, 55),
+        (2, "Bob", "United States", 2, 72),
         (4, "Dee", "France", 0, None),
     ]
     duck_file = fed.duck_file  # type: ignore[attr-defined]
     assert duck_rows(duck_file, "lake.lake.big_orders") == [
-        (103, 99.0, "Chloé"),
-        (104, 60.0, "Bob"),
+        (103, 99, "Chloé"),
+        (104, 60, "Bob"),
     ]
     # The view became a table, with warning DVT001.
     with duckdb.connect(str(duck_file)) as conn:
@@ -184,7 +184,7 @@ def test_incremental_reads_only_new_rows(fed: Project) -> None:
     first = fed.dvt("run", "--select", "orders_incremental")
     assert first.success, first.exception
     with sqlite3.connect(fed.sqlite_file) as conn:  # type: ignore[attr-defined]
-        conn.execute("insert into orders values (105, 4, 7.5, 'e')")
+        conn.execute("insert into orders values (105, 4, 7, 'e')")
     second = fed.dvt("run", "--select", "orders_incremental")
     assert second.success, second.exception
     (dvt,) = [r.adapter_response["dvt"] for r in second.result.results]

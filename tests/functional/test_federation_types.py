@@ -59,7 +59,7 @@ def test_round_trip_keeps_values_and_types(
         database,
     )
     project = pg_and_duck_project(tmp_path, postgres, database, FILES)
-    result = project.dvt("run", "--compute", compute)
+    result = project.dvt("run", "--compute", compute, "--placement", "engine")
     assert result.success, result.exception
     assert {r.adapter_response["dvt"]["path"] for r in result.result.results} == {"federation"}
     assert {r.adapter_response["dvt"]["compute"] for r in result.result.results} == {compute}
@@ -94,11 +94,10 @@ def test_a_type_the_engine_cannot_keep_warns_dvt002(
     assert not any("'exact'" in w or "'id'" in w for w in warnings)
 
 
-@pytest.mark.parametrize("compute", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
 def test_integer_division_keeps_the_source_semantics(
-    postgres: PostgresServer, tmp_path: Path, compute: str
+    postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    database = f"div_{compute}_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    database = f"div_{tmp_path.name[-20:]}".lower().replace("-", "_")
     postgres.create_database(database)
     pairs = "(7, 2, 7.00), (-7, 2, -7.00), (1, 3, 1.00)"
     postgres.psql(
@@ -110,8 +109,8 @@ def test_integer_division_keeps_the_source_semantics(
         lake.execute(
             f"create table pairs (a int, b int, x decimal(6,2)); insert into pairs values {pairs}"
         )
-    # The model lives on PostgreSQL, so its SQL means what PostgreSQL means: `int / int` is
-    # integer division, although the engine computes it and the data comes from DuckDB.
+    # The model lives on PostgreSQL, so its SQL means what PostgreSQL means (`int / int` is
+    # integer division, `numeric / int` has PostgreSQL's scale), though the data is DuckDB's.
     files = {
         "dbt_project.yml": dbt_project_yml("div", "models:\n  div:\n    +materialized: table\n"),
         "models/sources.yml": "sources:\n  - name: lake\n    schema: main\n"
@@ -120,14 +119,21 @@ def test_integer_division_keeps_the_source_semantics(
         "from {{ source('lake', 'pairs') }}",
     }
     project = pg_and_duck_project(tmp_path, postgres, database, files)
-    done = project.cli("dvt", "run", "--compute", compute)
+    done = project.cli("dvt", "run")
     assert done.returncode == 0, done.stdout[-3000:]
     on_postgres = pg_rows(postgres, database, "(select a, a / b, a % b, x / b from src.pairs) t")
-    federated = pg_rows(postgres, database, "analytics.quotients")
-    # Compared as numbers: a float 3.5 where PostgreSQL says 3 must fail.
-    assert [tuple(float(v) for v in row[:3]) for row in federated] == [
-        tuple(float(v) for v in row[:3]) for row in on_postgres
+    assert pg_rows(postgres, database, "analytics.quotients") == on_postgres
+    types = (
+        "(select column_name, data_type, numeric_precision, numeric_scale "
+        "from information_schema.columns where table_name = 'quotients') t"
+    )
+    assert pg_rows(postgres, database, types) == [
+        ("a", "integer", 32, 0),
+        ("exact", "numeric", None, None),
+        ("q", "integer", 32, 0),
+        ("r", "integer", 32, 0),
     ]
-    assert [round(float(row[3]), 6) for row in federated] == [
-        round(float(row[3]), 6) for row in on_postgres
-    ]
+    # In the engine, numeric division and % cannot be proven the same: forcing it is DVT104.
+    forced = project.cli("dvt", "run", "--placement", "engine")
+    assert forced.returncode == 1
+    assert "[DVT104]" in forced.stdout and "cannot prove" in forced.stdout

@@ -62,27 +62,32 @@ def _literal_int(node: exp.Expr | None) -> int | None:
 
 
 def _column(node: exp.Expr) -> str | None:
+    """A column's values carried as they are. A time zone matters only where an instant
+    becomes local time (casts, extract, date_trunc, arithmetic, text, a literal compared with
+    it), and each of those entries refuses zoned values itself."""
     kind = node.type
     if not isinstance(kind, exp.DataType) or kind.this == Type.UNKNOWN:
         return "a column of unknown type"
-    if kind.this in _ZONED:
-        return f"a {kind.sql()} column (its values depend on the session's TimeZone)"
     if kind.this in _CHAR:
         return f"a {kind.sql()} column (blank-padded comparison)"
     if kind.this == Type.DECIMAL and not kind.expressions:
         return "an unbounded numeric column (the engine reads it as DOUBLE)"
-    allowed = _NUMBER | _TEXT | {Type.DATE, Type.TIMESTAMP, Type.BOOLEAN}
+    allowed = _NUMBER | _TEXT | _ZONED | {Type.DATE, Type.TIMESTAMP, Type.BOOLEAN}
     if kind.this not in allowed:
         return f"a {kind.sql()} column"
     return None
 
 
 def _literal(node: exp.Expr) -> str | None:
-    """A string literal read as a date or time is parsed under DateStyle: ISO only."""
+    """A string literal read as a date or time is parsed under DateStyle: ISO only; read as a
+    timestamptz, it is local time of the session's TimeZone."""
     parent = node.parent
     if not node.is_string or not isinstance(parent, (exp.Binary, exp.Between, exp.In)):
         return None
-    temporal = {Type.DATE, Type.TIMESTAMP} & {_kind(o) for o in parent.iter_expressions()}
+    kinds = {_kind(o) for o in parent.iter_expressions()}
+    if kinds & _ZONED:
+        return f"the literal {node.sql()} read in the target session's TimeZone"
+    temporal = {Type.DATE, Type.TIMESTAMP} & kinds
     if temporal and not _ISO_DATE.fullmatch(node.this):
         return f"the date literal {node.sql()} (parsed under the target's DateStyle)"
     return None
@@ -93,7 +98,10 @@ def _equality(node: exp.Expr) -> str | None:
 
 
 def _ordering(node: exp.Expr) -> str | None:
-    if {_kind(o) for o in node.iter_expressions()} & _TEXT:
+    """Text is ordered by the target's collation; a string literal compared with a date or a
+    number is that type's constant (its spelling is `_literal`'s concern)."""
+    kinds = {_kind(o) for o in node.iter_expressions()}
+    if kinds & _TEXT and not kinds & (_NUMBER | {Type.DATE, Type.TIMESTAMP} | _ZONED):
         return f"{node.key.upper()} on text (ordered by the target's collation)"
     return None
 
@@ -156,6 +164,8 @@ def _trunc(node: exp.Expr) -> str | None:
 
 def _cast(node: exp.Expr) -> str | None:
     assert isinstance(node, exp.Cast)
+    if isinstance(node.this, exp.Literal):
+        return _constant_cast(node)
     to = node.to.this if isinstance(node.to, exp.DataType) else None
     source = _kind(node.this)
     if to in _INTEGER and source in _INTEGER:
@@ -209,16 +219,15 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.Identifier: None,
     exp.Star: None,
     exp.Paren: None,
-    exp.Tuple: None,
     exp.Var: None,
     exp.Window: None,
-    exp.WindowSpec: None,
     # values
     exp.Column: _column,
     exp.Literal: _literal,
     exp.Null: None,
     exp.Boolean: None,
     exp.DataType: None,
+    exp.DataTypeParam: None,
     exp.Cast: _cast,
     # logic and comparison
     exp.And: None,
@@ -259,7 +268,6 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.DenseRank: None,
     # dates
     exp.Extract: _extract,
-    exp.DateTrunc: _trunc,
     exp.TimestampTrunc: _trunc,
 }
 
