@@ -1,13 +1,16 @@
 """A federated table behaves as the same model pushed down: hooks, grants, `persist_docs`,
 indexes, contracts and `unlogged` give the same relation, on PostgreSQL and DuckDB targets.
 
-Most federated tables are the staged table renamed into place (`StageAdoption`); a contract or
-any other call dbt's `create_table_as` must make itself still copies the stage. Both are checked.
+Both placements are checked. On the target, dbt's materialization runs the model's own SQL over
+the imports. In the engine, most federated tables are the staged table renamed into place
+(`StageAdoption`); a contract or any other call dbt's `create_table_as` must make itself still
+copies the stage.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ TABLE_MODEL = """\
     grants={{'select': ['{role}']}},
     persist_docs={{'relation': true, 'columns': true}},
     indexes=[{{'columns': ['id'], 'unique': true}}],
+    placement=var('placement', 'auto'),
 ) }}}}
 select id, name, price from {{{{ source('{source}', 'items') }}}}
 """
@@ -162,11 +166,15 @@ def _project(
 def _renamed_into_place(project: Project, model: str) -> bool:
     """Whether the debug log shows the model's stage renamed to dbt's new relation."""
     log = (project.root / "logs" / "dbt.log").read_text()
-    return f'"{model}__dvt_stage" rename to "{model}__dbt_tmp"' in log
+    return re.search(rf'"{model}__dvt_stage_\w+" rename to "{model}__dbt_tmp"', log) is not None
 
 
+PLACEMENTS = pytest.mark.parametrize("placement", ["target", "engine"])
+
+
+@PLACEMENTS
 def test_federated_table_on_postgres_matches_pushdown(
-    postgres: PostgresServer, tmp_path: Path, items: tuple[str, Path, str]
+    postgres: PostgresServer, tmp_path: Path, items: tuple[str, Path, str], placement: str
 ) -> None:
     database, _, role = items
     project = _project(
@@ -176,7 +184,8 @@ def test_federated_table_on_postgres_matches_pushdown(
         {
             "push_items.sql": TABLE_MODEL.format(role=role, source="pgraw"),
             "fed_items.sql": TABLE_MODEL.format(role=role, source="lite"),
-            "fed_unlogged.sql": "{{ config(materialized='table', unlogged=true) }}\n"
+            "fed_unlogged.sql": "{{ config(materialized='table', unlogged=true, "
+            "placement=var('placement')) }}\n"
             "select id from {{ source('lite', 'items') }}\n",
             "push_contract.sql": CONTRACT_MODEL.format(source="pgraw"),
             "fed_contract.sql": CONTRACT_MODEL.format(source="lite"),
@@ -186,7 +195,7 @@ def test_federated_table_on_postgres_matches_pushdown(
         },
     )
     for _ in range(2):  # a first build, then a replacement of existing tables
-        result = project.dvt("run")
+        result = project.dvt("run", "--vars", f"placement: {placement}")
         assert result.success, result.exception
         assert all(r.status == "success" for r in result.result.results)
 
@@ -216,11 +225,13 @@ def test_federated_table_on_postgres_matches_pushdown(
         ]
     )
 
-    # The plain federated tables were renamed into place; the contract's was created by dbt.
-    assert _renamed_into_place(project, "fed_items")
-    assert _renamed_into_place(project, "fed_unlogged")
+    # In the engine, plain federated tables were renamed into place; the contract's (placed on
+    # its target: its casts of floats are not provably the same in the engine) by dbt.
+    engine = placement == "engine"
+    assert _renamed_into_place(project, "fed_items") is engine
+    assert _renamed_into_place(project, "fed_unlogged") is engine
     assert not _renamed_into_place(project, "fed_contract")
-    assert not [n for n in pg_relations(postgres, database, "analytics") if "__dvt_stage" in n]
+    assert not [n for n in pg_relations(postgres, database, "analytics") if "__dvt_" in n]
 
     results = json.loads((project.root / "target" / "run_results.json").read_text())["results"]
     by_id = {r["unique_id"]: r for r in results}
@@ -250,8 +261,9 @@ def test_federated_contract_violation_fails_and_keeps_nothing(
     assert pg_relations(postgres, database, "analytics") == {}
 
 
+@PLACEMENTS
 def test_federated_table_on_duckdb_keeps_hooks_docs_and_contract(
-    postgres: PostgresServer, tmp_path: Path, items: tuple[str, Path, str]
+    postgres: PostgresServer, tmp_path: Path, items: tuple[str, Path, str], placement: str
 ) -> None:
     import duckdb
 
@@ -275,7 +287,7 @@ def test_federated_table_on_duckdb_keeps_hooks_docs_and_contract(
         lake,
     )
     for _ in range(2):
-        result = project.dvt("run")
+        result = project.dvt("run", "--placement", placement)
         assert result.success, result.exception
 
     with duckdb.connect(str(lake)) as conn:
@@ -299,6 +311,6 @@ def test_federated_table_on_duckdb_keeps_hooks_docs_and_contract(
         ("price", "DECIMAL(10,2)", "YES"),
     ]
     assert len(duck_rows(lake, "lake.lake.fed_contract")) == 3
-    assert not [t for t in tables if "__dvt_stage" in t]
-    assert _renamed_into_place(project, "fed_items")
+    assert not [t for t in tables if "__dvt_" in t]
+    assert _renamed_into_place(project, "fed_items") is (placement == "engine")
     assert not _renamed_into_place(project, "fed_contract")
