@@ -102,7 +102,7 @@ def test_source_stopped_mid_extraction(own_postgres: PostgresServer, tmp_path: P
     assert "events_copy" in output and "DVT104" in output
     duck_file = tmp_path / "lake.duckdb"
     assert duck_rows(duck_file, "lake.lake.events_copy") == [(1, "old")]
-    assert not [t for t in _tables(duck_file) if "dvt_stage" in t]
+    assert not [t for t in _tables(duck_file) if "__dvt_" in t]
 
 
 def test_wrong_column_names_the_model(own_postgres: PostgresServer, tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_a_signal_during_a_federated_load(
     )  # the engine query was cancelled (or the process ended), not waited for
     duck_file = tmp_path / "lake.duckdb"
     assert duck_rows(duck_file, "lake.lake.events_copy") == [(1, "old")]
-    assert not [t for t in _tables(duck_file) if "dvt_stage" in t]
+    assert not [t for t in _tables(duck_file) if "__dvt_" in t]
     # dbt's own exit code for an interrupted run, measured on a slow pushdown model.
     dbt_like = Project(tmp_path / "dbt_only").write(
         {
@@ -200,7 +200,7 @@ def test_a_signal_during_a_federated_load(
     rerun = project.cli("dvt", "run")
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert duck_rows(duck_file, "lake.lake.events_copy") == [(2, "new")]
-    assert not [t for t in _tables(duck_file) if "dvt_stage" in t]
+    assert not [t for t in _tables(duck_file) if "__dvt_" in t]
 
 
 TARGET_FILES = {
@@ -264,7 +264,7 @@ def test_target_stopped_during_the_load(
     assert "DVT104" in output and "model.faults.joined" in output and "'wh'" in output
     assert own_postgres.password not in output
     assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "old", "one")]
-    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "dvt_stage" in t]
+    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]
     # The target back and the source fast again, `dvt retry` finishes the build.
     postgres.psql(
         "drop view app.events; create table app.events as select 1 as id, 'new' as kind",
@@ -274,13 +274,13 @@ def test_target_stopped_during_the_load(
     assert retried.returncode == 0, retried.stdout[-3000:]
     assert set(project.statuses()) == {"model.faults.joined"}
     assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "new", "one")]
-    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "dvt_stage" in t]
+    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]
 
 
 NUMBERS = "select range as i from range(2000000)"
 #: A federated model whose engine query sorts about 150 MB: two million 64-character keys.
 HEAVY = """\
-    {{ config(compute='small') }}
+    {{ config(compute='small', placement='engine') }}
     select e.kind, count(*) as n, max(g.r) as top
     from {{ source('app', 'events') }} e
     cross join (
@@ -349,7 +349,7 @@ def test_engine_out_of_memory_or_temp_space(
     assert {statuses[f"model.faults.{n}"] for n in ("events_copy", "independent")} == {"success"}
     assert duck_rows(duck_file, "lake.lake.events_copy") == [(1, "new")]
     assert duck_rows(duck_file, "lake.lake.heavy") == [("old", 2000000, 2000000)]
-    assert not [t for t in _tables(duck_file) if "dvt_stage" in t]
+    assert not [t for t in _tables(duck_file) if "__dvt_" in t]
     assert not _files(project.root / ".tmp")  # DuckDB's default spill folder
     (project.root / "computes.yml").write_text(roomy)
     retried = project.cli("dvt", "retry")

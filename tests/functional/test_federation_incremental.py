@@ -23,11 +23,23 @@ where version > (select max(version) from {{{{ this }}}})
 """
 
 
-@pytest.mark.parametrize("compute", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+@pytest.mark.parametrize(
+    ("placement", "compute"),
+    [
+        ("target", "duckdb"),
+        ("engine", "duckdb"),
+        pytest.param("engine", "spark", marks=pytest.mark.spark),
+    ],
+)
 @pytest.mark.parametrize("target", ["pg", "duck"])
 @pytest.mark.parametrize("strategy", ["append", "merge", "delete+insert"])
 def test_incremental_strategies(
-    postgres: PostgresServer, tmp_path: Path, target: str, strategy: str, compute: str
+    postgres: PostgresServer,
+    tmp_path: Path,
+    target: str,
+    strategy: str,
+    placement: str,
+    compute: str,
 ) -> None:
     database = f"inc_{tmp_path.name[-20:]}".lower().replace("-", "_").replace("+", "_")
     postgres.create_database(database)
@@ -56,17 +68,21 @@ def test_incremental_strategies(
             return pg_rows(postgres, database, "analytics.tickets")
         return duck_rows(tmp_path / "lake.duckdb", "lake.analytics.tickets")
 
-    first = project.dvt("run", "--compute", compute)
+    options = ("--compute", compute, "--placement", placement)
+    first = project.dvt("run", *options)
     assert first.success, first.exception
     assert rows() == [(1, "open", 1), (2, "open", 2)]
     with sqlite3.connect(app) as conn:  # ticket 1 is closed (a new version), ticket 3 opens
         conn.execute("update tickets set status = 'closed', version = 3 where id = 1")
         conn.execute("insert into tickets values (3, 'open', 4)")
-    second = project.dvt("run", "--compute", compute)
+    second = project.dvt("run", *options)
     assert second.success, second.exception
     (result,) = second.result.results
-    assert result.adapter_response["dvt"]["rows"] == 2  # only the new versions were read
-    assert result.adapter_response["dvt"]["compute"] == compute
+    dvt = result.adapter_response["dvt"]
+    (read,) = dvt["extractions"]
+    assert read["rows"] == 2  # only the new versions were read
+    assert dvt["placement"] == placement
+    assert dvt["compute"] == (compute if placement == "engine" else None)
     if strategy == "append":
         assert rows() == [(1, "closed", 3), (1, "open", 1), (2, "open", 2), (3, "open", 4)]
     else:

@@ -35,12 +35,57 @@ T_COLUMNS = [
     ("flag", "boolean", "BOOLEAN"),
 ]
 T_ROWS = [
-    (1, 10, Decimal("1.25"), 0.5, "apple", dt.date(2024, 1, 31), dt.datetime(2024, 1, 31, 23, 30), True),
-    (2, -20, Decimal("-2.50"), -1.5, "Apple", dt.date(2024, 2, 29), dt.datetime(2024, 3, 1, 0, 15), False),
-    (3, 9007199254740993, Decimal("3.00"), 2.25, "banana", dt.date(2023, 12, 31), dt.datetime(2023, 12, 31, 12, 0), None),
+    (
+        1,
+        10,
+        Decimal("1.25"),
+        0.5,
+        "apple",
+        dt.date(2024, 1, 31),
+        dt.datetime(2024, 1, 31, 23, 30),
+        True,
+    ),
+    (
+        2,
+        -20,
+        Decimal("-2.50"),
+        -1.5,
+        "Apple",
+        dt.date(2024, 2, 29),
+        dt.datetime(2024, 3, 1, 0, 15),
+        False,
+    ),
+    (
+        3,
+        9007199254740993,
+        Decimal("3.00"),
+        2.25,
+        "banana",
+        dt.date(2023, 12, 31),
+        dt.datetime(2023, 12, 31, 12, 0),
+        None,
+    ),
     (4, None, None, None, None, None, None, True),
-    (5, 7, Decimal("0.01"), 1e10, "a_b%", dt.date(2024, 7, 4), dt.datetime(2024, 7, 4, 6, 45, 30), False),
-    (-6, 7, Decimal("99.99"), -0.0, "apple", dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 0, 0), True),
+    (
+        5,
+        7,
+        Decimal("0.01"),
+        1e10,
+        "a_b%",
+        dt.date(2024, 7, 4),
+        dt.datetime(2024, 7, 4, 6, 45, 30),
+        False,
+    ),
+    (
+        -6,
+        7,
+        Decimal("99.99"),
+        -0.0,
+        "apple",
+        dt.date(2024, 1, 1),
+        dt.datetime(2024, 1, 1, 0, 0),
+        True,
+    ),
 ]
 U_COLUMNS = [("i", "integer", "INTEGER"), ("s", "text", "VARCHAR")]
 U_ROWS = [(1, "one"), (3, "three"), (3, "drei"), (7, "seven"), (None, "nothing")]
@@ -184,7 +229,9 @@ def _normalised(rows: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(value(v) for v in row) for row in rows)
 
 
-@pytest.mark.parametrize("construct", sorted(QUERIES, key=lambda k: k.__name__), ids=lambda k: k.__name__)
+@pytest.mark.parametrize(
+    "construct", sorted(QUERIES, key=lambda k: k.__name__), ids=lambda k: k.__name__
+)
 def test_postgres_and_the_engine_agree(databases: Any, construct: type[exp.Expr]) -> None:
     import psycopg2
 
@@ -199,7 +246,9 @@ def test_postgres_and_the_engine_agree(databases: Any, construct: type[exp.Expr]
     cursor = engine.cursor()
     for extraction in plan.extractions:
         source = extraction.input.key.name
-        cursor.execute(f"create or replace temp view {extraction.engine_name} as select * from {source}")
+        cursor.execute(
+            f"create or replace temp view {extraction.engine_name} as select * from {source}"
+        )
     in_engine = cursor.execute(plan.engine_sql).fetchall()
     with psycopg2.connect(postgres.dsn_for("semantics")) as conn, conn.cursor() as cur:
         cur.execute(sql)

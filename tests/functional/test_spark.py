@@ -38,7 +38,14 @@ def test_spark_gives_the_duckdb_answer(fed: Project, postgres: PostgresServer) -
     with sqlite3.connect(fed.sqlite_file) as conn:  # type: ignore[attr-defined]
         conn.execute("insert into orders values (105, 4, 7, 'e')")
     again = fed.cli(
-        "dvt", "run", "--compute", "spark", "--placement", "engine", "--select", "orders_incremental"
+        "dvt",
+        "run",
+        "--compute",
+        "spark",
+        "--placement",
+        "engine",
+        "--select",
+        "orders_incremental",
     )
     assert again.returncode == 0, again.stdout[-4000:]
     assert duck_rows(duck_file, "lake.lake.orders_incremental") == [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from dbt_common.invocation import get_invocation_id
@@ -57,18 +58,20 @@ class FederatedNode:
         self,
         session: FederationSession,
         resolution: NodeResolution,
-        engine: Engine | None,
+        engine_dialect: str,
+        start_engine: Callable[[], Engine] | None,
         *,
         schema: str,
         final: bool,
-        engine_dialect: str | None = None,
     ) -> None:
-        """`engine` None: plan only (`dvt plan`), for an engine of `engine_dialect`."""
+        """`start_engine` starts (once per invocation) the engine of `engine_dialect`, only if
+        the node is placed there; None to plan only (`dvt plan`)."""
         self.session = session
         self.node = session.node
         self.resolution = resolution
-        self.engine = engine
-        self.engine_dialect = engine.dialect if engine is not None else str(engine_dialect)
+        self.engine_dialect = engine_dialect
+        self._start_engine = start_engine
+        self.engine: Engine | None = None
         self.schema = schema
         #: Whether an engine stage becomes the node's table as it is (renamed into place).
         self.final = final
@@ -152,7 +155,7 @@ class FederatedNode:
                 extraction, sql=source.extraction_sql(extraction, extraction.input.key)
             )
             relation = self.relation(f"in{index}")
-            self._load_import(extraction, relation)
+            self._load_import(extraction, relation, through_bucket=not empty)
             if not empty:
                 self.imports.append((extraction, relation))
             renames[extraction.input.key] = self.target.table(relation).sql(dialect=self.dialect)
@@ -160,10 +163,12 @@ class FederatedNode:
             self.node.compiled_code, self.dialect, renames, model=self.node.unique_id
         )
 
-    def _load_import(self, extraction: Extraction, relation: RelationKey) -> None:
+    def _load_import(
+        self, extraction: Extraction, relation: RelationKey, *, through_bucket: bool
+    ) -> None:
         session = self.session
         name = extraction.engine_name
-        if session.staging is not None:  # through the node's bucket folder, as Parquet files
+        if through_bucket and session.staging is not None:  # as Parquet files in the bucket
             session.stage_input(extraction)
             self.target.load_files(session.staging, name, relation)
         else:
@@ -178,7 +183,8 @@ class FederatedNode:
         made = len(self._made)
         typed_sql = self._import_inputs(plan, empty=True)
         empties, self._made = self._made[made:], self._made[:made]
-        assert self.engine is not None, "planned only"
+        assert self._start_engine is not None, "planned only"
+        self.engine = self._start_engine()
         try:
             self.stage = self.relation("stage")
             self.rows_staged = self.engine.materialize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from dbt.artifacts.schemas.run import RunResult, RunStatus
@@ -18,7 +19,7 @@ from dbt.task.show import ShowRunner
 from dbt.task.snapshot import SnapshotRunner
 from dbt.task.test import TestRunner
 
-from dvt import events, invocation
+from dvt import engines, events, invocation
 from dvt.engines.base import Engine
 from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import DvtError, EngineUnavailableError
@@ -51,14 +52,13 @@ class FederatedRunnerMixin:
     def execute(self, node: Any, manifest: Any) -> RunResult:
         dvt = invocation.get()
         resolution = dvt.resolve(node)
-        engine, reader = engines_for(dvt, resolution)
         started = time.perf_counter()
         original_sql, original_materialized = node.compiled_code, node.config.materialized
-        with FederationSession(dvt, reader, node) as session:
+        with FederationSession(dvt, reader_for(dvt, resolution), node) as session:
             work = FederatedNode(
                 session,
                 resolution,
-                engine,
+                *engine_for(dvt, resolution),
                 schema=self.stage_schema(node),
                 final=self.adopts_stage(node),
             )
@@ -84,6 +84,9 @@ class FederatedRunnerMixin:
                     )
                     node.config.materialized = "table"
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
+                rows = work.rows_staged if work.stage is not None else _rows_written(result)
+                if rows is None and work.stage is None and _is_table(node, result):
+                    rows = work.target.scalar(f"select count(*) from {node.relation_name}")
             finally:
                 adoption, self.adoption = self.adoption, None
                 node.compiled_code = original_sql
@@ -94,13 +97,22 @@ class FederatedRunnerMixin:
             adoption.report(result, work.rows_staged or 0)
         summary = {
             **resolution.to_dict(),
-            "compute": engine.name if work.stage is not None else None,
-            "rows": work.rows_staged if work.stage is not None else _rows_written(result),
+            "compute": work.engine.name if work.engine is not None else None,
+            "rows": rows,
             **work.summary(),
             "seconds": round(time.perf_counter() - started, 3),
         }
         result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
         return result
+
+
+def _is_table(node: Any, result: RunResult) -> bool:
+    """A model just built as a whole table (a view over imports is one too)."""
+    return (
+        result.status == RunStatus.Success
+        and node.resource_type == "model"
+        and node.config.materialized in ("table", "view")
+    )
 
 
 def _rows_written(result: RunResult) -> int | None:
@@ -205,11 +217,16 @@ class FederatedShowRunner(ShowRunner):
         started = time.perf_counter()
         dvt = invocation.get()
         resolution = dvt.resolve(compiled_node)
-        engine, reader = engines_for(dvt, resolution)
         original_sql = compiled_node.compiled_code
-        with FederationSession(dvt, reader, compiled_node) as session:
+        dialect, start_engine = engine_for(dvt, resolution)
+        with FederationSession(dvt, reader_for(dvt, resolution), compiled_node) as session:
             work = FederatedNode(
-                session, resolution, engine, schema=str(compiled_node.schema), final=False
+                session,
+                resolution,
+                dialect,
+                start_engine,
+                schema=str(compiled_node.schema),
+                final=False,
             )
             try:
                 sql = work.prepare(plan_inputs(dvt, compiled_node, manifest), stage=False)
@@ -221,6 +238,7 @@ class FederatedShowRunner(ShowRunner):
                     return result
                 assert work.plan is not None
                 limit = None if self.config.args.limit < 0 else self.config.args.limit
+                engine = start_engine()
                 table = engine.fetch(session, work.plan, limit)
             finally:
                 compiled_node.compiled_code = original_sql
@@ -242,16 +260,26 @@ class FederatedShowRunner(ShowRunner):
         )
 
 
-def engines_for(dvt: Any, resolution: Any) -> tuple[Engine, DuckDBEngine]:
-    """The node's compute engine, and the DuckDB engine its connectors read through (the same
-    one when the compute is DuckDB; the built-in `duckdb` compute otherwise)."""
-    engine = dvt.engine(resolution.compute or dvt.computes.default)
-    reader = engine if isinstance(engine, DuckDBEngine) else dvt.engine("duckdb")
+def engine_for(dvt: Any, resolution: Any) -> tuple[str, Callable[[], Engine]]:
+    """The dialect of the node's compute engine, and how to start it (once per invocation, and
+    only when a node is placed in it)."""
+    compute = resolution.compute or dvt.computes.default
+    spec = dvt.computes.require(compute, used_by=resolution.unique_id)
+    return engines.dialect(spec.type), lambda: dvt.engine(compute)
+
+
+def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
+    """The DuckDB engine connectors read through (schemas, imports, the engine's inputs): the
+    node's compute when it is a DuckDB one (so its settings apply), else the built-in `duckdb`.
+    Starting an embedded DuckDB costs nothing; Spark starts only when a node is placed there."""
+    compute = resolution.compute or dvt.computes.default
+    spec = dvt.computes.require(compute, used_by=resolution.unique_id)
+    reader = dvt.engine(compute if spec.type == "duckdb" else "duckdb")
     if not isinstance(reader, DuckDBEngine):
         raise EngineUnavailableError(
             "The compute named 'duckdb' must be of type duckdb: DVT reads inputs through it."
         )
-    return engine, reader
+    return reader
 
 
 def federated_runner_for(runner: Any) -> type[Any] | None:

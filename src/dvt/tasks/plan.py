@@ -157,10 +157,10 @@ class DvtPlanTask(ListTask):
                     work = FederatedNode(
                         session,
                         resolution,
+                        engines.dialect(spec.type),
                         None,
                         schema="",
                         final=False,
-                        engine_dialect=engines.dialect(spec.type),
                     )
                     plan, choice = work.decide(plan_inputs(dvt, compiled, self.manifest))
                     reads = work.planned_imports() if choice.placement == "target" else ()
