@@ -23,6 +23,8 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
         "dvt.dbt_seams.factory:ContextCopyingExecutor",
     ),
     ("dbt.parser.manifest", "ManifestLoader", "dvt.dbt_seams.manifest:DvtManifestLoader"),
+    # read_project_flags builds these: under dvt, usage tracking defaults to off (flags.py).
+    ("dbt.config.project", "ProjectFlags", "dvt.dbt_seams.flags:DvtProjectFlags"),
     (
         "dbt.parser.read_files",
         "load_seed_source_file",
