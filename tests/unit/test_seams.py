@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,14 +138,21 @@ def test_python_module_entry_point() -> None:
 
 
 def test_a_single_target_invocation_loads_no_engine_or_planner() -> None:
-    """Start-up cost: SQLGlot, DuckDB and pyarrow load only when a node federates."""
-    code = (
+    """Start-up cost: SQLGlot, DuckDB and pyarrow load only when a node federates (dbt 1.12's
+    own CLI loads SQLGlot, for MetricFlow: only what DVT adds to dbt's import counts)."""
+    heavy = "print(sorted(m for m in ('sqlglot', 'duckdb', 'pyarrow') if m in sys.modules))"
+    dvt = (
         "import sys; from dvt.cli.main import cli; from dvt.dbt_seams.install import dvt_seams\n"
-        "with dvt_seams(): pass\n"
-        "print(sorted(m for m in ('sqlglot', 'duckdb', 'pyarrow') if m in sys.modules))"
+        f"with dvt_seams(): pass\n{heavy}"
     )
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "[]"
+    dbt = f"import sys; import dbt.cli.main\n{heavy}"
+    loaded = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        for code in (dvt, dbt)
+    ]
+    assert loaded[0].stdout == loaded[1].stdout
+    if Version(str(dbt_version)) < Version("1.12"):
+        assert loaded[0].stdout.strip() == "[]"
 
 
 def test_init_writes_a_computes_skeleton_that_loads(tmp_path: Path) -> None:
@@ -160,3 +168,39 @@ def test_init_writes_a_computes_skeleton_that_loads(tmp_path: Path) -> None:
     computes = Computes.load(str(tmp_path), "shop")
     assert computes.default == "local_duck"
     assert computes.specs["local_duck"].options["memory_limit"] == "4GB"
+
+
+needs_v2_parser_option = pytest.mark.skipif(
+    "use_v2_parser" not in {p.name for p in dbt_main.cli.params},
+    reason="this dbt has no v2 parser (dbt 1.12 added --use-v2-parser)",
+)
+
+
+@needs_v2_parser_option
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--use-v2-parser"], {}), ([], {"DBT_ENGINE_USE_V2_PARSER": "true"})],
+    ids=["option", "environment"],
+)
+def test_the_v2_parser_is_refused(tmp_path: Path, args: list[str], env: dict[str, str]) -> None:
+    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args, "parse", "--profiles-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 2
+    assert "dbt's v2 parser is not supported under dvt" in done.stderr
+
+
+@needs_v2_parser_option
+def test_the_v2_parser_project_flag_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "dbt_project.yml").write_text(
+        'name: shop\nversion: "1.0"\nprofile: shop\nflags:\n  use_v2_parser: true\n'
+    )
+    args = ["parse", "--project-dir", str(tmp_path), "--profiles-dir", str(tmp_path)]
+    result = dvtRunner().invoke(args)
+    assert not result.success
+    assert "dbt's v2 parser is not supported under dvt" in str(result.exception)
