@@ -18,10 +18,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import repository  # noqa: F401 - the repository root on sys.path, for tests.servers
 import yaml
 from federation import load_data, run_process, write_project
-
-from dvt.testing.postgres import PostgresServer, free_port
+from tests.servers.postgres import PostgresServer, free_port
 
 S3_BUCKET = "dvt-bench"
 S3_KEY, S3_SECRET = "AKIDBENCH", "bench-secret"

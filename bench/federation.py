@@ -21,9 +21,9 @@ import textwrap
 import time
 from pathlib import Path
 
+import repository  # noqa: F401 - the repository root on sys.path, for tests.servers
 import yaml
-
-from dvt.testing.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 MODEL_SQL = """\
 {{{{ config(materialized='table', target='{target}') }}}}

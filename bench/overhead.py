@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import repository  # noqa: F401 - the repository root on sys.path, for tests.servers
 import yaml
 
 
@@ -67,7 +68,7 @@ def main() -> None:
         roots = {tool: Path(folder) / tool for tool in ("dbt", "dvt")}
         for tool, root in roots.items():
             if args.target == "postgres":
-                from dvt.testing.postgres import PostgresServer
+                from tests.servers.postgres import PostgresServer
 
                 server = server or PostgresServer.start()
                 server.create_database(tool)

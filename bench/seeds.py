@@ -20,9 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import repository  # noqa: F401 - the repository root on sys.path, for tests.servers
 from federation import run_process, write_profiles
-
-from dvt.testing.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 GENERATE = """
 COPY (

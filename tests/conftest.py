@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from dvt.testing.mariadb import MariaDBServer
-from dvt.testing.postgres import PostgresServer
+from tests.servers.mariadb import MariaDBServer
+from tests.servers.postgres import PostgresServer
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

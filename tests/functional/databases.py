@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dvt.testing.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 
 def pg_rows(server: PostgresServer, database: str, relation: str) -> list[tuple[Any, ...]]:

@@ -14,7 +14,7 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dvt.cli.main import dvtRunner
-from dvt.testing.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 
 def write_files(root: Path, files: dict[str, str]) -> None:

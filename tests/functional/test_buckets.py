@@ -14,10 +14,10 @@ import duckdb
 import pytest
 import yaml
 
-from dvt.testing.postgres import PostgresServer, free_port
 from tests.functional.databases import duck_rows, pg_rows
 from tests.functional.projects import Project
 from tests.functional.test_federation import fed  # noqa: F401 - the shared project fixture
+from tests.servers.postgres import PostgresServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
 

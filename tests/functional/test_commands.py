@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from dvt.testing.postgres import PostgresServer
 from tests.functional.projects import Project
 from tests.functional.test_targets import multi  # noqa: F401 - the shared project fixture
+from tests.servers.postgres import PostgresServer
 
 MACRO = """\
 {% macro record_target(label) %}

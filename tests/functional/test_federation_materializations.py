@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from dvt.testing.postgres import PostgresServer
 from tests.functional.databases import duck_rows, pg_relations, pg_rows, sqlite_table
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
 

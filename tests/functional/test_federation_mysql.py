@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dvt.testing.mariadb import MariaDBServer
-from dvt.testing.postgres import PostgresServer
 from tests.functional.databases import duck_rows, pg_rows
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.mariadb import MariaDBServer
+from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.mysql]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dvt.testing.postgres import PostgresServer
 from tests.functional.databases import duck_rows, pg_rows
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb, pytest.mark.sqlite]
 

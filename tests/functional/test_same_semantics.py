@@ -18,7 +18,7 @@ import sqlglot.expressions as exp
 from dvt.planning.models import PlanInput, RelationKey
 from dvt.planning.planner import plan_federation
 from dvt.planning.semantics import SAME_SEMANTICS
-from dvt.testing.postgres import PostgresServer
+from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 

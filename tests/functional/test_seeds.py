@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from dvt.testing.postgres import PostgresServer
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
 
 #: Every type dbt's seed inference can give, quoting, embedded delimiters and newlines, unicode,
 #: empty values, the string "null", and whole numbers written with a fraction.

@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 import yaml
 
-from dvt.testing.postgres import PostgresServer
 from tests.functional.databases import duck_rows, pg_rows
 from tests.functional.projects import Project
 from tests.functional.test_federation import fed  # noqa: F401 - the shared project fixture
+from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres, pytest.mark.duckdb]
 
@@ -58,7 +58,7 @@ def test_a_standalone_cluster_runs_a_federated_build(
     fed: Project,  # noqa: F811
     postgres: PostgresServer,
 ) -> None:
-    from dvt.testing.spark import SparkCluster
+    from tests.servers.spark import SparkCluster
 
     database = fed.database  # type: ignore[attr-defined]
     duck_file = fed.duck_file  # type: ignore[attr-defined]

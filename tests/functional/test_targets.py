@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dvt.testing.postgres import PostgresServer, free_port
 from tests.functional.databases import duck_rows, pg_relations, pg_rows
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 

@@ -3,7 +3,8 @@
 Every dbt command and option is dbt's object, so `dvt <cmd> --help` lists what dbt lists. DVT
 adds `--compute`, `--bucket` and `--placement` to the commands that run nodes, `plan` (alias
 `explain`), and its own `--version`. The whole invocation runs with DVT's seams installed
-(dvt.dbt_seams.install).
+(dvt.dbt_seams.install). dbt's anonymous usage tracking is off unless the user opts in
+(dvt.dbt_seams.flags).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dbt.cli.main import cli as dbt_cli
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dvt import __version__, invocation
+from dvt.dbt_seams import flags as dvt_flags
 from dvt.dbt_seams.install import dvt_cli_as_dbt_cli, dvt_seams
 
 #: dbt commands that run or compile nodes, and so accept `--compute`.
@@ -160,6 +162,17 @@ DRY_RUN_OPTION = click.Option(
 )
 
 
+def _dvt_param(param: click.Parameter) -> click.Parameter:
+    """dbt's top-level option, or DVT's version of it (see dvt.dbt_seams.flags)."""
+    if param.name == "version":
+        return VERSION_OPTION
+    if param.name == dvt_flags.TRACKING_OPTION:
+        return dvt_flags.telemetry_off(param)
+    if param.name == dvt_flags.V2_PARSER_OPTION:
+        return dvt_flags.v2_parser_refused(param)
+    return param
+
+
 def _build_cli() -> DvtGroup:
     commands: dict[str, click.Command] = {}
     for name, command in dbt_cli.commands.items():
@@ -195,7 +208,7 @@ def _build_cli() -> DvtGroup:
     explain = copy(plan)
     explain.hidden = True
     commands["explain"] = explain
-    params = [VERSION_OPTION if p.name == "version" else p for p in dbt_cli.params]
+    params = [_dvt_param(p) for p in dbt_cli.params]
     return DvtGroup(
         name="dvt",
         commands=commands,

@@ -3,7 +3,9 @@
 dbt's click commands import their task classes lazily (`from dbt.task.run import RunTask`)
 and `parse_manifest` calls the module-level `ManifestLoader`; DVT swaps those names for its
 subclasses, and the adapter factory's class for a per-target one. `check_seams()` fails loudly
-when a dbt upgrade moves any of them (tests/unit/test_seams.py calls it).
+when a dbt upgrade moves any of them, or changes the parameters of a dbt method DVT overrides
+(overrides.py); tests/unit/test_seams.py calls it. Each invocation checks the swaps only: the
+override walk imports every task and runner module, SQLGlot included.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dvt.dbt_seams.factory import per_target_factory
+from dvt.dbt_seams.overrides import override_mismatches
 
 #: (dbt module, attribute, DVT replacement as "module:attribute").
 SEAMS: tuple[tuple[str, str, str], ...] = (
@@ -23,6 +26,8 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
         "dvt.dbt_seams.factory:ContextCopyingExecutor",
     ),
     ("dbt.parser.manifest", "ManifestLoader", "dvt.dbt_seams.manifest:DvtManifestLoader"),
+    # read_project_flags builds these: under dvt, usage tracking defaults to off (flags.py).
+    ("dbt.config.project", "ProjectFlags", "dvt.dbt_seams.flags:DvtProjectFlags"),
     (
         "dbt.parser.read_files",
         "load_seed_source_file",
@@ -55,6 +60,16 @@ def _load(path: str) -> object:
 
 
 def check_seams() -> None:
+    """Raise if any attribute DVT replaces moved, or if a dbt method DVT overrides takes an
+    argument DVT's override does not accept (naming each such method)."""
+    check_swaps()
+    mismatches = override_mismatches()
+    if mismatches:
+        listed = "\n".join(f"  - {mismatch}" for mismatch in mismatches)
+        raise RuntimeError(f"dbt methods DVT overrides take what DVT's overrides refuse:\n{listed}")
+
+
+def check_swaps() -> None:
     """Raise if any attribute DVT replaces no longer exists where DVT expects it."""
     for module_name, attribute, replacement in SEAMS:
         module = importlib.import_module(module_name)
@@ -75,7 +90,7 @@ def check_seams() -> None:
 @contextlib.contextmanager
 def dvt_seams() -> Iterator[None]:
     """Swap DVT's subclasses into dbt for one invocation, and restore dbt's afterwards."""
-    check_seams()
+    check_swaps()
     saved: list[tuple[Any, str, object]] = []
     replacements = {}
     for module_name, attribute, replacement in SEAMS:

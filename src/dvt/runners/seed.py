@@ -67,14 +67,28 @@ class BulkSeedRunner(SeedRunner):
             return super().execute(model, manifest)
 
     def _execute_model(
-        self, hook_ctx: Any, context_config: Any, model: Any, context: dict[str, Any], macro: Any
+        self,
+        hook_ctx: Any,
+        context_config: Any,
+        model: Any,
+        context: dict[str, Any],
+        materialization_macro: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> Any:
+        """dbt's, with the bulk load's functions in the materialization's context; dbt's other
+        arguments (1.12's `manifest`) pass through."""
+        run = super()._execute_model
         if not self.bulk:
-            return super()._execute_model(hook_ctx, context_config, model, context, macro)
+            return run(
+                hook_ctx, context_config, model, context, materialization_macro, *args, **kwargs
+            )
         load = _BulkLoad(self, model, context)
         load.install()
         try:
-            return super()._execute_model(hook_ctx, context_config, model, context, macro)
+            return run(
+                hook_ctx, context_config, model, context, materialization_macro, *args, **kwargs
+            )
         except BaseException:
             load.stop_check()  # closing waits for it: not for a whole scan
             raise

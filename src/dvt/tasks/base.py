@@ -164,9 +164,11 @@ class TargetAwareTask:
         self.dvt.interrupt()
         super()._cancel_connections(pool)  # type: ignore[misc]
 
-    def call_runner(self, runner: BaseRunner) -> RunResult:
+    def call_runner(self, runner: BaseRunner, *args: Any, **kwargs: Any) -> RunResult:
+        """dbt's, with the runner's adapter active; dbt's other arguments (1.12's
+        `parent_context`) pass through."""
         with active_adapter(runner.adapter):
-            result: RunResult = super().call_runner(runner)  # type: ignore[misc]
+            result: RunResult = super().call_runner(runner, *args, **kwargs)  # type: ignore[misc]
         return result
 
     def execute_nodes(self) -> list[RunResult]:

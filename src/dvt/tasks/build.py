@@ -61,9 +61,9 @@ class DvtBuildTask(TargetAwareTask, BuildTask):
         events.build_plan(counts)
         return super().before_run(adapter, selected_uids)
 
-    def call_runner(self, runner: BaseRunner) -> RunResult:
+    def call_runner(self, runner: BaseRunner, *args: Any, **kwargs: Any) -> RunResult:
         """dbt's, then `Completed seeds: 3/3 OK (1.2s)` once the last seed has finished."""
-        result = super().call_runner(runner)
+        result = super().call_runner(runner, *args, **kwargs)
         kind = str(runner.node.resource_type)
         if kind not in self._planned or runner.node.is_ephemeral_model:
             return result

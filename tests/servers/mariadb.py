@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dvt.testing.postgres import free_port
+from tests.servers.postgres import free_port
 
 
 def _binary(*names: str) -> str:

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dvt.testing.postgres import free_port
+from tests.servers.postgres import free_port
 
 
 def spark_home() -> Path:
