@@ -1,0 +1,297 @@
+"""Placements of federated nodes (DESIGN.md section 6): tests on their target over an import,
+the target's session settings, the choice `auto` makes and `dvt plan` shows, per-invocation
+names under concurrent invocations, and imports always dropped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.functional.databases import pg_rows, sqlite_table
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml("place", "models:\n  place:\n    +materialized: table\n"),
+    "models/sources.yml": """\
+        sources:
+          - name: lake
+            schema: main
+            config: {connection: duck}
+            tables: [{name: visits}, {name: regions}]
+          - name: app
+            schema: app
+            tables: [{name: customers}]
+        """,
+    # On PostgreSQL, whose TimeZone is America/New_York: local dates and hours are New York's.
+    "models/visits_by_day.sql": """\
+        select v.customer_id, v.seen_at::date as day, extract(hour from v.seen_at) as hour,
+               date_trunc('day', v.seen_at) as day_start, count(*) as visits
+        from {{ source('lake', 'visits') }} v
+        where v.seen_at >= '2024-03-10 00:00:00' and v.seen_at < '2024-03-11 12:00:00'
+        group by 1, 2, 3, 4
+        """,
+    # PostgreSQL semantics the engine does not share.
+    "models/semantics.sql": """\
+        select c.id, (date '2024-03-01' - date '2024-01-01') / 7 as weeks,
+               c.name like 'a\\_%' as escaped, to_char(c.joined, 'YYYY-MM') as month,
+               round(2.5::float8) as half_even, (0.1::float8 + 0.2)::text as float_text,
+               sum(c.id) over () as total, avg(c.id) over () as mean
+        from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'regions') }} r on r.id = c.region_id
+        """,
+    # Correlated LIMIT, LATERAL, IN / NOT IN / ANY over the remote input.
+    "models/subqueries.sql": """\
+        select c.id,
+               (select v.customer_id from {{ source('lake', 'visits') }} v
+                where v.customer_id = c.id order by v.seen_at limit 1) as first_visitor,
+               l.seen_at as last_visit,
+               c.id in (select customer_id from {{ source('lake', 'visits') }}) as visited,
+               c.id not in (select region_id from {{ source('lake', 'regions') }}) as not_region,
+               c.id = any (select customer_id from {{ source('lake', 'visits') }}) as any_visit
+        from {{ source('app', 'customers') }} c
+        left join lateral (
+            select v.seen_at from {{ source('lake', 'visits') }} v
+            where v.customer_id = c.id order by v.seen_at desc limit 1
+        ) l on true
+        """,
+    "models/several_rows.sql": """\
+        select c.id, (select v.customer_id from {{ source('lake', 'visits') }} v) as one
+        from {{ source('app', 'customers') }} c
+        """,
+    "models/regions_copy.sql": "select id, name from {{ source('lake', 'regions') }}",
+    "models/schema.yml": """\
+        models:
+          - name: regions_copy
+          - name: several_rows
+        data_tests: []
+        """,
+    "tests/customers_have_regions.sql": """\
+        select c.id from {{ source('app', 'customers') }} c
+        left join {{ source('lake', 'regions') }} r on r.id = c.region_id
+        where r.id is null
+        """,
+}
+
+RELATIONSHIPS = """\
+sources:
+  - name: lake
+    schema: main
+    config: {connection: duck}
+    tables: [{name: visits}, {name: regions}]
+  - name: app
+    schema: app
+    tables:
+      - name: customers
+        columns:
+          - name: region_id
+            data_tests:
+              - relationships: {to: "source('lake', 'regions')", field: id}
+"""
+
+
+@pytest.fixture
+def project(postgres: PostgresServer, tmp_path: Path) -> Project:
+    database = f"place_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(
+        f"alter database {database} set timezone = 'America/New_York';"
+        "create schema app; create table app.customers (id int, name text, region_id int, "
+        "joined date); insert into app.customers values (1, 'a_b', 1, '2024-01-15'), "
+        "(2, 'axb', 2, '2024-02-20'), (3, 'Ann', 1, null), (4, 'bob', 9, '2023-12-31')",
+        database,
+    )
+    lake = tmp_path / "lake.duckdb"
+    with duckdb.connect(str(lake)) as conn:
+        conn.execute(
+            "create table visits (customer_id int, seen_at timestamptz); insert into visits values "
+            "(1, '2024-03-10 03:30:00+00'), (1, '2024-03-10 05:00:00+00'), "
+            "(2, '2024-03-11 01:00:00+00'), (3, '2024-03-10 16:59:59+00'), "
+            "(2, '2024-03-09 23:00:00+00');"
+            "create table regions (id int, name varchar); insert into regions values "
+            "(1, 'North'), (2, 'South'), (3, 'East')"
+        )
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(lake)}, "pg"
+    )
+    # The oracle: the same inputs copied into PostgreSQL itself.
+    postgres.psql(
+        "create schema lake; create table lake.visits (customer_id int, seen_at timestamptz);"
+        "insert into lake.visits values (1, '2024-03-10 03:30:00+00'), "
+        "(1, '2024-03-10 05:00:00+00'), (2, '2024-03-11 01:00:00+00'), "
+        "(3, '2024-03-10 16:59:59+00'), (2, '2024-03-09 23:00:00+00');"
+        "create table lake.regions (id int, name text); insert into lake.regions values "
+        "(1, 'North'), (2, 'South'), (3, 'East')",
+        database,
+    )
+    project.database = database  # type: ignore[attr-defined]
+    project.lake = lake  # type: ignore[attr-defined]
+    return project
+
+
+def _native(project: Project, postgres: PostgresServer, model: str) -> list[tuple[object, ...]]:
+    """The model's SQL run by PostgreSQL itself over the copies (sources named lake.* / app.*)."""
+    sql = (project.root / "models" / f"{model}.sql").read_text()
+    sql = sql.replace("{{ source('lake', 'visits') }}", "lake.visits")
+    sql = sql.replace("{{ source('lake', 'regions') }}", "lake.regions")
+    sql = sql.replace("{{ source('app', 'customers') }}", "app.customers")
+    return pg_rows(postgres, project.database, f"({sql}) as native")  # type: ignore[attr-defined]
+
+
+def _types(postgres: PostgresServer, database: str, model: str) -> list[tuple[object, ...]]:
+    return pg_rows(
+        postgres,
+        database,
+        "(select a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+        f"where a.attrelid = 'analytics.{model}'::regclass and a.attnum > 0) as t",
+    )
+
+
+@pytest.mark.parametrize("model", ["visits_by_day", "semantics", "subqueries"])
+def test_a_federated_model_gives_its_targets_answer(
+    project: Project, postgres: PostgresServer, model: str
+) -> None:
+    result = project.dvt("run", "--select", model)
+    assert result.success, result.exception
+    (node,) = result.result.results
+    assert node.adapter_response["dvt"]["placement"] == "target"
+    assert pg_rows(postgres, project.database, f"analytics.{model}") == _native(  # type: ignore[attr-defined]
+        project, postgres, model
+    )
+    postgres.psql(
+        f"create table analytics.native_{model} as {_sql_of(project, model)}",
+        project.database,  # type: ignore[attr-defined]
+    )
+    database = project.database  # type: ignore[attr-defined]
+    assert [t[1:] for t in _types(postgres, database, model)] == [
+        t[1:] for t in _types(postgres, database, f"native_{model}")
+    ]
+
+
+def _sql_of(project: Project, model: str) -> str:
+    sql = (project.root / "models" / f"{model}.sql").read_text()
+    for name, table in (("visits", "lake.visits"), ("regions", "lake.regions")):
+        sql = sql.replace(f"{{{{ source('lake', '{name}') }}}}", table)
+    return sql.replace("{{ source('app', 'customers') }}", "app.customers")
+
+
+def test_a_scalar_subquery_of_several_rows_fails_as_on_the_target(project: Project) -> None:
+    result = project.dvt("run", "--select", "several_rows")
+    assert not result.success
+    (node,) = result.result.results
+    assert "more than one row returned by a subquery" in str(node.message)
+
+
+def test_forcing_the_engine_on_what_it_cannot_prove_is_dvt104(project: Project) -> None:
+    forced = project.cli("dvt", "run", "--select", "semantics", "--placement", "engine")
+    assert forced.returncode == 1
+    assert "[DVT104]" in forced.stdout and "cannot prove it means the same" in forced.stdout
+
+
+def test_tests_run_on_their_target_over_an_import(project: Project, postgres: PostgresServer) -> None:
+    """A relationships test from PostgreSQL to DuckDB and a singular test reading both used to
+    hang on the import's drop (dbt's open transaction held its lock)."""
+    project.write({"models/sources.yml": RELATIONSHIPS})
+    started = time.perf_counter()
+    tested = project.cli("dvt", "test")
+    assert time.perf_counter() - started < 120
+    assert tested.returncode == 1, tested.stdout[-3000:]  # customer 4's region 9 does not exist
+    results = project.artifact("run_results.json")["results"]
+    assert sorted((r["status"], r["failures"]) for r in results) == [("fail", 1), ("fail", 1)]
+    assert {r["adapter_response"]["dvt"]["placement"] for r in results} == {"target"}
+    assert not pg_rows(
+        postgres,
+        project.database,  # type: ignore[attr-defined]
+        "information_schema.tables where table_name like '%\\_\\_dvt\\_%'",
+    )
+
+
+def test_plan_shows_the_placement_and_why(project: Project) -> None:
+    planned = project.dvt("plan", "--output", "json", "--select", "semantics", "regions_copy")
+    assert planned.success, planned.exception
+    rows = {json.loads(line)["unique_id"].split(".")[-1]: json.loads(line) for line in planned.result}
+    semantics = rows["semantics"]["placement"]
+    assert semantics["placement"] == "target"
+    assert "cannot be proven the same" in semantics["reason"]
+    copy = rows["regions_copy"]["placement"]
+    # A plain copy is provably the same in the engine; the rows each placement moves decide.
+    assert copy["placement"] in ("target", "engine") and copy["rows_imported"] == 3
+    assert "cheaper" in copy["reason"]
+
+
+def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
+    project: Project, postgres: PostgresServer
+) -> None:
+    """Importing 300,000 rows into PostgreSQL to count them costs more than counting them in
+    the engine and writing one row: `auto` picks the engine, and the answer is PostgreSQL's."""
+    with duckdb.connect(str(project.lake)) as conn:  # type: ignore[attr-defined]
+        conn.execute("create table big as select range % 7 as k from range(300000)")
+        conn.execute("checkpoint")
+    project.write(
+        {
+            "models/big_counts.sql": "select k, count(*) as n from {{ source('lake', 'big') }} "
+            "group by k",
+            "models/sources.yml": FILES["models/sources.yml"].replace(
+                "{name: regions}]", "{name: regions}, {name: big}]"
+            ),
+        }
+    )
+    result = project.dvt("run", "--select", "big_counts")
+    assert result.success, result.exception
+    (node,) = result.result.results
+    dvt = node.adapter_response["dvt"]
+    assert dvt["placement"] == "engine", dvt["reason"]
+    assert dvt["rows_imported"] == 300000
+    database = project.database  # type: ignore[attr-defined]
+    assert pg_rows(postgres, database, "analytics.big_counts") == [(k, 300000 // 7 + (k < 300000 % 7)) for k in range(7)]
+    assert [t[1:] for t in _types(postgres, database, "big_counts")] == [
+        ("k", "bigint"),
+        ("n", "bigint"),
+    ]
+
+
+def test_concurrent_invocations_of_one_model_all_succeed(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Imports and stages are named per invocation: one run's cleanup never drops another's,
+    and three runs replacing the model at once all succeed, as plain dbt's do."""
+    database = f"conc_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql("create table public.numbers as select g as n from generate_series(1, 100000) g", database)
+    app = tmp_path / "app.sqlite"
+    sqlite_table(app, "labels", "n integer, label text", [(i, f"l{i}") for i in range(1, 2000)])
+    project = Project(tmp_path / "project").write(
+        {
+            "dbt_project.yml": dbt_project_yml("conc"),
+            "models/sources.yml": "sources:\n  - name: app\n    config: {connection: app}\n"
+            "    tables: [{name: labels}]\n  - name: pub\n    schema: public\n"
+            "    tables: [{name: numbers}]\n",
+            "models/labelled.sql": "{{ config(materialized='table') }}\n"
+            "select x.n, l.label from {{ source('pub', 'numbers') }} x "
+            "join {{ source('app', 'labels') }} l on l.n = x.n",
+        }
+    )
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "app": {"type": "sqlite", "path": str(app)}},
+        "pg",
+    )
+    first = project.cli("dvt", "run")  # dbt itself races creating a table that does not exist
+    assert first.returncode == 0, first.stdout[-3000:]
+    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+    args = [sys.executable, "-c", code, "run", "--project-dir", str(project.root),
+            "--profiles-dir", str(project.root)]  # fmt: skip
+    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=project.root) for _ in range(3)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    failed = [out[-3000:] for run, out in zip(runs, outputs, strict=True) if run.returncode]
+    assert not failed, failed[0]
+    assert len(pg_rows(postgres, database, "analytics.labelled")) == 1999
+    assert not pg_rows(postgres, database, "information_schema.tables where table_name like '%\\_\\_dvt\\_%'")
