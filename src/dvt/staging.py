@@ -18,7 +18,7 @@ import contextlib
 import os
 import re
 import shutil
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from dvt import events
@@ -26,8 +26,12 @@ from dvt.config.buckets import BucketSpec
 from dvt.exceptions import EngineUnavailableError
 from dvt.quoting import quote_literal
 
-if TYPE_CHECKING:
-    from dvt.engines.duckdb import DuckDBEngine
+
+class Attaching(Protocol):
+    """An engine that loads an extension and runs set-up statements once per invocation."""
+
+    def attach_once(self, alias: str, extension: str, statements: list[str]) -> None: ...
+
 
 #: Size at which DuckDB starts the next Parquet file of one staged stream.
 FILE_SIZE = "64MB"
@@ -38,7 +42,7 @@ def duckdb_setup(bucket: BucketSpec) -> list[str]:
     """Statements that let a DuckDB database read and write the bucket (none for a folder)."""
     if bucket.type == "local":
         return []
-    from dvt.engines.duckdb import extension_path
+    from dvt.embedded import extension_path
 
     fields = {"TYPE": "s3", "SCOPE": f"s3://{bucket.bucket}"}
     credentials = bucket.credentials()
@@ -118,7 +122,7 @@ class Staging:
         """Engine SQL reading one staged stream back."""
         return f"SELECT * FROM read_parquet({quote_literal(self.folder(name) + '/*.parquet')})"
 
-    def prepare(self, engine: DuckDBEngine) -> None:
+    def prepare(self, engine: Attaching) -> None:
         """Give the engine access to the bucket (once per invocation) and create the folder."""
         self._used = True
         if self.bucket.type == "local":

@@ -28,9 +28,6 @@ SECRET_KEYS = frozenset(
     {"password", "pass", "token", "private_key", "secret", "access_key", "secret_key"}
 )
 
-#: Output types DVT reads itself because no dbt adapter for them installs beside dbt-core 1.11.
-SOURCE_ONLY_TYPES = frozenset({"sqlite", "mysql"})
-
 
 class ProfilesFileError(DvtError):
     """A profile output DVT cannot use, named by file, line and key."""
@@ -46,16 +43,16 @@ class TargetSpec:
     type: str
     options: Mapping[str, Any] = field(repr=False, compare=False)
 
-    @property
-    def source_only(self) -> bool:
-        return self.type in SOURCE_ONLY_TYPES
-
     @functools.cached_property
     def has_dbt_adapter(self) -> bool:
-        return (
-            not self.source_only
-            and importlib.util.find_spec(f"dbt.adapters.{self.type}") is not None
-        )
+        return importlib.util.find_spec(f"dbt.adapters.{self.type}") is not None
+
+    @functools.cached_property
+    def source_only(self) -> bool:
+        """No dbt adapter writes this type, but a connector of DVT reads it (DESIGN.md section
+        4): `dvt/connectors/<type>.py`."""
+        connector = importlib.util.find_spec(f"dvt.connectors.{self.type}")
+        return not self.has_dbt_adapter and connector is not None
 
 
 @dataclass(frozen=True)

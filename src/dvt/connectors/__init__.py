@@ -1,33 +1,52 @@
-"""Connectors: how the engine reads from and writes to each type of database.
+"""Connectors: how DVT reads from and writes to each type of database.
 
-One module per database type behind `connectors.base.Connector`; `for_target` picks one.
+One module per database type behind `connectors.base.Connector`, found by the type's name
+(`type: sqlite` in a profile is `dvt/connectors/sqlite.py`, whose `CONNECTOR` is the class).
+Adding a database is one module here. This package imports nothing heavy itself, so asking
+whether a type has a connector costs nothing at start-up.
 """
 
 from __future__ import annotations
 
-from dvt.config.targets import TargetSpec
-from dvt.connectors.base import Connector
+import importlib
+import importlib.util
+import pkgutil
+from typing import TYPE_CHECKING
+
 from dvt.exceptions import TargetUnavailableError
+
+if TYPE_CHECKING:
+    from dvt.config.targets import TargetSpec
+    from dvt.connectors.base import Connector
+
+#: Modules of this package that are not a database's.
+_SHARED = frozenset({"base", "scanned", "standalone"})
+
+
+def exists(type_name: str) -> bool:
+    """Whether DVT has a connector for this output type (without importing it)."""
+    return (
+        type_name not in _SHARED and importlib.util.find_spec(f"{__name__}.{type_name}") is not None
+    )
+
+
+def types() -> list[str]:
+    """Every output type DVT has a connector for."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _SHARED)
+
+
+def for_type(type_name: str, target: str | None = None) -> type[Connector]:
+    """The connector class of an output type (`target` names the output in the error)."""
+    if not exists(type_name):
+        named = f"Target {target!r} is of type" if target else "Type"
+        raise TargetUnavailableError(
+            f"{named} {type_name!r}, which DVT cannot federate yet "
+            f"(supported: {', '.join(types())})."
+        )
+    module = importlib.import_module(f"{__name__}.{type_name}")
+    connector: type[Connector] = module.CONNECTOR
+    return connector
 
 
 def for_target(spec: TargetSpec) -> type[Connector]:
-    if spec.type == "postgres":
-        from dvt.connectors.postgres import PostgresConnector
-
-        return PostgresConnector
-    if spec.type == "duckdb":
-        from dvt.connectors.duckdb import DuckDBConnector
-
-        return DuckDBConnector
-    if spec.type == "sqlite":
-        from dvt.connectors.sqlite import SQLiteConnector
-
-        return SQLiteConnector
-    if spec.type == "mysql":
-        from dvt.connectors.mysql import MySQLConnector
-
-        return MySQLConnector
-    raise TargetUnavailableError(
-        f"Target {spec.name!r} is of type {spec.type!r}, which DVT cannot federate yet "
-        "(supported: postgres, duckdb, sqlite, mysql)."
-    )
+    return for_type(spec.type, spec.name)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import sqlglot.expressions as exp
 
 from dvt.config.targets import TargetSpec
-from dvt.planning.models import Extraction, RelationKey
+from dvt.planning.models import Estimates, Extraction, Relation, RelationKey, unknown
 
 if TYPE_CHECKING:
-    from dvt.execution.session import FederationSession
+    from dvt.planning.models import FederationPlan
     from dvt.staging import Staging
 
 
@@ -23,6 +23,34 @@ BATCH_ROWS = 122_880
 _MAX_DECIMAL_DIGITS = 38
 AS_DOUBLE = "read as DOUBLE by the engine: digits beyond about 15 significant digits are lost"
 AS_TEXT = "read as text by the engine: the column arrives in the target as text"
+
+
+class NodeContext(Protocol):
+    """What a connector or an engine is handed by the node it works for: the node's engine
+    cursor and connections, its streams and bucket folder (`execution.session` holds them)."""
+
+    #: The node's cursor on the DuckDB engine that reads its inputs.
+    cursor: Any
+    #: That engine (`attach_once`).
+    engine: Any
+    staging: Staging | None
+    rows_read: dict[str, list[int]]
+
+    def connector(self, target: str) -> Connector: ...
+
+    def target_handle(self, target: str) -> Any: ...
+
+    def adapter_for(self, target: str) -> Any: ...
+
+    def on_interrupt(self, cancel: Callable[[], None]) -> None: ...
+
+    def engine_stream(self, sql: str) -> Any: ...
+
+    def register_stream(self, name: str, reader: Any) -> None: ...
+
+    def expose_inputs(self, plan: FederationPlan) -> None: ...
+
+    def stage_input(self, extraction: Extraction) -> None: ...
 
 
 class Connector(ABC):
@@ -36,6 +64,10 @@ class Connector(ABC):
     #: and what happens to their values (DVT002). A pattern's groups are declared precisions:
     #: it matches only when each is above DuckDB's widest DECIMAL.
     lossy_types: ClassVar[Mapping[str, str]] = {}
+    #: The DuckDB extension that reads this database (None: DVT reads it another way).
+    extension: ClassVar[str | None] = None
+    #: A query that proves a standalone attach (`standalone.attached_source`) can read it.
+    debug_sql: ClassVar[str] = "SELECT 1"
     #: Whether this database compares text its own way (case-insensitive or space-padding
     #: collations): no text predicate is pushed into its reads.
     folds_text: ClassVar[bool] = False
@@ -45,9 +77,25 @@ class Connector(ABC):
     write_cost: ClassVar[float] = 1.0
     compute_cost: ClassVar[float] = 0.5
 
-    def __init__(self, spec: TargetSpec, session: FederationSession) -> None:
+    def __init__(self, spec: TargetSpec, session: NodeContext) -> None:
         self.spec = spec
         self.session = session
+
+    @classmethod
+    def attach_statements(cls, options: Mapping[str, Any], alias: str) -> list[str]:
+        """The engine SQL that attaches this database as `alias` (secrets inside: never logged)."""
+        raise NotImplementedError(f"{cls.__name__} is not attached to the engine")
+
+    @classmethod
+    def estimates(
+        cls,
+        spec: TargetSpec,
+        relations: Sequence[Relation],
+        adapter_rows: Callable[[str], list[tuple[Any, ...]]],
+    ) -> Estimates:
+        """Row estimates of `relations` from this database's statistics, by unique_id, for
+        `dvt plan --estimate`; `adapter_rows` runs SQL through the output's dbt adapter."""
+        return {r.unique_id: unknown(f"no statistics reader for {spec.type}") for r in relations}
 
     # -- naming ---------------------------------------------------------------------------
 

@@ -8,14 +8,15 @@ in the same way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dvt.connectors.base import BATCH_ROWS, Connector
-from dvt.planning.models import RelationKey
+from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
+    from dvt.config.targets import TargetSpec
     from dvt.staging import Staging
 
 #: (invocation, target, bucket) whose secret the target's database already holds.
@@ -25,6 +26,36 @@ _BUCKETS_LOCK = threading.Lock()
 
 class DuckDBConnector(Connector):
     dialect = "duckdb"
+
+    @classmethod
+    def estimates(
+        cls,
+        spec: TargetSpec,
+        relations: Sequence[Relation],
+        adapter_rows: Callable[[str], list[tuple[Any, ...]]],
+    ) -> Estimates:
+        """`estimated_size` of each table; views keep none."""
+        rows = adapter_rows(
+            "select database_name, schema_name, table_name, estimated_size from duckdb_tables() "
+            "union all select database_name, schema_name, view_name, null from duckdb_views() "
+            "where not internal"
+        )
+        found = {(d.lower(), s.lower(), n.lower()): size for d, s, n, size in rows}
+        estimates = {}
+        for relation in relations:
+            key = (
+                (relation.database or "").lower(),
+                relation.schema.lower(),
+                relation.name.lower(),
+            )
+            if key not in found:
+                estimates[relation.unique_id] = MISSING
+            elif found[key] is None:
+                estimates[relation.unique_id] = VIEW
+            else:
+                estimates[relation.unique_id] = RowEstimate(int(found[key]), "estimate")
+        return estimates
+
     read_cost = 0.2
     write_cost = 0.3
     compute_cost = 0.05
@@ -130,3 +161,6 @@ class DuckDBConnector(Connector):
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._cursor().execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='duckdb')}")
+
+
+CONNECTOR = DuckDBConnector

@@ -3,13 +3,25 @@ runs as MySQL SQL on the server (`mysql_query`) and streams into the engine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from dvt import events
 from dvt.connectors.base import AS_DOUBLE
 from dvt.connectors.scanned import ScannedServerConnector
-from dvt.planning.models import RelationKey
+from dvt.planning.models import (
+    MISSING,
+    VIEW,
+    Estimates,
+    Relation,
+    RelationKey,
+    RowEstimate,
+    unknown,
+)
 from dvt.quoting import quote_literal
+
+if TYPE_CHECKING:
+    from dvt.config.targets import TargetSpec
 
 
 class MySQLConnector(ScannedServerConnector):
@@ -22,6 +34,42 @@ class MySQLConnector(ScannedServerConnector):
     writable = False
     folds_text = True  # case-insensitive, PAD SPACE collations by default
     read_cost = 1.0
+    debug_sql = "SELECT * FROM mysql_query('src', 'SELECT 1')"
+
+    @classmethod
+    def estimates(
+        cls,
+        spec: TargetSpec,
+        relations: Sequence[Relation],
+        adapter_rows: Callable[[str], list[tuple[Any, ...]]],
+    ) -> Estimates:
+        """`information_schema.tables.table_rows`, kept by the storage engine."""
+        from dvt.connectors.standalone import attached_source
+
+        wanted = ", ".join(
+            f"({quote_literal(r.schema)}, {quote_literal(r.name)})" for r in relations
+        )
+        sql = (
+            "SELECT table_schema, table_name, table_type, table_rows "
+            f"FROM information_schema.tables WHERE (table_schema, table_name) IN ({wanted})"
+        )
+        events.debug(f"Row estimates on target {spec.name!r}: {sql}")
+        with attached_source(spec) as db:
+            rows = db.execute(f"SELECT * FROM mysql_query('src', {quote_literal(sql)})").fetchall()
+        found = {(s.lower(), n.lower()): (kind, count) for s, n, kind, count in rows}
+        estimates = {}
+        for relation in relations:
+            key = (relation.schema.lower(), relation.name.lower())
+            kind, count = found.get(key, (None, None))
+            if kind is None:
+                estimates[relation.unique_id] = MISSING
+            elif kind == "VIEW":
+                estimates[relation.unique_id] = VIEW
+            elif count is None:
+                estimates[relation.unique_id] = unknown("its storage engine keeps no row count")
+            else:
+                estimates[relation.unique_id] = RowEstimate(int(count), "estimate")
+        return estimates
 
     def estimated_rows(self, key: RelationKey) -> int | None:
         found = self.server_row(
@@ -48,3 +96,6 @@ class MySQLConnector(ScannedServerConnector):
             f"WHERE table_schema = {quote_literal(key.schema)} "
             f"AND table_name = {quote_literal(key.name)} ORDER BY ordinal_position"
         )
+
+
+CONNECTOR = MySQLConnector

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
 
 from dvt.connectors.base import AS_DOUBLE, AS_TEXT
 from dvt.connectors.scanned import ScannedServerConnector
-from dvt.planning.models import RelationKey
+from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
+from dvt.planning.models import unknown as unknown_estimate
 from dvt.quoting import quote_literal
+
+if TYPE_CHECKING:
+    from dvt.config.targets import TargetSpec
 
 #: Server SQL turning the unbounded `character varying` columns the scanner creates for DuckDB's
 #: VARCHAR into `text` (what a model pushed down writes, and what contracts declare).
@@ -48,6 +52,35 @@ class PostgresConnector(ScannedServerConnector):
             "DATABASE": options.get("dbname") or options.get("database"),
         }
 
+    @classmethod
+    def estimates(
+        cls,
+        spec: TargetSpec,
+        relations: Sequence[Relation],
+        adapter_rows: Callable[[str], list[tuple[Any, ...]]],
+    ) -> Estimates:
+        """`pg_class.reltuples`, kept by ANALYZE and autovacuum."""
+        wanted = ", ".join(
+            f"({quote_literal(r.schema)}, {quote_literal(r.name)})" for r in relations
+        )
+        rows = adapter_rows(
+            "select n.nspname, c.relname, c.relkind, c.reltuples from pg_class c join "
+            f"pg_namespace n on n.oid = c.relnamespace where (n.nspname, c.relname) in ({wanted})"
+        )
+        found = {(schema, name): (kind, tuples) for schema, name, kind, tuples in rows}
+        estimates = {}
+        for relation in relations:
+            kind, tuples = found.get((relation.schema, relation.name), (None, None))
+            if kind is None:
+                estimates[relation.unique_id] = MISSING
+            elif kind == "v":
+                estimates[relation.unique_id] = VIEW
+            elif tuples < 0:  # PostgreSQL 14+: never vacuumed or analyzed
+                estimates[relation.unique_id] = unknown_estimate("not analyzed yet")
+            else:
+                estimates[relation.unique_id] = RowEstimate(round(tuples), "estimate")
+        return estimates
+
     def columns_sql(self, key: RelationKey) -> str:
         relation = self.table(key).sql(dialect="postgres")
         return (
@@ -66,10 +99,10 @@ class PostgresConnector(ScannedServerConnector):
         return f"dvt_{os.getpid()}_{self.spec.name}"
 
     def on_attach(self) -> None:
-        self.session.dvt.on_interrupt(self.cancel_server_queries)
+        self.session.on_interrupt(self.cancel_server_queries)
 
     def cancel_server_queries(self) -> None:
-        adapter = self.session.dvt.pool.adapter_for(self.spec.name)
+        adapter = self.session.adapter_for(self.spec.name)
         with adapter.connection_named("dvt_cancel"):
             adapter.execute(
                 "select pg_cancel_backend(pid) from pg_stat_activity "
@@ -171,3 +204,6 @@ class PostgresConnector(ScannedServerConnector):
         if low is None:
             return None
         return column, int(low), int(high), int(estimate) if estimate > 0 else int(high - low + 1)
+
+
+CONNECTOR = PostgresConnector

@@ -7,20 +7,68 @@ DuckDB pushes the projection into the scan.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlglot.expressions as exp
 
+from dvt import events
 from dvt.connectors.base import Connector
 from dvt.exceptions import TargetUnavailableError
-from dvt.planning.models import RelationKey
+from dvt.planning.models import (
+    MISSING,
+    VIEW,
+    Estimates,
+    Relation,
+    RelationKey,
+    RowEstimate,
+    unknown,
+)
 from dvt.quoting import quote_literal
+
+if TYPE_CHECKING:
+    from dvt.config.targets import TargetSpec
 
 
 class SQLiteConnector(Connector):
     dialect = "duckdb"
     writable = False
+    debug_sql = "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'"
+
+    @classmethod
+    def estimates(
+        cls,
+        spec: TargetSpec,
+        relations: Sequence[Relation],
+        adapter_rows: Callable[[str], list[tuple[Any, ...]]],
+    ) -> Estimates:
+        """SQLite keeps no statistics unless ANALYZE ran: its tables are counted."""
+        from dvt.connectors.standalone import attached_source
+
+        if not os.path.isfile(cls.path(spec.options)):
+            return {r.unique_id: unknown("the SQLite file does not exist") for r in relations}
+        listed = (
+            "select lower(table_name), 'table' from duckdb_tables() where database_name = 'src' "
+            "union all select lower(view_name), 'view' from duckdb_views() "
+            "where database_name = 'src'"
+        )
+        estimates = {}
+        with attached_source(spec) as db:
+            kinds = dict(db.execute(listed).fetchall())
+            for relation in relations:
+                kind = kinds.get(relation.name.lower())
+                if kind is None:
+                    estimates[relation.unique_id] = MISSING
+                elif kind == "view":
+                    estimates[relation.unique_id] = VIEW
+                else:
+                    table = exp.to_identifier(relation.name, quoted=True).sql(dialect="duckdb")
+                    sql = f"select count(*) from src.{table}"
+                    events.debug(f"Row estimate on target {spec.name!r}: {sql}")
+                    (count,) = db.execute(sql).fetchone()
+                    note = "counted: SQLite keeps no statistics"
+                    estimates[relation.unique_id] = RowEstimate(int(count), "exact", note)
+        return estimates
 
     @property
     def alias(self) -> str:
@@ -69,3 +117,6 @@ class SQLiteConnector(Connector):
     def stream(self, sql: str) -> Any:
         self._attach()
         return self.session.engine_stream(sql)
+
+
+CONNECTOR = SQLiteConnector

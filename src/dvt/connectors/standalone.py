@@ -1,5 +1,5 @@
-"""A source-only target (SQLite, MySQL) opened outside a federated node: an in-memory DuckDB with
-the database attached as `src`, for `dvt plan --estimate` and `dvt debug`."""
+"""A source-only target opened outside a federated node: an in-memory DuckDB with the database
+attached as `src`, for `dvt plan --estimate` and `dvt debug`."""
 
 from __future__ import annotations
 
@@ -16,25 +16,17 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def attached_source(spec: TargetSpec) -> Iterator[Any]:
     """A DuckDB connection with the target's database attached, read-only, as `src`, with the
-    statements its connector attaches it with."""
-    from dvt.engines.duckdb import connect, extension_path
+    extension and statements its connector attaches it with."""
+    from dvt import connectors
+    from dvt.embedded import connect, extension_path
 
-    if spec.type == "sqlite":
-        from dvt.connectors.sqlite import SQLiteConnector
-
-        extension = SQLiteConnector.extension
-        statements = SQLiteConnector.attach_statements(spec.options, "src")
-    elif spec.type == "mysql":
-        from dvt.connectors.mysql import MySQLConnector
-
-        extension = MySQLConnector.extension
-        statements = MySQLConnector.attach_statements(spec.options, "src")
-    else:
-        raise ValueError(f"{spec.type} is not a source-only target type")
+    connector = connectors.for_target(spec)
+    if connector.extension is None:
+        raise ValueError(f"{spec.type} is not read through a DuckDB scanner")
     connection = connect()
     try:
-        connection.execute(f"LOAD {quote_literal(str(extension_path(extension)))}")
-        for statement in statements:
+        connection.execute(f"LOAD {quote_literal(str(extension_path(connector.extension)))}")
+        for statement in connector.attach_statements(spec.options, "src"):
             connection.execute(statement)
         yield connection
     finally:

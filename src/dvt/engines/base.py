@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dvt.config.computes import ComputeSpec
 
 if TYPE_CHECKING:
-    from dvt.connectors.base import Connector
-    from dvt.execution.session import FederationSession
+    from dvt.connectors.base import Connector, NodeContext
     from dvt.planning.models import FederationPlan, RelationKey
 
 
@@ -47,7 +46,7 @@ class Engine(ABC):
     @abstractmethod
     def materialize(
         self,
-        session: FederationSession,
+        session: NodeContext,
         plan: FederationPlan,
         target: Connector,
         relation: RelationKey,
@@ -59,5 +58,5 @@ class Engine(ABC):
         `typed_sql` and `logged` are the target's `Connector.stage` options."""
 
     @abstractmethod
-    def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
+    def fetch(self, session: NodeContext, plan: FederationPlan, limit: int | None) -> Any:
         """Compute `plan` and return (at most `limit` rows of) its result as an Arrow table."""

@@ -2,55 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt.config.computes import ENGINE_KEYS
+from dvt.embedded import connect, extension_path
 from dvt.engines.base import Engine
-from dvt.exceptions import EngineUnavailableError
 
 if TYPE_CHECKING:
-    from dvt.connectors.base import Connector
-    from dvt.execution.session import FederationSession
+    from dvt.connectors.base import Connector, NodeContext
     from dvt.planning.models import FederationPlan, RelationKey
 
-#: DuckDB extension -> the PyPI package that ships its binary.
-EXTENSION_PACKAGES = {
-    "postgres_scanner": "duckdb_extension_postgres_scanner",
-    "sqlite_scanner": "duckdb_extension_sqlite_scanner",
-    "mysql_scanner": "duckdb_extension_mysql_scanner",
-    "httpfs": "duckdb_extension_httpfs",
-}
 #: computes.yml keys of a DuckDB compute that are DuckDB settings.
 SETTINGS = ENGINE_KEYS["duckdb"] - {"type"}
-
-
-def extension_path(extension: str) -> Path:
-    package = EXTENSION_PACKAGES[extension]
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailableError(
-            f"The DuckDB extension {extension!r} is missing: install it with "
-            f"`pip install {package.replace('_', '-')}` (or run `dvt sync`)."
-        )
-    found = sorted(Path(spec.submodule_search_locations[0]).rglob(f"{extension}.duckdb_extension"))
-    if not found:
-        raise EngineUnavailableError(
-            f"Package {package} holds no {extension} binary; reinstall it."
-        )
-    return found[-1]
-
-
-def connect(config: dict[str, Any] | None = None) -> Any:
-    """An in-memory DuckDB connection that never draws a progress bar into dvt's output."""
-    import duckdb
-
-    connection = duckdb.connect(":memory:", config=config or {})
-    connection.execute("SET enable_progress_bar = false")
-    return connection
 
 
 class DuckDBEngine(Engine):
@@ -73,10 +39,25 @@ class DuckDBEngine(Engine):
     def session(self) -> Any:
         if self._db is None:
             raise RuntimeError("DuckDB engine used before start()")
-        cursor = self._db.cursor()
         with self._lock:
+            cursor = self._db.cursor()
             self._cursors.add(cursor)
         return cursor
+
+    def recover(self, error: BaseException) -> None:
+        """After an INTERNAL or FATAL error DuckDB invalidates the whole database: every later
+        statement fails. Start a fresh one, so the error fails only the node that met it."""
+        import duckdb
+
+        if not isinstance(error, (duckdb.FatalException, duckdb.InternalException)):
+            return
+        with self._lock, self._attach_lock:
+            broken, self._db = self._db, None
+            self._cursors.clear()
+            self._attached.clear()
+            self.start()
+        with contextlib.suppress(Exception):
+            broken.close()
 
     def release(self, cursor: Any) -> None:
         with self._lock:
@@ -112,7 +93,7 @@ class DuckDBEngine(Engine):
 
     def materialize(
         self,
-        session: FederationSession,
+        session: NodeContext,
         plan: FederationPlan,
         target: Connector,
         relation: RelationKey,
@@ -130,7 +111,7 @@ class DuckDBEngine(Engine):
         staging.write(session.cursor, plan.engine_sql, RESULT)
         return target.load_files(staging, RESULT, relation, typed_sql=typed_sql, logged=logged)
 
-    def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
+    def fetch(self, session: NodeContext, plan: FederationPlan, limit: int | None) -> Any:
         session.expose_inputs(plan)
         sql = plan.engine_sql
         if limit is not None:

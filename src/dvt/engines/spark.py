@@ -32,8 +32,7 @@ from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
 
 if TYPE_CHECKING:
-    from dvt.connectors.base import Connector
-    from dvt.execution.session import FederationSession
+    from dvt.connectors.base import Connector, NodeContext
     from dvt.planning.models import Extraction, FederationPlan, RelationKey
 
 #: JDBC driver class, the word its jar's file name holds, and the machine's jar locations, per
@@ -221,7 +220,7 @@ class SparkEngine(Engine):
 
     def materialize(
         self,
-        session: FederationSession,
+        session: NodeContext,
         plan: FederationPlan,
         target: Connector,
         relation: RelationKey,
@@ -262,7 +261,7 @@ class SparkEngine(Engine):
         finally:
             self.release(spark)
 
-    def fetch(self, session: FederationSession, plan: FederationPlan, limit: int | None) -> Any:
+    def fetch(self, session: NodeContext, plan: FederationPlan, limit: int | None) -> Any:
         spark = self._expose(session, plan)
         try:
             result = spark.sql(plan.engine_sql)
@@ -270,7 +269,7 @@ class SparkEngine(Engine):
         finally:
             self.release(spark)
 
-    def _expose(self, session: FederationSession, plan: FederationPlan) -> Any:
+    def _expose(self, session: NodeContext, plan: FederationPlan) -> Any:
         """A child session holding each extraction as a temp view named as the engine SQL
         names it: read by the executors over JDBC, or handed over as Arrow (with a bucket: as
         Parquet files staged there)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -45,6 +45,12 @@ class FederationSession(contextlib.ExitStack):
         if self.staging is not None:
             self.callback(self.staging.close)
 
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        suppressed = super().__exit__(*exc_info)
+        if exc_info[1] is not None:
+            self.engine.recover(exc_info[1])
+        return suppressed
+
     def _staging(self) -> Staging | None:
         """The node's folder in its bucket, when it stages through one (buckets.yml)."""
         name = self.dvt.resolve(self.node).bucket
@@ -63,6 +69,14 @@ class FederationSession(contextlib.ExitStack):
             spec = self.dvt.targets[target]
             self._connectors[target] = connectors.for_target(spec)(spec, self)
         return self._connectors[target]
+
+    def adapter_for(self, target: str) -> Any:
+        """The invocation's dbt adapter of a target."""
+        return self.dvt.pool.adapter_for(target)
+
+    def on_interrupt(self, cancel: Callable[[], None]) -> None:
+        """Register how to cancel work that an engine interrupt alone does not stop."""
+        self.dvt.on_interrupt(cancel)
 
     def target_handle(self, target: str) -> Any:
         """This thread's dbt connection handle on a target, opened for the node if needed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import sqlglot.expressions as exp
 
@@ -84,3 +85,45 @@ class FederationPlan:
     def remote(self, target: str) -> tuple[Extraction, ...]:
         """The extractions of inputs that live on another target than `target`."""
         return tuple(e for e in self.extractions if e.input.target != target)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One input relation, as the manifest names it on the target it lives on."""
+
+    unique_id: str
+    database: str | None
+    schema: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RowEstimate:
+    """Rows of one relation: from statistics (`estimate`), counted (`exact`), or `unknown`."""
+
+    rows: int | None
+    kind: Literal["estimate", "exact", "unknown"]
+    note: str = ""
+
+    def __str__(self) -> str:
+        note = f", {self.note}" if self.note else ""
+        if self.rows is None:
+            return f"unknown ({self.note})" if self.note else "unknown"
+        approximate = "~" if self.kind == "estimate" else ""
+        return f"{approximate}{self.rows:,} rows ({self.kind}{note})"
+
+    def to_dict(self) -> dict[str, object]:
+        fields: dict[str, object] = {"rows": self.rows, "kind": self.kind}
+        if self.note:
+            fields["note"] = self.note
+        return fields
+
+
+def unknown(note: str) -> RowEstimate:
+    return RowEstimate(None, "unknown", note)
+
+
+Estimates = dict[str, RowEstimate]
+
+MISSING = unknown("does not exist yet")
+VIEW = unknown("a view keeps no statistics")

@@ -135,7 +135,7 @@ class _BulkLoad:
     def duckdb(self) -> Any:
         """The in-memory DuckDB that reads the file, opened on first use."""
         if self._duckdb is None:
-            from dvt.engines.duckdb import connect
+            from dvt.embedded import connect
 
             self._duckdb = connect()
         return self._duckdb

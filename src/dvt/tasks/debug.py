@@ -111,15 +111,12 @@ class DvtDebugTask(DebugTask):
 def _check_source_only(spec: TargetSpec) -> tuple[bool, str]:
     """Read a source-only connection through the engine that federation uses."""
 
+    from dvt import connectors
     from dvt.connectors.standalone import attached_source
 
     started = time.perf_counter()
     with attached_source(spec) as connection:
-        if spec.type == "sqlite":
-            sql = "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'"
-        else:
-            sql = "SELECT * FROM mysql_query('src', 'SELECT 1')"
-        connection.execute(sql).fetchone()
+        connection.execute(connectors.for_target(spec).debug_sql).fetchone()
     elapsed = (time.perf_counter() - started) * 1000
     return True, f"source-only, read through DuckDB's {spec.type} scanner in {elapsed:.0f} ms"
 
@@ -131,9 +128,12 @@ def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
     if spec.type == "duckdb":
         import duckdb
 
-        from dvt.engines.duckdb import EXTENSION_PACKAGES, extension_path
+        from dvt import connectors
+        from dvt.embedded import extension_path
 
-        found = [name for name in EXTENSION_PACKAGES if _exists(extension_path, name)]
+        extensions = {connectors.for_type(t).extension for t in connectors.types()}
+        wanted = sorted(e for e in extensions | {"httpfs"} if e)
+        found = [name for name in wanted if _exists(extension_path, name)]
         return (
             True,
             f"duckdb {duckdb.__version__}, extensions: {', '.join(found) or 'none'}{default}",
@@ -149,7 +149,7 @@ def _check_bucket(bucket: BucketSpec, buckets: Buckets) -> tuple[bool, str]:
     """Write, read back and remove a probe file, the way federation stages (through DuckDB)."""
     import uuid
 
-    from dvt.engines.duckdb import connect
+    from dvt.embedded import connect
     from dvt.quoting import quote_literal
     from dvt.staging import duckdb_setup, remove_prefix
 

@@ -16,7 +16,7 @@ from dvt import engines, events, invocation
 from dvt.resolution.models import NodeResolution
 
 if TYPE_CHECKING:
-    from dvt.planning.estimates import RowEstimate
+    from dvt.planning.models import Relation, RowEstimate
 
 PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
 
@@ -87,7 +87,7 @@ class DvtPlanTask(ListTask):
     def _estimates(self, rows: list[tuple[Any, NodeResolution]]) -> dict[str, RowEstimate]:
         """Rows of every input of the plan, from each database's statistics (one query per
         target); asked only with `--estimate`, so a plain plan stays cheap."""
-        from dvt.planning.estimates import Relation, estimate_rows
+        from dvt.planning.models import Relation
 
         assert self.manifest is not None
         dvt = invocation.current(self.config, self.manifest)
@@ -100,7 +100,7 @@ class DvtPlanTask(ListTask):
                 )
         estimates: dict[str, RowEstimate] = {}
         for target, relations in sorted(by_target.items()):
-            estimates.update(estimate_rows(dvt, target, list(relations.values())))
+            estimates.update(_estimate_rows(dvt, target, list(relations.values())))
         return estimates
 
     @staticmethod
@@ -232,3 +232,33 @@ class DvtPlanTask(ListTask):
             self.node_results.append(line)  # type: ignore[arg-type]
             fire_event(PrintEvent(msg=line))
         return results
+
+
+def _estimate_rows(dvt: Any, target: str, relations: list[Relation]) -> dict[str, RowEstimate]:
+    """Estimates of `relations` (all on `target`) by unique_id, from the database's own
+    statistics (each connector reads its own), in one round trip. A relation that does not
+    exist yet, a view, or a target that cannot answer gives `unknown` with the reason: an
+    estimate never fails the plan."""
+    from dvt import connectors
+    from dvt.planning.models import unknown
+
+    spec = dvt.targets[target]
+    events.debug(f"Reading row statistics of {len(relations)} relation(s) on target {target!r}")
+    try:
+        connector = connectors.for_target(spec)
+        return connector.estimates(spec, relations, lambda sql: _adapter_rows(dvt, target, sql))
+    except Exception as exc:
+        note = dvt.redact(f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        return {r.unique_id: unknown(note) for r in relations}
+
+
+def _adapter_rows(dvt: Any, target: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` run through the target's own dbt adapter (which logs it at debug level),
+    untouched by agate's type inference."""
+    from dvt.dbt_seams.factory import active_adapter
+
+    adapter = dvt.pool.adapter_for(target)
+    connections: Any = adapter.connections
+    with active_adapter(adapter), adapter.connection_named("dvt_estimate"):
+        _, cursor = connections.add_query(sql)
+        return [tuple(row) for row in cursor.fetchall()]

@@ -13,16 +13,12 @@ from pathlib import Path
 from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
+from dvt import connectors
 from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
+from dvt.embedded import extension_package
 
-#: The DuckDB scanner federation reads each target type with (pip distribution names).
-SCANNERS = {
-    "postgres": "duckdb-extension-postgres-scanner",
-    "sqlite": "duckdb-extension-sqlite-scanner",
-    "mysql": "duckdb-extension-mysql-scanner",
-}
 JDBC_JARS = {"postgres": ("/usr/share/java/postgresql.jar", "libpostgresql-jdbc-java")}
 #: What an S3 bucket needs: DuckDB's httpfs extension, and boto3 to list and remove files.
 S3_PACKAGES = ("duckdb-extension-httpfs", "boto3")
@@ -60,8 +56,9 @@ def requirements(
     for spec in targets.specs.values():
         if not spec.source_only:
             need("python", f"dbt-{spec.type}", f"target {spec.name}")
-        if spec.type in SCANNERS:
-            need("python", SCANNERS[spec.type], f"federation reads target {spec.name}")
+        extension = connectors.for_target(spec).extension if connectors.exists(spec.type) else None
+        if extension:
+            need("python", extension_package(extension), f"federation reads target {spec.name}")
     # The built-in `spark` compute needs nothing until something uses it.
     used = {name for name in computes.specs if name != "spark" or computes.default == "spark"}
     for name in sorted(used):
