@@ -121,6 +121,44 @@ def project(tmp_path: Path) -> Project:
     return project
 
 
+BAD_VALUE = "test:\n  target: big\n  computes:\n    big: {type: duckdb, memory_limit: lots}\n"
+
+
+def test_a_bad_compute_value_stops_the_command_before_any_node(project: Project) -> None:
+    """Not every federated node failing with DuckDB's parser error: the command, at once."""
+    project.write({"models/other.sql": "select 2 as b"})
+    (project.root / "computes.yml").write_text(BAD_VALUE)
+    result = project.cli("dvt", "run")
+    assert result.returncode == 2, result.stdout[-2000:]
+    where = f"{project.root / 'computes.yml'}, line 4, key test.computes.big.memory_limit"
+    assert f"[DVT101] {where}: compute 'big' sets memory_limit to 'lots'; " in result.stdout
+    assert "memory_limit takes a size with a unit, such as '4GB'" in result.stdout
+    assert "Parser Error" not in result.stdout
+    assert not (project.root / "lake.duckdb").exists()
+
+
+def test_debug_reports_a_compute_with_a_bad_value_as_broken(project: Project) -> None:
+    (project.root / "computes.yml").write_text(
+        "test:\n  computes:\n    big: {type: duckdb, threads: many}\n"
+        "    small: {type: duckdb, threads: 1}\n"
+    )
+    result = project.cli("dvt", "debug")
+    assert result.returncode == 1, result.stdout[-3000:]
+    lines = {
+        label: text
+        for text in result.stdout.splitlines()
+        for label in ("big (duckdb)", "small (duckdb)", "duck (duckdb)")
+        if f"  {label} [" in text
+    }
+    assert "ERROR" in lines["big (duckdb)"], result.stdout[-3000:]
+    assert (
+        "compute 'big' sets threads to 'many'; threads takes a whole number"
+        in lines["big (duckdb)"]
+    )
+    assert "OK" in lines["small (duckdb)"] and "OK" in lines["duck (duckdb)"]
+    assert "1 check(s) failed: big (duckdb)" in result.stdout
+
+
 def _profiles(project: Project, text: str) -> Path:
     path = project.root / "profiles.yml"
     path.write_text(textwrap.dedent(text).replace("LAKE", str(project.root / "lake.duckdb")))

@@ -34,7 +34,8 @@ class DvtDebugTask(DebugTask):
         targets = ProfileTargets.load(
             self.profile.profile_name, self.profile.target_name, self.cli_vars
         )
-        computes = Computes.load(str(self.profiles_dir), self.profile.profile_name)
+        # A compute whose entry is wrong is one broken line below, not the end of the checks.
+        computes = Computes.load(str(self.profiles_dir), self.profile.profile_name, strict=False)
         only_compute = getattr(flags, "COMPUTE", None)
         failures = []
         if only_compute is None:
@@ -128,6 +129,8 @@ def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
     import importlib.util
 
     default = " (default)" if spec.name == computes.default else ""
+    if spec.problem is not None:
+        return False, spec.problem
     if spec.type == "duckdb":
         import duckdb
 
