@@ -205,6 +205,32 @@ def test_profiles_output_not_a_mapping_names_file_key_and_line(project: Project)
     )
 
 
+@pytest.mark.sqlite
+@pytest.mark.parametrize("path", ["", "\n      path: ''"], ids=["no-path", "empty-path"])
+def test_sqlite_output_without_path_says_what_to_set(project: Project, path: str) -> None:
+    """Not `SQLite file '' does not exist` when the first node reads it: the command stops."""
+    profiles = _profiles(
+        project,
+        "test:\n  target: duck\n  outputs:\n    duck: {type: duckdb, path: LAKE}\n"
+        f"    lite:\n      type: sqlite{path}\n",
+    )
+    project.write(
+        {
+            "models/sources.yml": "sources:\n  - name: lite\n    config: {connection: lite}\n"
+            "    tables: [{name: t}]\n",
+            "models/from_lite.sql": "select * from {{ source('lite', 't') }}",
+        }
+    )
+    result = project.cli("dvt", "run")
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert (
+        f"[DVT100] {profiles}, line 5, key test.outputs.lite: the sqlite output 'lite' has no "
+        "`path`; set `path:` to the SQLite database file to read" in result.stdout
+    ), result.stdout[-3000:]
+    assert "does not exist" not in result.stdout
+    assert not (project.root / "lake.duckdb").exists()
+
+
 def test_profiles_invalid_yaml_is_reported_by_dbt_with_the_line(project: Project) -> None:
     _profiles(
         project,

@@ -30,6 +30,14 @@ SECRET_KEYS = frozenset(
 
 #: Output types DVT reads itself because no dbt adapter for them installs beside dbt-core 1.11.
 SOURCE_ONLY_TYPES = frozenset({"sqlite", "mysql"})
+#: What a source-only output cannot do without (no dbt adapter checks it): the keys that can
+#: hold it (the first is the one to set) and what it is.
+REQUIRED_KEYS: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "sqlite": (
+        ("path", "database"),
+        "the SQLite database file to read (absolute, or relative to the folder dvt runs in)",
+    ),
+}
 
 
 class ProfilesFileError(DvtError):
@@ -123,8 +131,25 @@ class ProfileTargets:
             if not isinstance(output, dict) or not output.get("type"):
                 raise _output_error(profile_name, name, output)
             _, data = Profile.render_profile(raw, profile_name, name, renderer)
-            specs[name] = TargetSpec(name=name, type=str(data.get("type", "")), options=data)
+            spec = TargetSpec(name=name, type=str(data.get("type", "")), options=data)
+            _check_required(profile_name, spec)
+            specs[name] = spec
         return cls(profile_name=profile_name, default=default_target, specs=specs)
+
+
+def _check_required(profile_name: str, spec: TargetSpec) -> None:
+    """DVT100 for a source-only output without what it needs, at load: without it the first
+    node reading it failed with a misleading error (`SQLite file '' does not exist`)."""
+    if spec.type not in REQUIRED_KEYS:
+        return
+    keys, meaning = REQUIRED_KEYS[spec.type]
+    if any(spec.options.get(key) for key in keys):
+        return
+    doc = load_yaml_file(os.path.join(get_flags().PROFILES_DIR, PROFILES_FILE), ProfilesFileError)
+    raise ProfilesFileError(
+        f"{doc.where(profile_name, 'outputs', spec.name)}: the {spec.type} output "
+        f"{spec.name!r} has no `{keys[0]}`; set `{keys[0]}:` to {meaning}."
+    )
 
 
 def _output_error(profile_name: str, name: str, output: Any) -> ProfilesFileError:
