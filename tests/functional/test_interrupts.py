@@ -1,5 +1,6 @@
-"""Ctrl-C (SIGINT) while a pushdown model runs: the query is cancelled on the server and dvt
-exits as dbt does (exit 2, in about a second), whatever other outputs the profile has."""
+"""Ctrl-C (SIGINT) or SIGTERM while a pushdown model runs: the query is cancelled on the server
+and dvt exits as dbt does on Ctrl-C (exit 2, in about a second), whatever other outputs the
+profile has. (Plain dbt dies of SIGTERM at once, exit -15, leaving the query running.)"""
 
 from __future__ import annotations
 
@@ -68,8 +69,9 @@ def _signalled(
     return child.returncode, output, time.monotonic() - signalled
 
 
-def test_ctrl_c_on_a_pushdown_model_never_touches_an_unopened_adapter(
-    postgres: PostgresServer, tmp_path: Path
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_on_a_pushdown_model_never_touches_an_unopened_adapter(
+    sig: signal.Signals, postgres: PostgresServer, tmp_path: Path
 ) -> None:
     """The DuckDB output's adapter exists (the unselected model and the source are named on it)
     but never connected: cancelling used to ask it whether it can cancel, which dbt-duckdb
@@ -85,9 +87,7 @@ def test_ctrl_c_on_a_pushdown_model_never_touches_an_unopened_adapter(
         },
         "pg",
     )
-    exit_code, output, waited = _signalled(
-        project, postgres, database, signal.SIGINT, "--select", "slow"
-    )
+    exit_code, output, waited = _signalled(project, postgres, database, sig, "--select", "slow")
     assert exit_code == 2, output[-3000:]
     assert waited < 8, (waited, output[-3000:])  # dbt takes about half a second
     assert "Exited because of keyboard interrupt" in output
@@ -96,3 +96,4 @@ def test_ctrl_c_on_a_pushdown_model_never_touches_an_unopened_adapter(
         assert wrong not in output, output[-3000:]
     assert _sleeping(postgres, database) == 0  # cancelled on the server, not left running
     assert not (tmp_path / "lake.duckdb").exists()
+    assert (project.root / "target" / "run_results.json").exists()  # dbt's Ctrl-C path wrote it
