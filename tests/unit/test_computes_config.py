@@ -14,11 +14,11 @@ from dvt.config.computes import VALUE_CHECKS, Computes, ComputesFileError
 #: Sizes DuckDB reads, and values it refuses (a plain number has no unit: bytes are not assumed).
 GOOD_SIZES: list[Any] = [
     "4GB", "512 MB", "1.5GiB", "1gb", "100KB", "2 gigabytes", "-1", -1, "1e3MB", "0.5 GiB",
-    "1t", " 1GB ", "10 bytes", "1 kilobyte", "3 TiB", ".5GB", "1k",
+    "1t", " 1GB ", "10 bytes", "1 kilobyte", "3 TiB", ".5GB", "1k", "18446744TB", "16777216TiB",
 ]  # fmt: skip
 BAD_SIZES: list[Any] = [
     "lots", "10", "80%", "1PB", "", "1,5GB", "+1GB", "1_000MB", "1e+3MB", "1.2.3GB", "GB",
-    1073741824, 4, None, True,
+    1073741824, 4, None, True, "18446745TB", "1e400GB",
 ]  # fmt: skip
 
 

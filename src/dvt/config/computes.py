@@ -141,22 +141,37 @@ class ValueCheck:
 #: DuckDB's sizes (`memory_limit`, `max_temp_directory_size`): a number and a unit, as DuckDB
 #: reads them (decimal or binary units, short or spelled out), or -1 for no limit.
 _DUCKDB_SIZE = re.compile(
-    r"\s*(?:-1|(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?\s*"
-    r"(?:b|bytes?|[kmgt]|[kmgt]i?b|(?:kilo|mega|giga|tera)bytes?))\s*",
+    r"\s*(?:(?P<none>-1)|(?P<number>(?:\d+\.?\d*|\.\d+)(?:e-?\d+)?)\s*"
+    r"(?P<unit>b|bytes?|[kmgt]|[kmgt]i?b|(?:kilo|mega|giga|tera)bytes?))\s*",
     re.IGNORECASE,
 )
+#: Bytes per unit, by the unit's first letter and whether it is binary (`KiB`).
+_UNIT_BYTES = {
+    (u, binary): (1024 if binary else 1000) ** i
+    for i, u in enumerate("bkmgt")
+    for binary in (False, True)
+}
+#: DuckDB keeps sizes in 64 bits: larger ones are "out of range".
+_MAX_BYTES = 2**64
 
 
 def _duckdb_size(value: Any) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return value == -1
-    return isinstance(value, str) and _DUCKDB_SIZE.fullmatch(value) is not None
+    found = _DUCKDB_SIZE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return False
+    if found.group("none"):
+        return True
+    unit = found.group("unit").lower()
+    factor = _UNIT_BYTES[(unit[0], unit.endswith("ib"))]
+    return float(found.group("number")) * factor <= _MAX_BYTES
 
 
 def _positive_int(value: Any) -> bool:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
 
 
 def _text(value: Any) -> bool:
