@@ -64,9 +64,9 @@ def names_hint(names: object) -> str:
 class SeedFileError(DbtRuntimeError):
     """A seed CSV that cannot be loaded: names the file and line, and what to do."""
 
-    def __init__(self, path: str, line: int | None, reason: str) -> None:
+    def __init__(self, path: str, line: int | None, reason: str, fix: str = "Fix the file") -> None:
         where = f"{path}, line {line}" if line else path
         super().__init__(
-            f"Seed file {where}: {reason}. Fix the file and seed again; "
+            f"Seed file {where}: {reason}. {fix} and seed again; "
             "the existing table was left as it was."
         )

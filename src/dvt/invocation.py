@@ -135,12 +135,18 @@ class Invocation:
         self._on_interrupt.append(cancel)
 
     def interrupt(self) -> None:
-        """Cancel what runs on engines and non-default targets (dbt cancels the default's)."""
-        for engine in list(self._engines.values()):
-            engine.interrupt()
-        for cancel in list(self._on_interrupt):
-            cancel()
-        self.pool.cancel_open_connections()
+        """Cancel what runs on engines and non-default targets (dbt cancels the default's).
+
+        Each step is tried whatever the others do: this runs on Ctrl-C, where an exception
+        would replace dbt's own cancellation and exit with a traceback."""
+        steps = [engine.interrupt for engine in self._engines.values()]
+        steps += [*self._on_interrupt, self.pool.cancel_open_connections]
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:
+                name = getattr(step, "__qualname__", repr(step))
+                events.debug(f"Interrupt step {name} failed: {self.redact(str(exc))}")
 
     def redact(self, text: str) -> str:
         """`text` without any secret of the profile (passwords, tokens, keys)."""

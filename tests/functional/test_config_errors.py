@@ -121,6 +121,44 @@ def project(tmp_path: Path) -> Project:
     return project
 
 
+BAD_VALUE = "test:\n  target: big\n  computes:\n    big: {type: duckdb, memory_limit: lots}\n"
+
+
+def test_a_bad_compute_value_stops_the_command_before_any_node(project: Project) -> None:
+    """Not every federated node failing with DuckDB's parser error: the command, at once."""
+    project.write({"models/other.sql": "select 2 as b"})
+    (project.root / "computes.yml").write_text(BAD_VALUE)
+    result = project.cli("dvt", "run")
+    assert result.returncode == 2, result.stdout[-2000:]
+    where = f"{project.root / 'computes.yml'}, line 4, key test.computes.big.memory_limit"
+    assert f"[DVT101] {where}: compute 'big' sets memory_limit to 'lots'; " in result.stdout
+    assert "memory_limit takes a size with a unit, such as '4GB'" in result.stdout
+    assert "Parser Error" not in result.stdout
+    assert not (project.root / "lake.duckdb").exists()
+
+
+def test_debug_reports_a_compute_with_a_bad_value_as_broken(project: Project) -> None:
+    (project.root / "computes.yml").write_text(
+        "test:\n  computes:\n    big: {type: duckdb, threads: many}\n"
+        "    small: {type: duckdb, threads: 1}\n"
+    )
+    result = project.cli("dvt", "debug")
+    assert result.returncode == 1, result.stdout[-3000:]
+    lines = {
+        label: text
+        for text in result.stdout.splitlines()
+        for label in ("big (duckdb)", "small (duckdb)", "duck (duckdb)")
+        if f"  {label} [" in text
+    }
+    assert "ERROR" in lines["big (duckdb)"], result.stdout[-3000:]
+    assert (
+        "compute 'big' sets threads to 'many'; threads takes a whole number"
+        in lines["big (duckdb)"]
+    )
+    assert "OK" in lines["small (duckdb)"] and "OK" in lines["duck (duckdb)"]
+    assert "1 check(s) failed: big (duckdb)" in result.stdout
+
+
 def _profiles(project: Project, text: str) -> Path:
     path = project.root / "profiles.yml"
     path.write_text(textwrap.dedent(text).replace("LAKE", str(project.root / "lake.duckdb")))
@@ -165,6 +203,32 @@ def test_profiles_output_not_a_mapping_names_file_key_and_line(project: Project)
     assert f"{path}, line 5, key test.outputs.other: an output must be a mapping" in str(
         result.exception
     )
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("path", ["", "\n      path: ''"], ids=["no-path", "empty-path"])
+def test_sqlite_output_without_path_says_what_to_set(project: Project, path: str) -> None:
+    """Not `SQLite file '' does not exist` when the first node reads it: the command stops."""
+    profiles = _profiles(
+        project,
+        "test:\n  target: duck\n  outputs:\n    duck: {type: duckdb, path: LAKE}\n"
+        f"    lite:\n      type: sqlite{path}\n",
+    )
+    project.write(
+        {
+            "models/sources.yml": "sources:\n  - name: lite\n    config: {connection: lite}\n"
+            "    tables: [{name: t}]\n",
+            "models/from_lite.sql": "select * from {{ source('lite', 't') }}",
+        }
+    )
+    result = project.cli("dvt", "run")
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert (
+        f"[DVT100] {profiles}, line 5, key test.outputs.lite: the sqlite output 'lite' has no "
+        "`path`; set `path:` to the SQLite database file to read" in result.stdout
+    ), result.stdout[-3000:]
+    assert "does not exist" not in result.stdout
+    assert not (project.root / "lake.duckdb").exists()
 
 
 def test_profiles_invalid_yaml_is_reported_by_dbt_with_the_line(project: Project) -> None:

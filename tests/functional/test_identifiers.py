@@ -98,3 +98,58 @@ def test_odd_identifiers_survive_federation(postgres: PostgresServer, tmp_path: 
         "order by ordinal_position) t",
     )
     assert sorted(r[0] for r in back) == sorted(COLUMNS)
+
+
+QUOTED_NAME_FILES = {
+    "dbt_project.yml": dbt_project_yml("quoted", "models:\n  quoted:\n    +materialized: table\n"),
+    "models/sources.yml": """\
+        sources:
+          - name: app
+            schema: app
+            tables:
+              - {name: weird, identifier: 'we"ird'}
+              - {name: dotted, identifier: 'x"."y'}
+        """,
+    "models/from_weird.sql": "{{ config(target='duck') }} select * from {{ source('app', 'weird') }}",
+    "models/from_dotted.sql": "{{ config(target='duck') }} select * from {{ source('app', 'dotted') }}",
+}
+
+
+def test_a_table_name_holding_a_double_quote_fails_clearly(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """dbt writes relation names without escaping a quote inside them, so `we"ird` becomes a name
+    no parser reads (it failed with SQLGlot's "Error tokenizing" or "too many values to unpack"),
+    and `x"."y` one that reads as table `y` of schema `app`: both federated models fail with
+    DVT104 saying why, and neither reads the other table."""
+    database = f"quoted_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(
+        'create schema app; create table app."we""ird" as select 1 as id; '
+        'create table app."x"".""y" as select 2 as id; create table app.y as select 666 as id',
+        database,
+    )
+    project = Project(tmp_path / "project").write(QUOTED_NAME_FILES)
+    project.profiles(
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
+        "pg",
+    )
+    done = project.cli("dvt", "run")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-4000:]
+    statuses = project.statuses()
+    assert statuses == {
+        "model.quoted.from_weird": "error",
+        "model.quoted.from_dotted": "error",
+    }, output[-4000:]
+    for relation in ('"app"."we"ird"', '"app"."x"."y"'):
+        assert f'[DVT104] Relation "{database}".{relation} cannot be federated' in output
+    assert "holds a double quote, which dbt does not escape" in output
+    assert "Error tokenizing" not in output and "too many values" not in output
+    assert "Traceback" not in output
+    with duckdb.connect(str(tmp_path / "lake.duckdb")) as conn:
+        tables = conn.execute("select table_name from information_schema.tables").fetchall()
+    assert not tables  # nothing was read from app.y

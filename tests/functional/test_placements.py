@@ -197,7 +197,9 @@ def test_forcing_the_engine_on_what_it_cannot_prove_is_dvt104(project: Project) 
     assert "[DVT104]" in forced.stdout and "cannot prove it means the same" in forced.stdout
 
 
-def test_tests_run_on_their_target_over_an_import(project: Project, postgres: PostgresServer) -> None:
+def test_tests_run_on_their_target_over_an_import(
+    project: Project, postgres: PostgresServer
+) -> None:
     """A relationships test from PostgreSQL to DuckDB and a singular test reading both used to
     hang on the import's drop (dbt's open transaction held its lock)."""
     project.write({"models/sources.yml": RELATIONSHIPS})
@@ -218,7 +220,9 @@ def test_tests_run_on_their_target_over_an_import(project: Project, postgres: Po
 def test_plan_shows_the_placement_and_why(project: Project) -> None:
     planned = project.dvt("plan", "--output", "json", "--select", "semantics", "regions_copy")
     assert planned.success, planned.exception
-    rows = {json.loads(line)["unique_id"].split(".")[-1]: json.loads(line) for line in planned.result}
+    rows = {
+        json.loads(line)["unique_id"].split(".")[-1]: json.loads(line) for line in planned.result
+    }
     semantics = rows["semantics"]["placement"]
     assert semantics["placement"] == "target"
     assert "cannot be proven the same" in semantics["reason"]
@@ -252,7 +256,9 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     assert dvt["placement"] == "engine", dvt["reason"]
     assert dvt["rows_imported"] == 300000
     database = project.database  # type: ignore[attr-defined]
-    assert pg_rows(postgres, database, "analytics.big_counts") == [(k, 300000 // 7 + (k < 300000 % 7)) for k in range(7)]
+    assert pg_rows(postgres, database, "analytics.big_counts") == [
+        (k, 300000 // 7 + (k < 300000 % 7)) for k in range(7)
+    ]
     assert [t[1:] for t in _types(postgres, database, "big_counts")] == [
         ("k", "bigint"),
         ("n", "bigint"),
@@ -266,7 +272,9 @@ def test_concurrent_invocations_of_one_model_all_succeed(
     and three runs replacing the model at once all succeed, as plain dbt's do."""
     database = f"conc_{tmp_path.name[-20:]}".lower().replace("-", "_")
     postgres.create_database(database)
-    postgres.psql("create table public.numbers as select g as n from generate_series(1, 100000) g", database)
+    postgres.psql(
+        "create table public.numbers as select g as n from generate_series(1, 100000) g", database
+    )
     app = tmp_path / "app.sqlite"
     sqlite_table(app, "labels", "n integer, label text", [(i, f"l{i}") for i in range(1, 2000)])
     project = Project(tmp_path / "project").write(
@@ -281,7 +289,10 @@ def test_concurrent_invocations_of_one_model_all_succeed(
         }
     )
     project.profiles(
-        {"pg": pg_output(postgres, database, "analytics"), "app": {"type": "sqlite", "path": str(app)}},
+        {
+            "pg": pg_output(postgres, database, "analytics"),
+            "app": {"type": "sqlite", "path": str(app)},
+        },
         "pg",
     )
     first = project.cli("dvt", "run")  # dbt itself races creating a table that does not exist
@@ -289,9 +300,14 @@ def test_concurrent_invocations_of_one_model_all_succeed(
     code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
     args = [sys.executable, "-c", code, "run", "--project-dir", str(project.root),
             "--profiles-dir", str(project.root)]  # fmt: skip
-    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=project.root) for _ in range(3)]
+    runs = [
+        subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=project.root)
+        for _ in range(3)
+    ]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     failed = [out[-3000:] for run, out in zip(runs, outputs, strict=True) if run.returncode]
     assert not failed, failed[0]
     assert len(pg_rows(postgres, database, "analytics.labelled")) == 1999
-    assert not pg_rows(postgres, database, "information_schema.tables where table_name like '%\\_\\_dvt\\_%'")
+    assert not pg_rows(
+        postgres, database, "information_schema.tables where table_name like '%\\_\\_dvt\\_%'"
+    )

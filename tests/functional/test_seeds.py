@@ -8,6 +8,7 @@ table that was there before untouched.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,12 @@ BAD_CSVS = {
         2,
     ),
     "empty-file": ("", "the file is empty", 1),
-    "bad-override": ("id,name\n1,a\nx2,b\n", 'invalid input syntax for type integer: "x2"', 1),
+    "bad-override": (
+        "id,name\n1,a\nx2,b\n",
+        "seeds/people.csv, line 3: column 'id' has the value 'x2', which its column_types override "
+        "'integer' cannot hold (PostgreSQL: invalid input syntax for type integer: \"x2\")",
+        1,
+    ),
 }
 
 
@@ -289,6 +295,69 @@ def test_bad_csv_fails_clearly_and_keeps_the_table(
         assert done.returncode == exit_code, done.stdout[-3000:]
         assert expected in done.stdout, done.stdout[-3000:]
         assert pg_table(postgres, schema, "people") == before
+
+
+#: A value that does not fit a `column_types` override, after a value written on two lines:
+#: (target, override, CSV, the bad value's line, the value, the database's reason).
+MISFITS = {
+    "pg-varchar": (
+        "pg",
+        "varchar(3)",
+        'code,note\nabc,"two\nlines"\nab,x\nabcd,y\n',
+        5,
+        "'abcd'",
+        "PostgreSQL: value too long for type character varying(3)",
+    ),
+    "pg-numeric": (
+        "pg",
+        '"numeric(3,1)"',
+        'code,note\n1.5,"two\nlines"\n1000,x\n',
+        4,
+        "'1000'",
+        "PostgreSQL: numeric field overflow",
+    ),
+    "duck-smallint": (
+        "duck",
+        "smallint",
+        'code,note\n1,"two\nlines"\n99999,x\n',
+        4,
+        "'99999'",
+        "DuckDB: could not convert it to SMALLINT",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISFITS))
+def test_a_value_an_override_cannot_hold_names_file_line_column_and_override(
+    postgres: PostgresServer, tmp_path: Path, case: str
+) -> None:
+    """Not the database's error with COPY's line (one too low: the stream DVT sends has no
+    header) or no line at all: the file's line, header counted as line 1."""
+    target, override, content, line, value, reason = MISFITS[case]
+    config = f"seeds:\n  bad:\n    codes:\n      +column_types: {{code: {override}}}\n"
+    project = Project(tmp_path).write({"dbt_project.yml": dbt_project_yml("bad", config)})
+    schema = f"misfit_{case.replace('-', '_')}"
+    output = pg_output(postgres, "postgres", schema) if target == "pg" else None
+    project.profiles({"main": output or duck_output(tmp_path / "w.duckdb")}, "main")
+    seed = tmp_path / "seeds" / "codes.csv"
+    seed.parent.mkdir()
+    seed.write_text("code,note\n1,kept\n")
+    assert project.cli("dvt", "seed").returncode == 0
+    seed.write_text(content)
+    done = project.cli("dvt", "seed")
+    assert done.returncode == 1, done.stdout[-3000:]
+    expected = (
+        f"Seed file seeds/codes.csv, line {line}: column 'code' has the value {value}, which its "
+        f"column_types override '{override.strip(chr(34))}' cannot hold ({reason}). Fix the value "
+        "or the override and seed again; the existing table was left as it was."
+    )
+    assert expected in done.stdout, done.stdout[-3000:]
+    if target == "pg":
+        assert pg_table(postgres, schema, "codes") == [
+            (Decimal(1) if "numeric" in override else "1", "kept")
+        ]
+    else:
+        assert duck_table(tmp_path / "w.duckdb", "codes") == [(1, "kept")]
 
 
 def test_bad_override_value_on_duckdb_keeps_the_table(tmp_path: Path) -> None:

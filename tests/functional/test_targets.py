@@ -205,6 +205,27 @@ def test_target_flag_forces_every_node_to_the_default_target(multi: Project) -> 
             "DVT101",
             ["model.multi.bad", "'quantum'", "'duckdb', 'spark'"],
         ),
+        # A list where one name belongs: not a TypeError (unhashable list) with a traceback.
+        (
+            {"models/lake/bad.sql": "{{ config(target=['pg', 'duck']) }} select 1 as id"},
+            "DVT100",
+            [
+                "model 'model.multi.bad' (models/lake/bad.sql) sets `target` to ['pg', 'duck']",
+                "`target` must be one name, not a list. Targets: 'duck', 'pg'.",
+            ],
+        ),
+        (
+            {"models/lake/bad.sql": "{{ config(compute=['duckdb']) }} select 1 as id"},
+            "DVT101",
+            ["model.multi.bad", "`compute` must be one name", "Computes: 'duckdb', 'spark'"],
+        ),
+        (
+            {
+                "models/other.yml": "sources:\n  - name: two\n    config: {connection: [pg, duck]}\n    tables: [{name: t}]\n"
+            },
+            "DVT100",
+            ["source.multi.two.t", "models/other.yml", "`connection` must be one name"],
+        ),
     ],
 )
 def test_unknown_names_fail_at_parse_time(
@@ -213,9 +234,10 @@ def test_unknown_names_fail_at_parse_time(
     multi.write(files)
     result = multi.cli("dvt", "parse")
     assert result.returncode == 2
-    assert code in result.stdout
+    assert f"[{code}]" in result.stdout, result.stdout[-3000:]
     for fragment in expected:
-        assert fragment in result.stdout, fragment
+        assert fragment in result.stdout, (fragment, result.stdout[-3000:])
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_unknown_compute_flag_fails(multi: Project) -> None:

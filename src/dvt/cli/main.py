@@ -9,6 +9,10 @@ adds `--compute`, `--bucket` and `--placement` to the commands that run nodes, `
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from copy import copy
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -87,8 +91,33 @@ VERSION_OPTION = click.Option(
 )
 
 
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """While the command runs, SIGTERM (`kill`, a scheduler stopping the job) takes dbt's
+    Ctrl-C path: queries are cancelled on every target, federated staging is dropped,
+    run_results.json is written and the exit code is 2. Under Python's default handling the
+    process would die at once and leave its queries running on the servers.
+
+    Only from the main thread (where signals are delivered), and only when nothing else has
+    claimed SIGTERM."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class DvtGroup(click.Group):
     """dbt's top-level group, run inside DVT's seams; adapters DVT opened close at the end."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """The command line (`dvt ...`); `dvtRunner` leaves signals to its caller."""
+        with sigterm_as_ctrl_c():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         with dvt_seams():

@@ -7,17 +7,16 @@ source may live there, but no model or seed may be written there.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
 from dbt.flags import get_flags
 
+from dvt.config.spec import TargetSpec
 from dvt.config.yaml_lines import load_yaml_file
 from dvt.exceptions import DvtError, TargetUnavailableError, UnknownTargetError, names_hint
 
@@ -33,26 +32,6 @@ class ProfilesFileError(DvtError):
     """A profile output DVT cannot use, named by file, line and key."""
 
     code = "DVT100"
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """One profile output. `options` is the rendered output without its secrets' meaning changed."""
-
-    name: str
-    type: str
-    options: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @functools.cached_property
-    def has_dbt_adapter(self) -> bool:
-        return importlib.util.find_spec(f"dbt.adapters.{self.type}") is not None
-
-    @functools.cached_property
-    def source_only(self) -> bool:
-        """No dbt adapter writes this type, but a connector of DVT reads it (DESIGN.md section
-        4): `dvt/connectors/<type>.py`."""
-        connector = importlib.util.find_spec(f"dvt.connectors.{self.type}")
-        return not self.has_dbt_adapter and connector is not None
 
 
 @dataclass(frozen=True)
@@ -120,8 +99,30 @@ class ProfileTargets:
             if not isinstance(output, dict) or not output.get("type"):
                 raise _output_error(profile_name, name, output)
             _, data = Profile.render_profile(raw, profile_name, name, renderer)
-            specs[name] = TargetSpec(name=name, type=str(data.get("type", "")), options=data)
+            spec = TargetSpec(name=name, type=str(data.get("type", "")), options=data)
+            _check_required(profile_name, spec)
+            specs[name] = spec
         return cls(profile_name=profile_name, default=default_target, specs=specs)
+
+
+def _check_required(profile_name: str, spec: TargetSpec) -> None:
+    """DVT100 for a source-only output without what its connector needs, at load: without it
+    the first node reading it failed with a misleading error (no dbt adapter checks it)."""
+    if not spec.source_only:
+        return
+    from dvt import connectors
+
+    required = connectors.for_target(spec).required_option
+    if required is None:
+        return
+    keys, meaning = required
+    if any(spec.options.get(key) for key in keys):
+        return
+    doc = load_yaml_file(os.path.join(get_flags().PROFILES_DIR, PROFILES_FILE), ProfilesFileError)
+    raise ProfilesFileError(
+        f"{doc.where(profile_name, 'outputs', spec.name)}: the {spec.type} output "
+        f"{spec.name!r} has no `{keys[0]}`; set `{keys[0]}:` to {meaning}."
+    )
 
 
 def _output_error(profile_name: str, name: str, output: Any) -> ProfilesFileError:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dvt.exceptions import TargetUnavailableError
 
 if TYPE_CHECKING:
-    from dvt.config.targets import TargetSpec
+    from dvt.config.spec import TargetSpec
     from dvt.connectors.base import Connector
 
 #: Modules of this package that are not a database's.

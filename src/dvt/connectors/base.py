@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import sqlglot.expressions as exp
 
-from dvt.config.targets import TargetSpec
+from dvt.config.spec import TargetSpec
 from dvt.planning.models import Estimates, Extraction, Relation, RelationKey, unknown
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ class Connector(ABC):
     lossy_types: ClassVar[Mapping[str, str]] = {}
     #: The DuckDB extension that reads this database (None: DVT reads it another way).
     extension: ClassVar[str | None] = None
+    #: A source-only output's option it cannot do without: (the keys that can hold it, the
+    #: first being the one to set; what it is). Checked when profiles.yml is loaded.
+    required_option: ClassVar[tuple[tuple[str, ...], str] | None] = None
     #: A query that proves a standalone attach (`standalone.attached_source`) can read it.
     debug_sql: ClassVar[str] = "SELECT 1"
     #: Whether this database compares text its own way (case-insensitive or space-padding

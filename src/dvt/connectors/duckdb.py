@@ -16,7 +16,7 @@ from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey,
 from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
-    from dvt.config.targets import TargetSpec
+    from dvt.config.spec import TargetSpec
     from dvt.staging import Staging
 
 #: (invocation, target, bucket) whose secret the target's database already holds.

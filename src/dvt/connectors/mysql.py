@@ -21,7 +21,7 @@ from dvt.planning.models import (
 from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
-    from dvt.config.targets import TargetSpec
+    from dvt.config.spec import TargetSpec
 
 
 class MySQLConnector(ScannedServerConnector):

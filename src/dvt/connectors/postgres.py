@@ -17,7 +17,7 @@ from dvt.planning.models import unknown as unknown_estimate
 from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
-    from dvt.config.targets import TargetSpec
+    from dvt.config.spec import TargetSpec
 
 #: Server SQL turning the unbounded `character varying` columns the scanner creates for DuckDB's
 #: VARCHAR into `text` (what a model pushed down writes, and what contracts declare).

@@ -27,12 +27,16 @@ from dvt.planning.models import (
 from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
-    from dvt.config.targets import TargetSpec
+    from dvt.config.spec import TargetSpec
 
 
 class SQLiteConnector(Connector):
     dialect = "duckdb"
     writable = False
+    required_option = (
+        ("path", "database"),
+        "the SQLite database file to read (absolute, or relative to the folder dvt runs in)",
+    )
     debug_sql = "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'"
 
     @classmethod

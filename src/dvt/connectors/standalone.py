@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
-    from dvt.config.targets import TargetSpec
+    from dvt.config.spec import TargetSpec
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING
 
+from dbt.adapters.contracts.connection import ConnectionState
 from dbt.adapters.factory import FACTORY, get_adapter
 from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
@@ -14,6 +15,7 @@ from dbt.context.query_header import generate_query_header_context
 from dbt.flags import get_flags
 from dbt.mp_context import get_mp_context
 
+from dvt import events
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import DvtAdapterContainer
 from dvt.dbt_seams.isolation import isolated_adapter_class, release
@@ -99,13 +101,24 @@ class TargetPool:
         adapter.connections.set_query_header(generate_query_header_context(config, manifest))
 
     def cancel_open_connections(self) -> None:
-        """Cancel running queries on every non-default target (dbt cancels the default's)."""
+        """Cancel running queries on every non-default target (dbt cancels the default's).
+
+        Only adapters with an open connection are touched: one that was created (to name a
+        node's relation) but never connected has nothing to cancel, and asking it anything
+        may fail (dbt-duckdb has no environment before its first connection). A target whose
+        cancel fails does not stop the others'."""
         with self._lock:
-            adapters = [a for n, a in self._adapters.items() if n != self.targets.default]
-        for adapter in adapters:
-            if adapter.is_cancelable():
-                with adapter.connection_named("master"):
-                    adapter.cancel_open_connections()
+            adapters = {n: a for n, a in self._adapters.items() if n != self.targets.default}
+        for name, adapter in adapters.items():
+            if not _has_open_connection(adapter):
+                continue
+            try:
+                if adapter.is_cancelable():
+                    with adapter.connection_named("master"):
+                        adapter.cancel_open_connections()
+            except Exception as exc:
+                failure = self.targets.redact(f"{type(exc).__name__}: {exc}")
+                events.debug(f"Cancelling the queries on target {name!r} failed: {failure}")
 
     def close(self) -> None:
         """Release every non-default adapter's connections (dbt closes the default one)."""
@@ -115,3 +128,10 @@ class TargetPool:
                     adapter.cleanup_connections()
                     release(adapter)
             self._adapters.clear()
+
+
+def _has_open_connection(adapter: BaseAdapter) -> bool:
+    """Whether some thread of `adapter` holds an open connection (dbt opens them lazily)."""
+    connections = adapter.connections
+    with connections.lock:
+        return any(c.state == ConnectionState.OPEN for c in connections.thread_connections.values())

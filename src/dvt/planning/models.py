@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import sqlglot.errors
 import sqlglot.expressions as exp
+
+from dvt.exceptions import UnsupportedFederationError
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,7 +31,25 @@ class RelationKey:
 
     @classmethod
     def parse(cls, relation_name: str, dialect: str) -> RelationKey:
-        table = exp.to_table(relation_name, dialect=dialect)
+        """The key of a relation name; DVT104 when it is not `[database.][schema.]name`. dbt
+        writes each name between quotes without doubling a quote inside it, so an identifier
+        holding one (`we"ird`) makes a name no parser reads, or reads as another relation."""
+        try:  # not `exp.to_table`: it splits an unparsable name on dots instead
+            table = exp.maybe_parse(relation_name, into=exp.Table, dialect=dialect)
+        except sqlglot.errors.SqlglotError:
+            table = None
+        if not isinstance(table, exp.Table) or len(table.parts) > 3:
+            quoted = '"' in relation_name
+            quote = (
+                " One of its names holds a double quote, which dbt does not escape."
+                if quoted
+                else ""
+            )
+            raise UnsupportedFederationError(
+                f"Relation {relation_name} cannot be federated: it is not a "
+                f"[database.][schema.]name DVT can read.{quote} Rename the relation, or read it "
+                "through a view whose name has no quote."
+            )
         return cls.of(table)
 
     @classmethod

@@ -10,7 +10,15 @@ from dbt.node_types import NodeType
 from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
-from dvt.exceptions import ConflictingConnectionError, InvalidPlacementError
+from dvt.exceptions import (
+    ConflictingConnectionError,
+    DvtError,
+    InvalidPlacementError,
+    UnknownBucketError,
+    UnknownComputeError,
+    UnknownTargetError,
+    names_hint,
+)
 from dvt.resolution.models import PLACEMENTS, ExecutionPath, NodeResolution
 
 if TYPE_CHECKING:
@@ -28,6 +36,27 @@ def _dvt_meta(node: Any) -> dict[str, Any]:
 
 def _where(node: Any) -> str:
     return f"{node.resource_type} {node.unique_id!r} ({node.original_file_path})"
+
+
+#: Configs that hold one name: the error of each, and what its names are called.
+_NAMED_CONFIGS: dict[str, tuple[type[DvtError], str]] = {
+    "target": (UnknownTargetError, "Targets"),
+    "connection": (UnknownTargetError, "Targets"),
+    "compute": (UnknownComputeError, "Computes"),
+    "bucket": (UnknownBucketError, "Buckets"),
+}
+
+
+def _one_name(value: Any, key: str, node: Any, names: Iterable[str]) -> str | None:
+    """A `target`, `connection`, `compute` or `bucket` config as the one name it must be: a
+    list (`target=['pg', 'duck']`) would otherwise reach the lookups as an unhashable key."""
+    if value is None or isinstance(value, str):
+        return value
+    error, label = _NAMED_CONFIGS[key]
+    raise error(
+        f"{_where(node)} sets `{key}` to {value!r}, but `{key}` must be one name, not "
+        f"a {type(value).__name__}. {label}: {names_hint(names)}."
+    )
 
 
 class Resolver:
@@ -59,8 +88,9 @@ class Resolver:
 
     def connection_of(self, source: Any) -> str:
         """The target a source lives on: config `connection`, else meta.dvt, else the default."""
-        from_config = source.config.get("connection")
-        from_meta = _dvt_meta(source).get("connection")
+        names = self.targets.specs
+        from_config = _one_name(source.config.get("connection"), "connection", source, names)
+        from_meta = _one_name(_dvt_meta(source).get("connection"), "connection", source, names)
         if from_config and from_meta and from_config != from_meta:
             raise ConflictingConnectionError(
                 f"{_where(source)} sets connection {from_config!r} in config and {from_meta!r} "
@@ -74,7 +104,12 @@ class Resolver:
         """The target a model, seed or snapshot is written to."""
         if self.force_default_target:
             return self.targets.default
-        name = node.config.get("target") or _dvt_meta(node).get("target") or self.targets.default
+        names = self.targets.specs
+        name = (
+            _one_name(node.config.get("target"), "target", node, names)
+            or _one_name(_dvt_meta(node).get("target"), "target", node, names)
+            or self.targets.default
+        )
         self.targets.require_writable(name, used_by=_where(node))
         return name
 
@@ -139,15 +174,21 @@ class Resolver:
         spec = self.targets.specs.get(name)
         return spec is not None and not spec.source_only
 
+    def _configured_compute(self, node: Any) -> str | None:
+        return _one_name(node.config.get("compute"), "compute", node, self.computes.specs)
+
+    def _configured_bucket(self, node: Any) -> str | None:
+        return _one_name(node.config.get("bucket"), "bucket", node, self.buckets.specs)
+
     def compute_of(self, node: Any) -> str:
-        name = self.compute_override or node.config.get("compute") or self.computes.default
+        name = self.compute_override or self._configured_compute(node) or self.computes.default
         self.computes.require(name, used_by=_where(node))
         return name
 
     def bucket_of(self, node: Any) -> str | None:
         """Where a federated node stages its data: `--bucket`, else its `bucket` config, else
         the buckets.yml default, else nowhere (streamed straight into the target)."""
-        name = self.bucket_override or node.config.get("bucket") or self.buckets.default
+        name = self.bucket_override or self._configured_bucket(node) or self.buckets.default
         if name:
             self.buckets.require(name, used_by=_where(node))
         return name or None
@@ -172,9 +213,12 @@ class Resolver:
             self.buckets.require(self.bucket_override, used_by="The --bucket option")
         for node in self.manifest.nodes.values():
             self.resolve(node)
-            if node.resource_type in WRITTEN_TYPES and node.config.get("compute"):
-                self.computes.require(node.config.get("compute"), used_by=_where(node))
-            if node.resource_type in WRITTEN_TYPES and node.config.get("bucket"):
-                self.buckets.require(node.config.get("bucket"), used_by=_where(node))
-            if node.resource_type in WRITTEN_TYPES and node.config.get("placement"):
+            if node.resource_type not in WRITTEN_TYPES:
+                continue
+            compute, bucket = self._configured_compute(node), self._configured_bucket(node)
+            if compute:
+                self.computes.require(compute, used_by=_where(node))
+            if bucket:
+                self.buckets.require(bucket, used_by=_where(node))
+            if node.config.get("placement"):
                 self.placement_of(node)

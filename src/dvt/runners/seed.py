@@ -89,8 +89,11 @@ class BulkSeedRunner(SeedRunner):
             return run(
                 hook_ctx, context_config, model, context, materialization_macro, *args, **kwargs
             )
-        except BaseException:
+        except BaseException as exc:
             load.stop_check()  # closing waits for it: not for a whole scan
+            misfit = load.override_error(exc)
+            if misfit is not None:
+                raise misfit from exc
             raise
         finally:
             load.close()
@@ -246,7 +249,10 @@ class _BulkLoad:
 
         known = self.runner.exact
         loader = PostgresSeedLoader(
-            self.runner.adapter, self.exact, known is None or known.copyable
+            self.runner.adapter,
+            self.exact,
+            known is None or known.copyable,
+            self.model.config.column_types or {},
         )
         assert self.seed is not None
         relation = self.context["this"].render()
@@ -264,6 +270,17 @@ class _BulkLoad:
         except SeedRecheckError as exc:
             events.debug(f"Bulk seed {self.model.unique_id}: checked load stopped: {exc}")
             raise SeedTypesChangedError(None) from None
+
+    def override_error(self, exc: BaseException) -> Exception | None:
+        """On DuckDB the second attempt is dbt-duckdb's own COPY: a value it cannot read into a
+        `column_types` override is named by file, line, column and override (PostgreSQL's
+        loader does the same for its COPY), instead of DuckDB's CSV reader report."""
+        column_types = self.model.config.column_types or {}
+        if self.seed is None or not column_types or not self.runner.rechecked:
+            return None
+        if self.runner.adapter.type() != "duckdb":
+            return None
+        return self.seed.duckdb_override_error(exc, column_types)
 
     def stop_check(self) -> None:
         """Interrupt a check still running (the load failed or was cancelled)."""

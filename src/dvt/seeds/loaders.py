@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import agate
 
+from dvt.exceptions import SeedFileError
 from dvt.quoting import quote_literal
 from dvt.seeds.inference import (
     SeedColumn,
@@ -57,11 +59,16 @@ class PostgresSeedLoader:
     """
 
     def __init__(
-        self, adapter: BaseAdapter, exact: Callable[[], SeedInference], raw_first: bool
+        self,
+        adapter: BaseAdapter,
+        exact: Callable[[], SeedInference],
+        raw_first: bool,
+        column_types: Mapping[str, Any] | None = None,
     ) -> None:
         self.adapter = adapter
         self.exact = exact
         self.raw_first = raw_first
+        self.column_types = column_types or {}
 
     def load(
         self, con: duckdb.DuckDBPyConnection, seed: SeedCsv, relation: str, quoted_columns: str
@@ -99,8 +106,41 @@ class PostgresSeedLoader:
                 f"copy {relation} ({quoted_columns}) from stdin with (format csv, encoding 'UTF8')"
             )
             chunks = _csv_chunks(con, inference, _zone(session_zone))
-            cursor.copy_expert(sql, ChunkReader(chunks), size=_COPY_BUFFER)
+            try:
+                cursor.copy_expert(sql, ChunkReader(chunks), size=_COPY_BUFFER)
+            except psycopg2.DataError as exc:
+                error = self._data_error(seed, exc)
+                if error is None:
+                    raise
+                raise error from exc
             return sql, cursor.rowcount
+
+    def _data_error(self, seed: SeedCsv, exc: Any) -> SeedFileError | None:
+        """A value COPY refused, as the seed's file, line, column and `column_types` override.
+
+        The values DVT infers always load, so the value is one an override cannot hold.
+        COPY's own line number counts the lines of the stream DVT sent, which has no header
+        (and PostgreSQL skips the line breaks inside a first quoted value): the line is found
+        in the file by the column and value COPY names instead."""
+        found = _COPY_CONTEXT.search(exc.diag.context or "")
+        column = _seed_column(seed, found.group("column")) if found else None
+        if found is None or column is None:
+            return None
+        value, reason = found.group("value"), exc.diag.message_primary or str(exc)
+        # PostgreSQL shows at most 100 bytes of a value, then "...".
+        truncated = value.endswith("...") and len(value.encode()) > _COPY_VALUE_SHOWN
+        if truncated:
+            value = value[:-3]
+        override = self.column_types.get(column)
+        if override is None:
+            return SeedFileError(
+                seed.display_path,
+                seed.line_of(seed.column_names.index(column), value, prefix=truncated),
+                f"column {column!r} has the value {value!r}, which PostgreSQL refused ({reason})",
+            )
+        return seed.override_error(
+            column, value, override, f"PostgreSQL: {reason}", truncated=truncated
+        )
 
 
 def _csv_chunks(
@@ -153,6 +193,18 @@ def _value_sql(inference: SeedInference, column: SeedColumn, index: int) -> str:
         return f"CASE {null} ELSE {plain} END"
     in_class = column_class_sql(column, value)
     return f"CASE {null} WHEN {in_class} THEN {plain} ELSE m{index}.out END"
+
+
+#: The context of a COPY error about one field: `COPY people, line 2, column id: "x2"`.
+_COPY_CONTEXT = re.compile(r'^COPY .*?, line \d+, column (?P<column>.*?): "(?P<value>.*)"\Z', re.S)
+_COPY_VALUE_SHOWN = 100
+
+
+def _seed_column(seed: SeedCsv, name: str) -> str | None:
+    """The seed's column that PostgreSQL names `name` (it folds unquoted names to lower case)."""
+    if name in seed.column_names:
+        return name
+    return next((c for c in seed.column_names if c.lower() == name.lower()), None)
 
 
 class SeedRecheckError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,12 @@ PYTHON_WHITESPACE = (
 )
 
 _DUCKDB_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)\n(?:Original Line: .*\n)?\s*(.+)")
+#: DuckDB's CSV reader refusing a value of a typed column (dbt-duckdb's seed COPY).
+_DUCKDB_CONVERSION = re.compile(
+    r"CSV Error on Line: (?P<line>\d+)\n.*?Error when converting column \"(?P<column>.*?)\"\. "
+    r"Could not convert string \"(?P<value>.*)\" to '(?P<type>[^']*)'",
+    re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,64 @@ class SeedCsv:
         except (UnicodeDecodeError, csv.Error):
             return None
         return rows
+
+    def line_of(self, index: int, value: str, *, prefix: bool = False) -> int | None:
+        """The line (1-based, the header is line 1) where the first row whose column `index` is
+        `value` (or starts with it) begins, read as agate reads the file; None if none is.
+        A scan of the file up to that row: only for an error message."""
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
+                reader = csv.reader(handle, delimiter=self.delimiter)
+                next(reader, None)
+                start = reader.line_num + 1
+                for row in reader:
+                    if index < len(row):
+                        cell = row[index]
+                        if cell == value or (prefix and cell.startswith(value)):
+                            return start
+                    start = reader.line_num + 1
+        except (UnicodeDecodeError, csv.Error):
+            return None
+        return None
+
+    def override_error(
+        self,
+        column: str,
+        value: str,
+        override: Any,
+        reason: str,
+        *,
+        truncated: bool = False,
+        reported_line: int | None = None,
+    ) -> SeedFileError:
+        """A value of `column` that its `column_types` override cannot hold, with the line
+        where it is (else the line the database reported, when it counts as this file does)."""
+        line = self.line_of(self.column_names.index(column), value, prefix=truncated)
+        shown = f"{value!r}..." if truncated else repr(value)
+        return SeedFileError(
+            self.display_path,
+            line or reported_line,
+            f"column {column!r} has the value {shown}, which its column_types override "
+            f"{str(override)!r} cannot hold ({reason})",
+            fix="Fix the value or the override",
+        )
+
+    def duckdb_override_error(
+        self, exc: BaseException, column_types: Mapping[str, Any]
+    ) -> SeedFileError | None:
+        """dbt-duckdb's COPY refusing a value of a column with a `column_types` override, as
+        `override_error`; None for any other error (dbt's message stays as it is)."""
+        found = _DUCKDB_CONVERSION.search(str(exc))
+        column = found.group("column") if found else None
+        if found is None or column not in column_types or column not in self.column_names:
+            return None
+        return self.override_error(
+            column,
+            found.group("value"),
+            column_types[column],
+            f"DuckDB: could not convert it to {found.group('type')}",
+            reported_line=int(found.group("line")),
+        )
 
     def column(self, index: int) -> str:
         """The DuckDB name of column `index` in `relation_sql` (positional, so any header works)."""

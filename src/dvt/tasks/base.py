@@ -160,9 +160,13 @@ class TargetAwareTask:
 
     def _cancel_connections(self, pool: Any) -> None:
         """On Ctrl-C or --fail-fast, also stop engine queries and other targets' queries, so
-        federated nodes clean up their staging before dbt waits for its threads."""
-        self.dvt.interrupt()
-        super()._cancel_connections(pool)  # type: ignore[misc]
+        federated nodes clean up their staging before dbt waits for its threads. dbt's own
+        cancellation (the default target's queries, then waiting for the threads) runs
+        whatever DVT's does."""
+        try:
+            self.dvt.interrupt()
+        finally:
+            super()._cancel_connections(pool)  # type: ignore[misc]
 
     def call_runner(self, runner: BaseRunner, *args: Any, **kwargs: Any) -> RunResult:
         """dbt's, with the runner's adapter active; dbt's other arguments (1.12's

@@ -19,7 +19,8 @@ from dbt_common.ui import green, red
 
 from dvt.config.buckets import Buckets, BucketSpec
 from dvt.config.computes import Computes, ComputeSpec
-from dvt.config.targets import ProfileTargets, TargetSpec
+from dvt.config.spec import TargetSpec
+from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.isolation import isolated_adapter_class, release
 
 
@@ -34,7 +35,8 @@ class DvtDebugTask(DebugTask):
         targets = ProfileTargets.load(
             self.profile.profile_name, self.profile.target_name, self.cli_vars
         )
-        computes = Computes.load(str(self.profiles_dir), self.profile.profile_name)
+        # A compute whose entry is wrong is one broken line below, not the end of the checks.
+        computes = Computes.load(str(self.profiles_dir), self.profile.profile_name, strict=False)
         only_compute = getattr(flags, "COMPUTE", None)
         failures = []
         if only_compute is None:
@@ -125,6 +127,8 @@ def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
     import importlib.util
 
     default = " (default)" if spec.name == computes.default else ""
+    if spec.problem is not None:
+        return False, spec.problem
     if spec.type == "duckdb":
         import duckdb
 
