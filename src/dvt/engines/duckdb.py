@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 #: computes.yml keys of a DuckDB compute that are DuckDB settings.
 SETTINGS = ENGINE_KEYS["duckdb"] - {"type"}
+#: The engine's memory when computes.yml sets none: bounded (DuckDB spills beyond it), where
+#: DuckDB's own default is 80% of the machine.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 class DuckDBEngine(Engine):
@@ -34,6 +37,7 @@ class DuckDBEngine(Engine):
 
     def start(self) -> None:
         config: dict[str, Any] = {k: str(v) for k, v in self.spec.options.items() if k in SETTINGS}
+        config.setdefault("memory_limit", DEFAULT_MEMORY_LIMIT)
         self._db = connect(config)
 
     def session(self) -> Any:

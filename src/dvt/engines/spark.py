@@ -42,6 +42,8 @@ JDBC_DRIVERS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
 }
 #: Rows per partition aimed at when DVT splits a JDBC read on the source's key.
 _ROWS_PER_PARTITION = 500_000
+#: Rows handed to Spark at a time from an Arrow stream: DVT never holds a whole input.
+_ROWS_PER_HANDOVER = 1_000_000
 _DEFAULT_SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.sql.session.timeZone": "UTC",
@@ -289,9 +291,8 @@ class SparkEngine(Engine):
                 frame = spark.read.parquet(staging.folder(extraction.engine_name))
             elif frame is None:
                 sql = connector.extraction_sql(extraction, extraction.input.key)
-                table = connector.stream(sql).read_all()
-                session.rows_read.setdefault(extraction.engine_name, [0])[0] += table.num_rows
-                frame = spark.createDataFrame(table)
+                counter = session.rows_read.setdefault(extraction.engine_name, [0])
+                frame = _arrow_frame(spark, connector.stream(sql), counter)
             frame.createOrReplaceTempView(extraction.engine_name)
         return spark
 
@@ -345,3 +346,25 @@ class SparkEngine(Engine):
             upperBound=str(high + 1),
             numPartitions=str(partitions),
         ).load()
+
+
+def _arrow_frame(spark: Any, reader: Any, counter: list[int]) -> Any:
+    """An Arrow stream as one DataFrame, handed over in chunks of `_ROWS_PER_HANDOVER` rows, so
+    the Python side holds one chunk at a time."""
+    import functools
+
+    import pyarrow as pa
+
+    frames: list[Any] = []
+    chunk: list[Any] = []
+    rows = 0
+    for batch in reader:
+        chunk.append(batch)
+        rows += batch.num_rows
+        counter[0] += batch.num_rows
+        if rows >= _ROWS_PER_HANDOVER:
+            frames.append(spark.createDataFrame(pa.Table.from_batches(chunk, reader.schema)))
+            chunk, rows = [], 0
+    if chunk or not frames:
+        frames.append(spark.createDataFrame(pa.Table.from_batches(chunk, reader.schema)))
+    return functools.reduce(lambda a, b: a.unionAll(b), frames)

@@ -1,6 +1,6 @@
--- Reads three targets (warehouse seed, lake model, SQLite source), so it is federated:
--- each input is read with only the columns and rows it needs, joined in an embedded DuckDB,
--- and the result is written to `warehouse` by dbt's own table materialization.
+-- Reads three targets (warehouse seed, lake model, SQLite source), so it is federated: its
+-- remote inputs are imported into `warehouse` (only the columns and rows it needs) and this SQL
+-- runs there, through dbt's own table materialization (`dvt plan` says where and why).
 select c.country, count(distinct o.order_id) as orders, sum(p.paid) as paid
 from {{ ref('orders') }} o
 join {{ ref('customers_clean') }} c on c.customer_id = o.customer_id
