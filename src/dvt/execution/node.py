@@ -110,20 +110,23 @@ class FederatedNode:
         target. `stage=False` (`dvt show` in the engine): nothing is computed yet."""
         plan, choice = self.decide(inputs)
         if choice.placement == "target":
-            return self._import_inputs(plan)
+            return self._import_inputs()
         if not stage:
             return ""
         return self._compute_in_engine(plan)
 
-    def planned_imports(self) -> tuple[Extraction, ...]:
-        """The imports the target placement reads, rendered in each source's SQL."""
+    def planned_imports(self, *, empty: bool = False) -> tuple[Extraction, ...]:
+        """The imports the target placement reads, rendered in each source's SQL (`empty`:
+        none of their rows, for the target to type a query over them)."""
         assert self.plan is not None
-        return tuple(
-            dataclasses.replace(
-                e, sql=self.session.connector(e.input.target).extraction_sql(e, e.input.key)
-            )
-            for e in placement.imports(self.plan, self.resolution.target)
-        )
+        planned = []
+        for extraction in placement.imports(self.plan, self.resolution.target):
+            if empty:
+                extraction = dataclasses.replace(extraction, limit=0)
+            source = self.session.connector(extraction.input.target)
+            sql = source.extraction_sql(extraction, extraction.input.key)
+            planned.append(dataclasses.replace(extraction, sql=sql))
+        return tuple(planned)
 
     def _choose(self, plan: FederationPlan) -> placement.Choice:
         requested = self.resolution.placement or "auto"
@@ -144,16 +147,10 @@ class FederatedNode:
 
     # -- on the target ---------------------------------------------------------------------
 
-    def _import_inputs(self, plan: FederationPlan, *, empty: bool = False) -> str:
+    def _import_inputs(self, *, empty: bool = False) -> str:
         """Import every remote input into the target; the node's SQL over the imports."""
         renames: dict[RelationKey, str] = {}
-        for index, extraction in enumerate(placement.imports(plan, self.resolution.target)):
-            if empty:
-                extraction = dataclasses.replace(extraction, limit=0)
-            source = self.session.connector(extraction.input.target)
-            extraction = dataclasses.replace(
-                extraction, sql=source.extraction_sql(extraction, extraction.input.key)
-            )
+        for index, extraction in enumerate(self.planned_imports(empty=empty)):
             relation = self.relation(f"in{index}")
             self._load_import(extraction, relation, through_bucket=not empty)
             if not empty:
@@ -181,11 +178,11 @@ class FederatedNode:
     def _compute_in_engine(self, plan: FederationPlan) -> str:
         """The target types the result over empty imports; the engine fills the stage."""
         made = len(self._made)
-        typed_sql = self._import_inputs(plan, empty=True)
+        typed_sql = self._import_inputs(empty=True)
         empties, self._made = self._made[made:], self._made[:made]
         assert self._start_engine is not None, "planned only"
-        self.engine = self._start_engine()
         try:
+            self.engine = self._start_engine()
             self.stage = self.relation("stage")
             self.rows_staged = self.engine.materialize(
                 self.session,
