@@ -162,11 +162,19 @@ class FederationSession(contextlib.ExitStack):
         return True, rows[0][0] if rows else None
 
     def expose_inputs(self, plan: FederationPlan) -> None:
+        """Every input of the engine placement, read into the engine session under its engine
+        name: as a temporary table (so the engine plans its joins with the real row counts, not
+        blind over streams; it spills past its memory limit), or as the Parquet files of the
+        node's bucket folder."""
         for extraction in plan.extractions:
             if self.staging is not None:
                 self.stage_input(extraction)
-            else:
-                self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+                continue
+            name = extraction.engine_name
+            self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+            self.cursor.execute(f"CREATE TEMP TABLE {name}__rows AS SELECT * FROM {name}")
+            self.cursor.unregister(name)
+            self.cursor.execute(f"ALTER TABLE {name}__rows RENAME TO {name}")
 
     def stage_input(self, extraction: Extraction) -> None:
         """Stream an extraction into Parquet files in the node's bucket folder, and make the
