@@ -56,12 +56,24 @@ class Case:
 
 
 @dataclass
+class Ties:
+    """A LIMIT that cuts through rows equal in its ORDER BY, so PostgreSQL's answer is not
+    unique: any `size` rows holding every row ranked before the cut, the rest from the rows
+    tied at it, are an answer PostgreSQL may give."""
+
+    before: list[tuple[Any, ...]]
+    tied: list[tuple[Any, ...]]
+    size: int
+
+
+@dataclass
 class Answer:
     columns: list[tuple[str, str]] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     #: The error PostgreSQL raised, or DVT's message when the model failed.
     error: str | None = None
     sqlstate: str | None = None
+    ties: Ties | None = None
 
 
 @dataclass
@@ -72,6 +84,9 @@ class Outcome:
     verdict: str
     detail: str = ""
     dvt_placement: str | None = None
+    #: "federation" or "pushdown", from run_results.json.
+    path: str | None = None
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -242,11 +257,12 @@ def _close_enough(expected: list[tuple[Any, ...]], got: list[tuple[Any, ...]]) -
 
 def compare(case: Case, placement: str, expected: Answer, got: Answer, run: Run) -> Outcome:
     result = run.results.get(case.name, {})
-    where = ((result.get("adapter_response") or {}).get("dvt") or {}).get("placement")
+    dvt = (result.get("adapter_response") or {}).get("dvt") or {}
     label = placement or "default"
 
     def outcome(verdict: str, detail: str = "") -> Outcome:
-        return Outcome(case, label, verdict, detail, where)
+        seconds = float(result.get("execution_time") or 0.0)
+        return Outcome(case, label, verdict, detail, dvt.get("placement"), dvt.get("path"), seconds)
 
     if expected.error is not None:
         if got.error is not None:
@@ -267,7 +283,11 @@ def compare(case: Case, placement: str, expected: Answer, got: Answer, run: Run)
             f"         DVT        {_columns(got.columns)}"
         )
     want, have = _rows(expected), _rows(got)
-    if Counter(want) != Counter(have) and not _close_enough(want, have):
+    if (
+        Counter(want) != Counter(have)
+        and not _close_enough(want, have)
+        and not _within_ties(expected, have)
+    ):
         if _as_numbers(want) == _as_numbers(have):
             problems.append(
                 f"rows: the same {len(want)} rows when numbers are compared as numbers "
@@ -286,6 +306,16 @@ def is_refusal(message: str) -> bool:
 
 def _columns(columns: list[tuple[str, str]]) -> str:
     return "(" + ", ".join(f"{n} {t}" for n, t in columns) + ")"
+
+
+def _within_ties(expected: Answer, have: list[tuple[Any, ...]]) -> bool:
+    ties = expected.ties
+    if ties is None or len(have) != ties.size:
+        return False
+    before = Counter(_rows(Answer(expected.columns, ties.before)))
+    tied = Counter(_rows(Answer(expected.columns, ties.tied)))
+    got = Counter(have)
+    return not (before - got) and not ((got - before) - tied)
 
 
 def _as_numbers(rows: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
@@ -352,12 +382,16 @@ class Suite:
     cases: list[Case]
     #: table placeholder -> the oracle's relation for it.
     oracle_relations: dict[str, str]
+    #: PostgreSQL's answers; computed by `run()` unless given.
+    expected: dict[str, Answer] = field(default_factory=dict)
+    #: Queries left out because PostgreSQL itself cannot run them: name -> its error.
+    excluded: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
-    expected: dict[str, Answer] = field(default_factory=dict)
 
     def run(self, *args: str) -> Suite:
-        self.expected = oracle_answers(self.dsn, self.cases, self.oracle_relations)
+        if not self.expected:
+            self.expected = oracle_answers(self.dsn, self.cases, self.oracle_relations)
         for placement in placements():
             run = run_dvt(self.root, placement, *args)
             self.runs.append(run)
@@ -388,16 +422,23 @@ class Suite:
             verdicts = ", ".join(
                 f"{counts[(label, v)]} {v}" for v in ("match", "refused", "both failed", "differ")
             )
+            federated = sum(
+                1 for o in self.outcomes if o.placement == label and o.path == "federation"
+            )
             lines.append(
-                f"placement {label}: {len(self.cases)} cases in {run.seconds:.1f}s: {verdicts}"
+                f"placement {label}: {len(self.cases)} cases ({federated} federated) "
+                f"in {run.seconds:.1f}s: {verdicts}"
             )
         return "\n".join(lines)
 
     def report(self, limit: int = 200) -> str:
         """Every differing case: its SQL, what PostgreSQL gives and what DVT gave."""
         parts = [self.summary()]
+        for name, error in self.excluded.items():
+            parts.append(f"excluded {name}: PostgreSQL cannot run it: {_first_line(error)}")
         for outcome in self.failures()[:limit]:
-            where = f", DVT placed it on {outcome.dvt_placement}" if outcome.dvt_placement else ""
+            where = f", placed on {outcome.dvt_placement}" if outcome.dvt_placement else ""
+            where += f", {outcome.path}" if outcome.path else ""
             parts.append(
                 f"\n--- {outcome.case.name} [{outcome.case.family}] placement "
                 f"{outcome.placement}{where}\n{outcome.case.sql.strip()}\n{outcome.detail}"
@@ -429,6 +470,8 @@ class Suite:
                         "family": o.case.family,
                         "placement": o.placement,
                         "dvt_placement": o.dvt_placement,
+                        "path": o.path,
+                        "seconds": round(o.seconds, 3),
                         "verdict": o.verdict,
                         "sql": o.case.sql,
                         "detail": o.detail,
