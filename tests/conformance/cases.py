@@ -324,6 +324,22 @@ _CASES: list[tuple[str, str, str]] = [
         "types of the source",
         "select * from {orders}",
     ),
+    # A partitioned window aggregate over one remote input (no ORDER BY in the window).
+    (
+        "h_window_partition_duck",
+        "window aggregate over one input",
+        "select i.line, avg(i.unit_price) over (partition by i.product_id) as mean from {items} i",
+    ),
+    (
+        "h_window_partition_pg2",
+        "window aggregate over one input",
+        "select o.id, sum(o.amount) over (partition by o.status) as total, count(*) over (partition by o.status) as n from {orders} o",
+    ),
+    (
+        "h_window_partition_mysql",
+        "window aggregate over one input",
+        "select r.id, max(r.rating) over (partition by r.product_id) as best from {reviews} r",
+    ),
     # The null-supplying side keeps its filter.
     (
         "h_anti_join_is_null",
