@@ -4,10 +4,14 @@ differs from PostgreSQL's, never because the comparison mis-normalises."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
-from tests.conformance import tpc
+import pytest
+
+from tests.conformance import harness, tpc
 from tests.conformance.generator import generate, sql_literal
 from tests.conformance.harness import Answer, Case, Run, Ties, compare, is_refusal
 
@@ -117,3 +121,40 @@ def test_extension_binaries_come_from_their_packages() -> None:
     for name in ("tpch", "tpcds"):
         assert tpc.extension(name).name == f"{name}.duckdb_extension"
         assert isinstance(tpc.extension(name), Path)
+
+
+def test_one_run_per_placement_once_dvt_run_has_the_flag(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    commands: list[list[str]] = []
+
+    def run(command: list[str], **_: object) -> SimpleNamespace:
+        commands.append(command)
+        if "--help" in command:
+            return SimpleNamespace(stdout="  --placement [target|engine|auto]", returncode=0)
+        result = {"unique_id": "model.diff.q0001", "status": "success"}
+        (tmp_path / "target").mkdir(exist_ok=True)
+        (tmp_path / "target" / "run_results.json").write_text(json.dumps({"results": [result]}))
+        return SimpleNamespace(stdout="", stderr="", returncode=0)
+
+    monkeypatch.setattr(harness.subprocess, "run", run)
+    harness.placements.cache_clear()
+    try:
+        assert harness.placements() == ("target", "engine", "auto")
+        done = harness.run_dvt(tmp_path, "engine", "--select", "x")
+    finally:
+        harness.placements.cache_clear()
+    assert commands[-1][-4:] == ["--select", "x", "--placement", "engine"]
+    assert done.results["q0001"]["status"] == "success"
+
+
+def test_without_the_flag_dvt_runs_once_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def run(command: list[str], **_: object) -> SimpleNamespace:
+        return SimpleNamespace(stdout="  --compute TEXT", returncode=0)
+
+    monkeypatch.setattr(harness.subprocess, "run", run)
+    harness.placements.cache_clear()
+    try:
+        assert harness.placements() == (None,)
+    finally:
+        harness.placements.cache_clear()
