@@ -13,6 +13,7 @@ oracle's copies for PostgreSQL.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -783,18 +784,22 @@ FAMILIES: list[tuple[str, st.SearchStrategy[Case], int]] = [
     *((f"subquery/{kind}", subquery_queries(kind), 12) for kind in SUBQUERIES),
     *((f"setop/{op}", setop_queries(op), 10) for op in SET_OPERATORS),
 ]
+NOT_A_NAME = re.compile(r"\W+")
 #: Examples per seed. Hypothesis builds later examples of a run by mutating earlier ones (near
 #: copies that differ in one literal), so each small batch starts from a seed of its own.
 BATCH = 8
 
 
 def generate(scale: float = 1.0) -> list[Case]:
-    """The generated cases, the same on every run: about 600 at scale 1."""
+    """The generated cases, the same on every run: about 600 at scale 1. Each family's cases
+    at a smaller scale are the first of its cases at scale 1, under the same names."""
     cases: list[Case] = []
     seen: set[str] = set()
     for label, strategy, count in FAMILIES:
-        for case in _distinct(label, strategy, max(1, int(count * scale)), seen):
-            cases.append(Case(f"q{len(cases) + 1:04d}", case.sql, case.family))
+        found = _distinct(label, strategy, max(1, int(count * scale)), seen)
+        for number, case in enumerate(found, 1):
+            name = f"g_{NOT_A_NAME.sub('_', label)}_{number:03d}"
+            cases.append(Case(name, case.sql, case.family))
     return cases
 
 

@@ -384,6 +384,8 @@ class Suite:
     oracle_relations: dict[str, str]
     #: PostgreSQL's answers; computed by `run()` unless given.
     expected: dict[str, Answer] = field(default_factory=dict)
+    #: Says where each `{table}` of the cases' SQL lives, at the top of the report.
+    legend: str = ""
     #: Queries left out because PostgreSQL itself cannot run them: name -> its error.
     excluded: dict[str, str] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
@@ -433,7 +435,7 @@ class Suite:
 
     def report(self, limit: int = 200) -> str:
         """Every differing case: its SQL, what PostgreSQL gives and what DVT gave."""
-        parts = [self.summary()]
+        parts = [self.summary(), *([self.legend] if self.legend else [])]
         for name, error in self.excluded.items():
             parts.append(f"excluded {name}: PostgreSQL cannot run it: {_first_line(error)}")
         for outcome in self.failures()[:limit]:

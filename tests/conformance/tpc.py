@@ -232,6 +232,8 @@ def suite(bench: Benchmark, cases: Sequence[Case], folder: Path) -> Suite:
         "analytics",
         runnable,
         bench.oracle_relations(),
+        legend=f"inputs: {', '.join(bench.on_postgres)} on pg (the target); "
+        f"{', '.join(bench.on_duckdb)} on duck",
         expected={c.name: expected[c.name] for c in runnable},
         excluded={c.name: str(expected[c.name].error) for c in cases if c not in runnable},
     )
