@@ -93,8 +93,17 @@ def _literal(node: exp.Expr) -> str | None:
     return None
 
 
+def _mixed_zones(node: exp.Expr) -> str | None:
+    """A timestamp compared with a timestamptz is read as local time of the session's zone."""
+    kinds = {_kind(o) for o in node.iter_expressions()}
+    if kinds & _ZONED and kinds & {Type.TIMESTAMP, Type.DATE}:
+        return f"{node.key.upper()} of a timestamptz with a local date or time"
+    return None
+
+
 def _equality(node: exp.Expr) -> str | None:
-    return None  # text equality is byte equality under PostgreSQL's deterministic collations
+    # Text equality is byte equality under PostgreSQL's deterministic collations.
+    return _mixed_zones(node)
 
 
 def _ordering(node: exp.Expr) -> str | None:
@@ -103,7 +112,7 @@ def _ordering(node: exp.Expr) -> str | None:
     kinds = {_kind(o) for o in node.iter_expressions()}
     if kinds & _TEXT and not kinds & (_NUMBER | {Type.DATE, Type.TIMESTAMP} | _ZONED):
         return f"{node.key.upper()} on text (ordered by the target's collation)"
-    return None
+    return _mixed_zones(node)
 
 
 def _ordered(node: exp.Expr) -> str | None:
