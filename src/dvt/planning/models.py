@@ -102,10 +102,14 @@ class FederationPlan:
     engine_refusal: str | None = None
     #: Whether the outermost query groups or aggregates (its result is small).
     aggregates: bool = False
+    #: Reads of scalar subqueries the planner evaluated first: the engine SQL no longer reads
+    #: them, the model's SQL on its target still does.
+    folded: tuple[Extraction, ...] = ()
 
     def remote(self, target: str) -> tuple[Extraction, ...]:
-        """The extractions of inputs that live on another target than `target`."""
-        return tuple(e for e in self.extractions if e.input.target != target)
+        """What the model's own SQL reads of inputs that live on another target than `target`
+        (folded subqueries included)."""
+        return tuple(e for e in (*self.extractions, *self.folded) if e.input.target != target)
 
 
 @dataclass(frozen=True)

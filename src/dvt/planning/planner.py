@@ -59,12 +59,7 @@ def plan_federation(
     `text_folding_targets` are the inputs' targets that compare text their own way (MySQL's
     collations): no text predicate is pushed into them.
     """
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except ParseError as exc:
-        raise UnsupportedFederationError(
-            f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}"
-        ) from exc
+    tree = parse_model_sql(sql, dialect, model)
     by_key = {i.key: i for i in inputs}
     # Names as the databases spell them, quoted: SQLGlot then folds them only where the model's
     # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
@@ -89,8 +84,14 @@ def plan_federation(
         _keep_output_spelling(tree, [*written, *stored])
 
     occurrences = _input_tables(tree, by_key, model)
+    folded: list[Extraction] = []
     if evaluate_scalar is not None:
-        _fold_scalar_subqueries(tree, occurrences, evaluate_scalar)
+        for index, (plan_input, used) in enumerate(
+            _fold_scalar_subqueries(tree, occurrences, evaluate_scalar)
+        ):
+            real = _real_names(schemas.get(plan_input.key, ()))
+            columns = tuple(real(c) for c in used)
+            folded.append(Extraction(f"dvt_folded_{index}", plan_input, columns))
         occurrences = _input_tables(tree, by_key, model)
 
     # Typed, so that the engine SQL keeps the source's semantics (PostgreSQL's `int / int` is
@@ -120,7 +121,9 @@ def plan_federation(
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     _truncating_division(tree)
     engine_sql = tree.sql(dialect=engine_dialect, comments=False)
-    return FederationPlan(tuple(extractions), engine_sql, tuple(not_pushed), refusal, aggregates)
+    return FederationPlan(
+        tuple(extractions), engine_sql, tuple(not_pushed), refusal, aggregates, tuple(folded)
+    )
 
 
 def _aggregates(tree: exp.Expr) -> bool:
@@ -140,6 +143,16 @@ def _truncating_division(tree: exp.Expr) -> None:
         operands = (div.this, div.expression)
         if all(getattr(o.type, "this", None) in integers for o in operands):
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
+
+
+def parse_model_sql(sql: str, dialect: str, model: str) -> exp.Expr:
+    """A node's compiled SQL as a SQLGlot tree; DVT104 naming the node when it cannot be read."""
+    try:
+        return sqlglot.parse_one(sql, read=dialect)
+    except ParseError as exc:
+        raise UnsupportedFederationError(
+            f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}"
+        ) from exc
 
 
 def _input_tables(
@@ -303,11 +316,14 @@ def _fold_scalar_subqueries(
     tree: exp.Expr,
     occurrences: list[tuple[exp.Table, PlanInput]],
     evaluate: ScalarEvaluator,
-) -> None:
+) -> list[tuple[PlanInput, tuple[str, ...]]]:
     """Replace uncorrelated one-input scalar subqueries in WHERE clauses by their value. A set
     (`IN`, `ANY`, `EXISTS`) is never one value, and a subquery that returns several rows is
-    left for the database to reject, as it would on the target."""
+    left for the database to reject, as it would on the target. Returns each folded
+    subquery's input and the columns it read: the target placement, which runs the SQL as
+    written, still needs them."""
     inputs_by_table = {id(table): plan_input for table, plan_input in occurrences}
+    folded = []
     for where in list(tree.find_all(exp.Where)):
         for subquery in list(where.find_all(exp.Subquery)):
             if isinstance(subquery.parent, _SET_CONTEXTS):
@@ -321,9 +337,13 @@ def _fold_scalar_subqueries(
             inner = traverse_scope(select)
             if any(scope.external_columns for scope in inner):
                 continue
-            single, value = evaluate(inputs_by_table[id(tables[0])], select)
+            plan_input = inputs_by_table[id(tables[0])]
+            single, value = evaluate(plan_input, select)
             if single:
+                alias = tables[0].alias_or_name
+                folded.append((plan_input, _used_columns(alias, inner[-1])))
                 subquery.replace(_literal(value))
+    return folded
 
 
 def _literal(value: object) -> exp.Expr:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import sqlglot
 import sqlglot.expressions as exp
-from sqlglot.errors import ParseError
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning.models import RelationKey
+from dvt.planning.planner import parse_model_sql
 
 
 def rename_relations(
@@ -23,12 +22,7 @@ def rename_relations(
     """`sql` with every reference to a relation of `renames` replaced by its new name."""
     if not renames:
         return sql
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except ParseError as exc:
-        raise UnsupportedFederationError(
-            f"Model {model!r}: SQLGlot cannot parse its SQL: {exc}"
-        ) from exc
+    tree = parse_model_sql(sql, dialect, model)
     spans: list[tuple[int, int, str]] = []
     for table in tree.find_all(exp.Table):
         new_name = renames.get(RelationKey.of(table))

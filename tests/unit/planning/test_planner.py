@@ -160,3 +160,46 @@ def test_what_cannot_be_federated_is_dvt104(sql: str, fragment: str) -> None:
 def test_limit_is_pushed_only_where_nothing_changes_rows(sql: str, limit: int | None) -> None:
     (extraction, *_) = plan(sql).extractions
     assert extraction.limit == limit
+
+
+def test_a_folded_subquery_still_tells_what_the_target_reads() -> None:
+    """Evaluated first, the subquery leaves the engine SQL; the model's own SQL, which the
+    target placement runs, still reads its columns, so its input's import must hold them."""
+    result = plan(
+        'select id from "pg"."public"."orders" where user_id = '
+        '(select max(u.id) from "lake"."main"."users" u where u.email = \'x\')',
+        evaluate_scalar=lambda plan_input, select: (True, 7),
+    )
+    assert [e.input.unique_id for e in result.extractions] == ["source.p.app.orders"]
+    (folded,) = result.folded
+    assert folded.input.unique_id == "model.p.users" and set(folded.columns) == {"id", "email"}
+    assert [e.input.unique_id for e in result.remote("pg")] == ["model.p.users"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'select id from "pg"."public"."orders" where user_id in (select id from "lake"."main"."users")',
+        'select id from "pg"."public"."orders" where user_id = any (select id from "lake"."main"."users")',
+        'select id from "pg"."public"."orders" o where exists (select 1 from "lake"."main"."users" u where u.id = 1)',
+    ],
+)
+def test_sets_are_never_folded_into_one_value(sql: str) -> None:
+    asked: list[str] = []
+    result = plan(sql, evaluate_scalar=lambda plan_input, select: (asked.append("x"), (True, 1))[1])
+    assert asked == [] and not result.folded
+    assert "SELECT" in result.engine_sql.split("WHERE", 1)[1]
+
+
+def test_a_limit_never_enters_a_correlated_subquery() -> None:
+    result = plan(
+        'select o.id, (select u.name from "lake"."main"."users" u where u.id = o.user_id '
+        'order by u.name limit 1) from "pg"."public"."orders" o'
+    )
+    users = [e for e in result.extractions if e.input.unique_id == "model.p.users"]
+    assert users and all(e.limit is None for e in users)
+    result = plan(
+        'select o.id, (select u.name from "lake"."main"."users" u where u.id = o.user_id limit 1) '
+        'from "pg"."public"."orders" o'
+    )
+    assert all(e.limit is None for e in result.extractions)
