@@ -238,11 +238,18 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     """Importing 300,000 rows into PostgreSQL to count them costs more than counting them in
     the engine and writing one row: `auto` picks the engine, and the answer is PostgreSQL's."""
     with duckdb.connect(str(project.lake)) as conn:  # type: ignore[attr-defined]
-        conn.execute("create table big as select range % 7 as k from range(300000)")
+        conn.execute(
+            "create table big as select range % 7 as k, (range % 100 / 4)::decimal(12, 2) "
+            "as amount from range(300000)"
+        )
         conn.execute("checkpoint")
     project.write(
         {
             "models/big_counts.sql": "select k, count(*) as n from {{ source('lake', 'big') }} "
+            "group by k",
+            # PostgreSQL sums numerics into an unconstrained numeric, which the engine's COPY
+            # would carry as DOUBLE: the node goes back to its target.
+            "models/big_sums.sql": "select k, sum(amount) as total from {{ source('lake', 'big') }} "
             "group by k",
             "models/sources.yml": FILES["models/sources.yml"].replace(
                 "{name: regions}]", "{name: regions}, {name: big}]"
@@ -263,6 +270,22 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
         ("k", "bigint"),
         ("n", "bigint"),
     ]
+    sums = project.dvt("run", "--select", "big_sums")
+    assert sums.success, sums.exception
+    (node,) = sums.result.results
+    assert node.adapter_response["dvt"]["placement"] == "target"
+    assert "unconstrained numeric" in node.adapter_response["dvt"]["reason"]
+    native = "(select k, sum(amount) as total from lake.big group by k) as native"
+    postgres.psql(
+        "create table lake.big (k bigint, amount numeric(12,2)); insert into lake.big "
+        "select g % 7, ((g % 100)::numeric / 4)::numeric(12, 2) from generate_series(0, 299999) g",
+        database,
+    )
+    assert pg_rows(postgres, database, "analytics.big_sums") == pg_rows(postgres, database, native)
+    forced = project.dvt("run", "--select", "big_sums", "--placement", "engine")
+    assert not forced.success
+    (node,) = forced.result.results
+    assert "[DVT104]" in node.message and "unconstrained numeric" in node.message
 
 
 def test_concurrent_invocations_of_one_model_all_succeed(

@@ -121,6 +121,13 @@ class Connector(ABC):
         return query.sql(dialect=self.dialect)
 
     @classmethod
+    def import_type(cls, source_type: str, target_dialect: str) -> str | None:
+        """The type a column of `source_type` here is given in an import on a target of
+        `target_dialect`, where the engine's own mapping loses part of it (a length); None:
+        the engine's mapping is exact."""
+        return None
+
+    @classmethod
     def type_loss(cls, source_type: str) -> str | None:
         """What the engine does to values of `source_type`, when it cannot keep them exactly."""
         lowered = source_type.lower()
@@ -172,18 +179,26 @@ class Connector(ABC):
         *,
         typed_sql: str | None = None,
         logged: bool = False,
+        column_types: Mapping[str, str] | None = None,
     ) -> int:
         """Write the engine's result into a new `relation` on this target; return the row count.
 
         With `typed_sql` (this target's SQL over relations that exist here), the relation gets
         the columns and types this target gives that query, and the engine's rows are cast to
         them. `logged`: the relation outlives the run (renamed into place), so it is durable.
+        `column_types`: columns declared with a type of their source the engine does not keep
+        (`varchar(60)`), which this target gives them before the rows arrive.
         """
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
 
     def execute(self, sql: str) -> None:
         """Run a statement in this target's own dialect."""
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
+
+    def inexact_columns(self, typed_sql: str, relation: RelationKey) -> list[str]:
+        """Result columns of `typed_sql` (this database's SQL) whose values the engine cannot
+        write here exactly, each with why; `relation` is a free name for probing."""
+        return []
 
     def analyze(self, relation: RelationKey) -> None:  # noqa: B027 - most databases need none
         """Refresh the statistics of a relation just loaded, so the target plans with them."""
@@ -200,10 +215,17 @@ class Connector(ABC):
         *,
         typed_sql: str | None = None,
         logged: bool = False,
+        column_types: Mapping[str, str] | None = None,
     ) -> int:
         """Load a stream staged as Parquet files into `relation`; return the row count. By
         default the engine reads the files and writes them with this target's bulk path."""
-        return self.stage(staging.read_sql(name), relation, typed_sql=typed_sql, logged=logged)
+        return self.stage(
+            staging.read_sql(name),
+            relation,
+            typed_sql=typed_sql,
+            logged=logged,
+            column_types=column_types,
+        )
 
     def split_key(
         self, key: RelationKey, columns: Sequence[str]

@@ -8,7 +8,7 @@ in the same way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dvt.connectors.base import BATCH_ROWS, Connector
@@ -95,6 +95,7 @@ class DuckDBConnector(Connector):
         *,
         typed_sql: str | None = None,
         logged: bool = False,
+        column_types: Mapping[str, str] | None = None,
     ) -> int:
         reader = self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS)
         return self.stage_arrow(reader, relation, typed_sql=typed_sql)
@@ -119,6 +120,7 @@ class DuckDBConnector(Connector):
         *,
         typed_sql: str | None = None,
         logged: bool = False,
+        column_types: Mapping[str, str] | None = None,
     ) -> int:
         """The target's own DuckDB reads the Parquet files (S3 through httpfs and a secret)."""
         target = self._cursor()
@@ -150,7 +152,9 @@ class DuckDBConnector(Connector):
     def _create_empty(self, target: Any, typed_sql: str, relation: RelationKey) -> str:
         """The relation, empty, with the columns and types this database gives `typed_sql`."""
         table = self._fresh(target, relation)
-        target.execute(f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}) AS dvt_typed LIMIT 0")
+        target.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed LIMIT 0"
+        )
         return table
 
     def _fresh(self, target: Any, relation: RelationKey) -> str:

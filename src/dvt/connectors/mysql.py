@@ -3,6 +3,7 @@ runs as MySQL SQL on the server (`mysql_query`) and streams into the engine."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -88,6 +89,14 @@ class MySQLConnector(ScannedServerConnector):
             "PASSWORD": options.get("password") or options.get("pass") or "",
             "DATABASE": options.get("database") or options.get("schema"),
         }
+
+    @classmethod
+    def import_type(cls, source_type: str, target_dialect: str) -> str | None:
+        """`varchar(n)` keeps its length on a PostgreSQL target (the engine's VARCHAR has none)."""
+        found = re.fullmatch(r"varchar\((\d+)\)", source_type.lower())
+        if target_dialect == "postgres" and found:
+            return f"character varying({found.group(1)})"
+        return None
 
     def columns_sql(self, key: RelationKey) -> str:
         # In MySQL a schema is a database: a source's `schema` names it.

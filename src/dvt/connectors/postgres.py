@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,6 +28,9 @@ FROM pg_attribute WHERE attrelid = stage AND attnum > 0 AND NOT attisdropped
 AND atttypid = 'character varying'::regtype AND atttypmod = -1;
 IF columns IS NOT NULL THEN EXECUTE format('ALTER TABLE %s ', stage) || columns; END IF;
 END $dvt$"""
+
+
+_VARCHAR = re.compile(r"(?:character varying|varchar)\((\d+)\)")
 
 
 class PostgresConnector(ScannedServerConnector):
@@ -81,6 +85,15 @@ class PostgresConnector(ScannedServerConnector):
                 estimates[relation.unique_id] = RowEstimate(round(tuples), "estimate")
         return estimates
 
+    @classmethod
+    def import_type(cls, source_type: str, target_dialect: str) -> str | None:
+        """A length of a character type, which the engine's VARCHAR drops (the binary COPY of
+        text fits `character varying(n)` unchanged)."""
+        found = _VARCHAR.fullmatch(source_type.lower())
+        if target_dialect == "postgres" and found:
+            return f"character varying({found.group(1)})"
+        return None
+
     def columns_sql(self, key: RelationKey) -> str:
         relation = self.table(key).sql(dialect="postgres")
         return (
@@ -122,6 +135,7 @@ class PostgresConnector(ScannedServerConnector):
         *,
         typed_sql: str | None = None,
         logged: bool = False,
+        column_types: Mapping[str, str] | None = None,
     ) -> int:
         """Create the staging table empty and COPY the result into it, in one transaction: a
         load cut short (the server or dvt stopped) leaves no staging table behind. Its types
@@ -139,9 +153,14 @@ class PostgresConnector(ScannedServerConnector):
             if typed_sql is None:
                 cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
                 self.server_execute(_TEXT_COLUMNS.replace("{table}", quote_literal(server_table)))
+                for column, declared in (column_types or {}).items():
+                    name = exp.to_identifier(column, quoted=True).sql(dialect="postgres")
+                    self.server_execute(
+                        f"ALTER TABLE {server_table} ALTER COLUMN {name} TYPE {declared}"
+                    )
             else:
                 self.server_execute(
-                    f"CREATE TABLE {server_table} AS SELECT * FROM ({typed_sql}) AS dvt_typed "
+                    f"CREATE TABLE {server_table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
                     "LIMIT 0"
                 )
             if not logged:
@@ -159,6 +178,21 @@ class PostgresConnector(ScannedServerConnector):
     def execute(self, sql: str) -> None:
         self._attach()
         self.server_execute(sql)
+
+    def inexact_columns(self, typed_sql: str, relation: RelationKey) -> list[str]:
+        """An unconstrained `numeric` result (PostgreSQL's type for sums and arithmetic of
+        numerics) reaches the scanner's COPY as DOUBLE: its digits and scale are not kept."""
+        table = self.table(relation).sql(dialect="postgres")
+        self.execute(f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed LIMIT 0")
+        try:
+            found = self.rows(
+                "SELECT attname::text FROM pg_attribute WHERE attrelid = "
+                f"{quote_literal(table)}::regclass AND attnum > 0 AND NOT attisdropped "
+                "AND atttypid = 'numeric'::regtype AND atttypmod = -1 ORDER BY attnum"
+            )
+        finally:
+            self.execute(f"DROP TABLE IF EXISTS {table}")
+        return [f"{name!r} would be an unconstrained numeric" for (name,) in found]
 
     def analyze(self, relation: RelationKey) -> None:
         self.execute(f"ANALYZE {self.table(relation).sql(dialect='postgres')}")

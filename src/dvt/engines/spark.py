@@ -250,7 +250,8 @@ class SparkEngine(Engine):
                 if typed_sql is not None:  # the target types the table; Spark appends to it
                     target.execute(f"DROP TABLE IF EXISTS {table}")
                     target.execute(
-                        f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}) AS dvt_typed LIMIT 0"
+                        f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
+                        "LIMIT 0"
                     )
                 result.write.format("jdbc").options(
                     **self._jdbc_options(target),

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from dbt_common.invocation import get_invocation_id
 
 from dvt import events
+from dvt.exceptions import UnsupportedFederationError
 from dvt.planning import placement
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.rewrite import rename_relations
@@ -151,7 +152,7 @@ class FederatedNode:
         """Import every remote input into the target; the node's SQL over the imports."""
         renames: dict[RelationKey, str] = {}
         for index, extraction in enumerate(self.planned_imports(empty=empty)):
-            relation = self.relation(f"in{index}")
+            relation = self.relation(f"{'ty' if empty else 'in'}{index}")
             self._load_import(extraction, relation, through_bucket=not empty)
             if not empty:
                 self.imports.append((extraction, relation))
@@ -165,23 +166,35 @@ class FederatedNode:
     ) -> None:
         session = self.session
         name = extraction.engine_name
+        source = session.connector(extraction.input.target)
+        declared = dict(session.schemas.get(extraction.input.key, ()))
+        column_types = {
+            column: kind
+            for column in extraction.columns
+            if (kind := source.import_type(declared.get(column, ""), self.dialect))
+        }
         if through_bucket and session.staging is not None:  # as Parquet files in the bucket
             session.stage_input(extraction)
-            self.target.load_files(session.staging, name, relation)
+            self.target.load_files(session.staging, name, relation, column_types=column_types)
         else:
-            session.connector(extraction.input.target).expose(extraction, extraction.input.key)
-            self.target.stage(f"SELECT * FROM {name}", relation)
+            source.expose(extraction, extraction.input.key)
+            self.target.stage(f"SELECT * FROM {name}", relation, column_types=column_types)
         self.target.analyze(relation)
 
     # -- in the engine ---------------------------------------------------------------------
 
     def _compute_in_engine(self, plan: FederationPlan) -> str:
-        """The target types the result over empty imports; the engine fills the stage."""
+        """The target types the result over empty imports; the engine fills the stage. A
+        result column the engine cannot write exactly sends the node back to its target (or,
+        with the engine forced, fails it with DVT104)."""
         made = len(self._made)
         typed_sql = self._import_inputs(empty=True)
         empties, self._made = self._made[made:], self._made[:made]
         assert self._start_engine is not None, "planned only"
         try:
+            inexact = self.target.inexact_columns(typed_sql, self.relation("probe"))
+            if inexact:
+                return self._back_to_target("; ".join(inexact))
             self.engine = self._start_engine()
             self.stage = self.relation("stage")
             self.rows_staged = self.engine.materialize(
@@ -197,6 +210,18 @@ class FederatedNode:
                 self._drop(relation)
         table = self.target.table(self.stage).sql(dialect=self.dialect)
         return f"select * from {table}"
+
+    def _back_to_target(self, why: str) -> str:
+        reason = f"the engine cannot write its result exactly: {why}"
+        if self.resolution.placement == "engine":
+            raise UnsupportedFederationError(
+                f"Model {self.node.unique_id!r} is placed in the engine (placement='engine'), "
+                f"but {reason}. Use placement 'target' or 'auto'."
+            )
+        events.debug(f"{self.node.unique_id}: placement target ({reason})")
+        assert self.choice is not None
+        self.choice = dataclasses.replace(self.choice, placement="target", reason=reason)
+        return self._import_inputs()
 
     # -- the end ---------------------------------------------------------------------------
 

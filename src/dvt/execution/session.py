@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -39,6 +39,8 @@ class FederationSession(contextlib.ExitStack):
         self._streams: list[Any] = []
         self.rows_read: dict[str, list[int]] = {}
         self.progress = Progress(node.unique_id)
+        #: (name, type) of each input's columns, as the last plan read them.
+        self.schemas: dict[RelationKey, Sequence[tuple[str, str]]] = {}
         #: Whether the staged table becomes the node's table (renamed into place, not copied).
         self.stage_is_final = False
         self.staging = self._staging()
@@ -110,6 +112,7 @@ class FederationSession(contextlib.ExitStack):
         schemas = {
             i.key: self.connector(i.target).columns(i.key) for i in inputs if i.key in referenced
         }
+        self.schemas = schemas
         folding = frozenset(i.target for i in inputs if self.connector(i.target).folds_text)
         plan = plan_federation(
             self.node.compiled_code,
