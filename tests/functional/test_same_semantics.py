@@ -177,6 +177,7 @@ REFUSED = {
     "to_char": "select to_char(d, 'YYYY') from s.t",
     "text min": "select min(s) from s.t",
     "non-ISO date literal": "select i from s.t where d > '01/02/2024'",
+    "a set of timestamp and date": "select ts from s.t union select d from s.t",
     "timestamp against timestamptz": "select i from s.t where ts < timestamptz '2024-01-01 00:00:00+00'",
 }
 

@@ -101,6 +101,19 @@ def _mixed_zones(node: exp.Expr) -> str | None:
     return None
 
 
+def _set_operation(node: exp.Expr) -> str | None:
+    """Branches whose columns differ in type are cast to a common one by the target's rules
+    (a timestamp becomes a timestamptz in the session's zone): numbers alone are the same."""
+    left, right = node.this, node.args.get("expression")
+    if not isinstance(left, exp.Query) or not isinstance(right, exp.Query):
+        return None
+    for a, b in zip(left.selects, right.selects, strict=False):
+        kinds = {_kind(a), _kind(b)}
+        if len(kinds) > 1 and not kinds <= _NUMBER:
+            return f"{node.key.upper()} of {' and '.join(sorted(str(k) for k in kinds))}"
+    return None
+
+
 def _equality(node: exp.Expr) -> str | None:
     # Text equality is byte equality under PostgreSQL's deterministic collations.
     return _mixed_zones(node)
@@ -219,9 +232,9 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.Subquery: None,
     exp.With: None,
     exp.CTE: None,
-    exp.Union: None,
-    exp.Intersect: None,
-    exp.Except: None,
+    exp.Union: _set_operation,
+    exp.Intersect: _set_operation,
+    exp.Except: _set_operation,
     exp.Table: None,
     exp.TableAlias: None,
     exp.Alias: None,
