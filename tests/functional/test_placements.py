@@ -262,6 +262,11 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     dvt = node.adapter_response["dvt"]
     assert dvt["placement"] == "engine", dvt["reason"]
     assert dvt["rows_imported"] == 300000
+    planned = project.dvt("plan", "--select", "big_counts")
+    assert planned.success, planned.exception
+    text = "\n".join(planned.result)
+    assert "big_counts: federation -> pg, computed in the engine (duckdb)" in text
+    assert "rows moved: ~300,000 imported on the target" in text
     database = project.database  # type: ignore[attr-defined]
     assert pg_rows(postgres, database, "analytics.big_counts") == [
         (k, 300000 // 7 + (k < 300000 % 7)) for k in range(7)

@@ -196,6 +196,11 @@ class DvtPlanTask(ListTask):
             )
             lines += ["", f"{node.name}: federation -> {resolution.target}, computed {where}"]
             lines.append(f"  why: {choice['reason']}")
+            if choice["rows_imported"] is not None:
+                lines.append(
+                    f"  rows moved: ~{choice['rows_imported']:,} imported on the target, "
+                    f"~{choice['rows_engine']:,} through the engine"
+                )
             verb = "read" if choice["placement"] == "engine" else "import"
             for extraction in sql["extractions"]:
                 lines.append(f"  {verb} from {extraction['target']}: {extraction['sql']}")
