@@ -34,7 +34,8 @@ FILES = {
         """,
     "models/customer_orders.sql": """\
         {{ config(materialized='table') }}
-        select c.id, c.name, k.country, count(o.order_id) as orders, sum(o.amount) as revenue
+        select c.id, c.name, k.country, count(o.order_id) as orders,
+               cast(sum(o.amount) as integer) as revenue
         from {{ source('crm', 'customers') }} c
         join {{ ref('duck_countries') }} k on k.code = c.country_code
         left join {{ source('shop', 'orders') }} o on o.customer_id = c.id

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from dvt.testing.postgres import PostgresServer
 
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 

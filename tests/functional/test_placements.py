@@ -296,8 +296,9 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
 def test_concurrent_invocations_of_one_model_all_succeed(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    """Imports and stages are named per invocation: one run's cleanup never drops another's,
-    and three runs replacing the model at once all succeed, as plain dbt's do."""
+    """Imports and stages are named per invocation: one run's cleanup never drops another's.
+    Three runs of one incremental model at once all succeed and leave a complete table (a
+    table model would race in dbt's own rename to `__dbt_backup`, with or without DVT)."""
     database = f"conc_{tmp_path.name[-20:]}".lower().replace("-", "_")
     postgres.create_database(database)
     postgres.psql(
@@ -311,7 +312,8 @@ def test_concurrent_invocations_of_one_model_all_succeed(
             "models/sources.yml": "sources:\n  - name: app\n    config: {connection: app}\n"
             "    tables: [{name: labels}]\n  - name: pub\n    schema: public\n"
             "    tables: [{name: numbers}]\n",
-            "models/labelled.sql": "{{ config(materialized='table') }}\n"
+            "models/labelled.sql": "{{ config(materialized='incremental', unique_key='n', "
+            "incremental_strategy='delete+insert') }}\n"
             "select x.n, l.label from {{ source('pub', 'numbers') }} x "
             "join {{ source('app', 'labels') }} l on l.n = x.n",
         }

@@ -108,7 +108,10 @@ class FederatedNode:
 
     def prepare(self, inputs: list[PlanInput], *, stage: bool = True) -> str:
         """Plan the node and do what its placement needs first; return the SQL dbt runs on the
-        target. `stage=False` (`dvt show` in the engine): nothing is computed yet."""
+        target. `stage=False` (`dvt show` in the engine): nothing is computed yet. With the
+        engine forced, it starts first: an engine that cannot start fails before any work."""
+        if self.resolution.placement == "engine" and self._start_engine is not None:
+            self.engine = self._start_engine()
         plan, choice = self.decide(inputs)
         if choice.placement == "target":
             return self._import_inputs()
@@ -195,7 +198,7 @@ class FederatedNode:
             inexact = self.target.inexact_columns(typed_sql, self.relation("probe"))
             if inexact:
                 return self._back_to_target("; ".join(inexact))
-            self.engine = self._start_engine()
+            self.engine = self.engine or self._start_engine()
             self.stage = self.relation("stage")
             self.rows_staged = self.engine.materialize(
                 self.session,

@@ -32,6 +32,9 @@ _INTEGER = exp.DataType.INTEGER_TYPES
 _EXACT = _INTEGER | {Type.DECIMAL}
 _NUMBER = _EXACT | exp.DataType.FLOAT_TYPES
 _ZONED = {Type.TIMESTAMPTZ, Type.TIMESTAMPLTZ, Type.TIMETZ}
+#: A date or a local date and time (DuckDB's and Spark's `timestamp` types as TIMESTAMPNTZ).
+_LOCAL = {Type.DATE, Type.TIMESTAMP, Type.TIMESTAMPNTZ}
+_LOCAL_TIME = _LOCAL - {Type.DATE}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
 _SAME_EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "DOW", "DOY"}
 _SAME_TRUNC_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE"}
@@ -72,7 +75,7 @@ def _column(node: exp.Expr) -> str | None:
         return f"a {kind.sql()} column (blank-padded comparison)"
     if kind.this == Type.DECIMAL and not kind.expressions:
         return "an unbounded numeric column (the engine reads it as DOUBLE)"
-    allowed = _NUMBER | _TEXT | _ZONED | {Type.DATE, Type.TIMESTAMP, Type.BOOLEAN}
+    allowed = _NUMBER | _TEXT | _ZONED | _LOCAL | {Type.BOOLEAN}
     if kind.this not in allowed:
         return f"a {kind.sql()} column"
     return None
@@ -87,7 +90,7 @@ def _literal(node: exp.Expr) -> str | None:
     kinds = {_kind(o) for o in parent.iter_expressions()}
     if kinds & _ZONED:
         return f"the literal {node.sql()} read in the target session's TimeZone"
-    temporal = {Type.DATE, Type.TIMESTAMP} & kinds
+    temporal = _LOCAL & kinds
     if temporal and not _ISO_DATE.fullmatch(node.this):
         return f"the date literal {node.sql()} (parsed under the target's DateStyle)"
     return None
@@ -96,7 +99,7 @@ def _literal(node: exp.Expr) -> str | None:
 def _mixed_zones(node: exp.Expr) -> str | None:
     """A timestamp compared with a timestamptz is read as local time of the session's zone."""
     kinds = {_kind(o) for o in node.iter_expressions()}
-    if kinds & _ZONED and kinds & {Type.TIMESTAMP, Type.DATE}:
+    if kinds & _ZONED and kinds & _LOCAL:
         return f"{node.key.upper()} of a timestamptz with a local date or time"
     return None
 
@@ -123,7 +126,7 @@ def _ordering(node: exp.Expr) -> str | None:
     """Text is ordered by the target's collation; a string literal compared with a date or a
     number is that type's constant (its spelling is `_literal`'s concern)."""
     kinds = {_kind(o) for o in node.iter_expressions()}
-    if kinds & _TEXT and not kinds & (_NUMBER | {Type.DATE, Type.TIMESTAMP} | _ZONED):
+    if kinds & _TEXT and not kinds & (_NUMBER | _LOCAL | _ZONED):
         return f"{node.key.upper()} on text (ordered by the target's collation)"
     return _mixed_zones(node)
 
@@ -136,7 +139,7 @@ def _ordered(node: exp.Expr) -> str | None:
 
 def _arithmetic(node: exp.Expr) -> str | None:
     kinds = _kinds(node)
-    if kinds & {Type.TIMESTAMP, None, Type.UNKNOWN} or not kinds <= _NUMBER | {Type.DATE}:
+    if kinds & (_LOCAL_TIME | {None, Type.UNKNOWN}) or not kinds <= _NUMBER | {Type.DATE}:
         return f"{type(node).__name__.lower()} of {', '.join(sorted(str(k) for k in kinds))}"
     return None
 
@@ -171,7 +174,7 @@ def _like(node: exp.Expr) -> str | None:
 
 def _extract(node: exp.Expr) -> str | None:
     field = node.this.name.upper() if isinstance(node.this, exp.Expr) else ""
-    if field in _SAME_EXTRACT_FIELDS and _kind(node.expression) in {Type.DATE, Type.TIMESTAMP}:
+    if field in _SAME_EXTRACT_FIELDS and _kind(node.expression) in _LOCAL:
         return None
     return f"extract({field.lower()} ...)"
 
@@ -179,7 +182,7 @@ def _extract(node: exp.Expr) -> str | None:
 def _trunc(node: exp.Expr) -> str | None:
     unit = node.args.get("unit")
     name = unit.name.upper() if isinstance(unit, exp.Expr) else ""
-    if name in _SAME_TRUNC_UNITS and _kind(node.this) == Type.TIMESTAMP:
+    if name in _SAME_TRUNC_UNITS and _kind(node.this) in _LOCAL_TIME:
         return None
     return "date_trunc() of anything but a timestamp (a date becomes timestamptz)"
 
@@ -192,7 +195,7 @@ def _cast(node: exp.Expr) -> str | None:
     source = _kind(node.this)
     if to in _INTEGER and source in _INTEGER:
         return None
-    if to == Type.DATE and source in {Type.DATE, Type.TIMESTAMP}:
+    if to == Type.DATE and source in _LOCAL:
         return None
     if to in _TEXT and source in _TEXT | _INTEGER:
         return None
@@ -360,7 +363,7 @@ def _constant_cast(node: exp.Expr) -> str | None:
     literal = node.this
     if not isinstance(literal, exp.Literal) or not literal.is_string:
         return "a cast of a non-constant"
-    if node.to.this in {Type.DATE, Type.TIMESTAMP} and _ISO_DATE.fullmatch(literal.this):
+    if node.to.this in _LOCAL and _ISO_DATE.fullmatch(literal.this):
         return None
     return None if _instant(node) else f"the constant {node.sql()}"
 
