@@ -126,6 +126,12 @@ class Staging:
         """Give the engine access to the bucket (once per invocation) and create the folder."""
         self._used = True
         if self.bucket.type == "local":
+            for _ in range(3):  # another node may remove the invocation's folder, once empty
+                try:
+                    os.makedirs(self.url, exist_ok=True)
+                    return
+                except FileNotFoundError:
+                    continue
             os.makedirs(self.url, exist_ok=True)
             return
         statements = duckdb_setup(self.bucket)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from dvt.staging import Staging
 
 
+#: Held while a schema is created: `CREATE SCHEMA IF NOT EXISTS` from two connections at once
+#: fails on PostgreSQL (and conflicts on DuckDB), and nodes run in threads of one process.
+SCHEMA_LOCK = threading.Lock()
 #: Rows per Arrow record batch streamed between databases: DuckDB's row-group size.
 BATCH_ROWS = 122_880
 #: DuckDB's widest DECIMAL; wider declared precisions are read as DOUBLE.

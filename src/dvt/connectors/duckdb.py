@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dvt.connectors.base import BATCH_ROWS, Connector
+from dvt.connectors.base import BATCH_ROWS, SCHEMA_LOCK, Connector
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.quoting import quote_literal
 
@@ -159,7 +159,8 @@ class DuckDBConnector(Connector):
 
     def _fresh(self, target: Any, relation: RelationKey) -> str:
         table = self.table(relation).sql(dialect="duckdb")
-        target.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.catalog}"."{relation.schema}"')
+        with SCHEMA_LOCK:
+            target.execute(f'CREATE SCHEMA IF NOT EXISTS "{relation.catalog}"."{relation.schema}"')
         target.execute(f"DROP TABLE IF EXISTS {table}")
         return table
 

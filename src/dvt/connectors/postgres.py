@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
 
-from dvt.connectors.base import AS_DOUBLE, AS_TEXT
+from dvt.connectors.base import AS_DOUBLE, AS_TEXT, SCHEMA_LOCK
 from dvt.connectors.scanned import ScannedServerConnector
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.planning.models import unknown as unknown_estimate
@@ -146,7 +146,8 @@ class PostgresConnector(ScannedServerConnector):
         cursor = self.session.cursor
         table = self._engine_table(relation)
         server_table = self.table(relation).sql(dialect="postgres")
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS {self.alias}."{relation.schema}"')
+        with SCHEMA_LOCK:
+            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS {self.alias}."{relation.schema}"')
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("BEGIN")
         try:
