@@ -43,36 +43,10 @@ from typing import Any
 
 import repository  # noqa: F401 - the repository root on sys.path, for tests.servers
 import yaml
+from tests.conformance.tpc import TPCDS_DIMENSIONS as DIMENSIONS
+from tests.conformance.tpc import TPCDS_FACTS as FACTS
 from tests.servers.postgres import PostgresServer
 
-FACTS = (
-    "store_sales",
-    "store_returns",
-    "catalog_sales",
-    "catalog_returns",
-    "web_sales",
-    "web_returns",
-    "inventory",
-)
-DIMENSIONS = (
-    "call_center",
-    "catalog_page",
-    "customer",
-    "customer_address",
-    "customer_demographics",
-    "date_dim",
-    "household_demographics",
-    "income_band",
-    "item",
-    "promotion",
-    "reason",
-    "ship_mode",
-    "store",
-    "time_dim",
-    "warehouse",
-    "web_page",
-    "web_site",
-)
 #: DuckDB's types of the generated tables, as PostgreSQL columns.
 PG_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "DATE": "date", "VARCHAR": "varchar"}
 

@@ -15,40 +15,13 @@ from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.conformance, pytest.mark.postgres, pytest.mark.duckdb]
 
-FACTS = (
-    "store_sales",
-    "store_returns",
-    "catalog_sales",
-    "catalog_returns",
-    "web_sales",
-    "web_returns",
-    "inventory",
-)
-DIMENSIONS = (
-    "call_center",
-    "catalog_page",
-    "customer",
-    "customer_address",
-    "customer_demographics",
-    "date_dim",
-    "household_demographics",
-    "income_band",
-    "item",
-    "promotion",
-    "reason",
-    "ship_mode",
-    "store",
-    "time_dim",
-    "warehouse",
-    "web_page",
-    "web_site",
-)
-
 
 def test_tpcds_queries_give_postgres_answers(
     postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    bench, cases = tpc.build("tpcds", 0.01, postgres, tmp_path, FACTS, DIMENSIONS)
+    bench, cases = tpc.build(
+        "tpcds", 0.01, postgres, tmp_path, tpc.TPCDS_FACTS, tpc.TPCDS_DIMENSIONS
+    )
     assert len(cases) == 99
     ran = tpc.suite(bench, cases, tmp_path / "project").run()
     ran.save(request.node.name, tmp_path)

@@ -20,6 +20,36 @@ from typing import Any
 from tests.conformance.harness import Case, Suite, Ties, oracle_answers
 from tests.servers.postgres import PostgresServer
 
+#: TPC-DS tables: the facts live on PostgreSQL, the dimensions on DuckDB (tests and bench).
+TPCDS_FACTS = (
+    "store_sales",
+    "store_returns",
+    "catalog_sales",
+    "catalog_returns",
+    "web_sales",
+    "web_returns",
+    "inventory",
+)
+TPCDS_DIMENSIONS = (
+    "call_center",
+    "catalog_page",
+    "customer",
+    "customer_address",
+    "customer_demographics",
+    "date_dim",
+    "household_demographics",
+    "income_band",
+    "item",
+    "promotion",
+    "reason",
+    "ship_mode",
+    "store",
+    "time_dim",
+    "warehouse",
+    "web_page",
+    "web_site",
+)
+
 ORACLE_SCHEMA = "oracle"
 
 
