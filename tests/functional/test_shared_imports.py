@@ -136,9 +136,7 @@ def test_readers_of_one_input_share_its_import(project: Project, postgres: Postg
         if model in ("north", "codes", "per_region")
     }
     # One import of every column and row, named once for the invocation, read by all three.
-    assert {read["import"] for read in regions.values()} == {
-        next(iter(regions.values()))["import"]
-    }
+    assert {read["import"] for read in regions.values()} == {next(iter(regions.values()))["import"]}
     assert all(read.get("shared") for read in regions.values())
     assert all(" WHERE " not in str(read["sql"]) for read in regions.values())
     assert sum(int(read["rows"]) for read in regions.values()) == 3  # loaded once
