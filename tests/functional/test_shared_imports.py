@@ -1,6 +1,7 @@
 """Imports shared by the nodes of one invocation (DESIGN.md section 6): an input several nodes
-on one target read is imported there once, whole, and dropped when its last reader ends, or at
-the end of the invocation when a reader never ran; a large input is imported per node."""
+on one target read is imported there once per distinct filter, with every column, and dropped
+when its last reader ends, or at the end of the invocation when a reader never ran; a large
+input is imported per node."""
 
 from __future__ import annotations
 
@@ -30,18 +31,22 @@ FILES = {
             schema: app
             tables: [{name: customers}]
         """,
-    # Three readers of `regions`, each with its own columns and filter.
+    # Four readers of `regions`: two with one filter, two with none.
     "models/north.sql": """\
         select c.id, r.name from {{ source('app', 'customers') }} c
         join {{ source('lake', 'regions') }} r on r.id = c.region_id where r.name = 'North'
         """,
-    "models/codes.sql": """\
+    "models/north_codes.sql": """\
         select c.id, r.code from {{ source('app', 'customers') }} c
-        join {{ source('lake', 'regions') }} r on r.id = c.region_id where r.id > 1
+        join {{ source('lake', 'regions') }} r on r.id = c.region_id where r.name = 'North'
         """,
     "models/per_region.sql": """\
         select r.name, count(c.id) as customers from {{ source('lake', 'regions') }} r
         left join {{ source('app', 'customers') }} c on c.region_id = r.id group by r.name
+        """,
+    "models/region_codes.sql": """\
+        select c.id, r.code from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'regions') }} r on r.id = c.region_id
         """,
     # Two readers of `big`, each keeping a few of its rows.
     "models/big_low.sql": """\
@@ -133,13 +138,16 @@ def test_readers_of_one_input_share_its_import(project: Project, postgres: Postg
     regions = {
         model: next(e for e in reads if "regions" in str(e["sql"]))
         for model, reads in imports.items()
-        if model in ("north", "codes", "per_region")
+        if model in ("north", "north_codes", "per_region", "region_codes")
     }
-    # One import of every column and row, named once for the invocation, read by all three.
-    assert {read["import"] for read in regions.values()} == {next(iter(regions.values()))["import"]}
     assert all(read.get("shared") for read in regions.values())
-    assert all(" WHERE " not in str(read["sql"]) for read in regions.values())
-    assert sum(int(read["rows"]) for read in regions.values()) == 3  # loaded once
+    # One import per distinct read, with every column, named once for the invocation.
+    assert regions["north"]["import"] == regions["north_codes"]["import"]
+    assert regions["per_region"]["import"] == regions["region_codes"]["import"]
+    assert regions["north"]["import"] != regions["per_region"]["import"]
+    assert " WHERE " in str(regions["north"]["sql"]) and '"code"' in str(regions["north"]["sql"])
+    assert " WHERE " not in str(regions["per_region"]["sql"])
+    assert sum(int(read["rows"]) for read in regions.values()) == 1 + 3  # each loaded once
     # `big` holds more cells than two readers may share: each reads its own rows.
     big = [next(e for e in imports[m] if "big" in str(e["sql"])) for m in ("big_low", "big_high")]
     assert not any(read.get("shared") for read in big)
@@ -156,6 +164,6 @@ def test_a_shared_import_whose_reader_was_skipped_is_dropped_at_the_end(
     assert not result.success
     statuses = {r.node.name: str(r.status) for r in result.result.results}
     assert statuses["broken"] == "error" and statuses["after_broken"] == "skipped"
-    assert statuses["north"] == statuses["codes"] == statuses["per_region"] == "success"
+    assert statuses["north"] == statuses["north_codes"] == statuses["per_region"] == "success"
     assert all(read.get("shared") for read in _imports(result)["north"] if "regions" in read["sql"])
     assert _scratch(postgres, project.database) == []  # type: ignore[attr-defined]

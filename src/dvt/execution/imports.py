@@ -1,10 +1,12 @@
 """Imports that several federated nodes of one invocation share (DESIGN.md section 6).
 
 An input that two or more selected nodes on one target read from another target is imported
-there once, whole (every column, every row), when it is small enough that loading it whole costs
-less than each reader's own import: the model SQL keeps its filters, so a wider import never
-changes an answer. The import is dropped when the last node that reads it ends, or when the
-invocation does (a reader skipped after a failure never ends).
+there once per distinct filter, with every column, when it is small enough that loading it costs
+less than each reader's own import: readers with the same filter (or none) share one import. The
+model SQL keeps its filters and columns, so a wider import never changes an answer; a filter
+stays pushed, so the target still plans over the rows the model keeps. The imports of an input
+are dropped when the last node that reads it ends, or when the invocation does (a reader skipped
+after a failure never ends).
 """
 
 from __future__ import annotations
@@ -44,15 +46,16 @@ def remote_inputs(resolution: NodeResolution) -> set[ImportKey]:
 
 
 class SharedImports:
-    """The invocation's shared imports: who still reads each input, and where it was loaded."""
+    """The invocation's shared imports: who still reads each input, and where each of its reads
+    was loaded (one import per distinct read of an input: its filter, every column)."""
 
     def __init__(self, resolutions: Iterable[NodeResolution]) -> None:
         """`resolutions`: every node the invocation selected."""
         self._readers: Counter[ImportKey] = Counter()
         for resolution in resolutions:
             self._readers.update(remote_inputs(resolution))
-        self._loaded: dict[ImportKey, RelationKey] = {}
-        self._loading: dict[ImportKey, threading.Lock] = {}
+        self._loaded: dict[ImportKey, dict[str, RelationKey]] = {}
+        self._loading: dict[tuple[ImportKey, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def readers(self, key: ImportKey) -> int:
@@ -60,33 +63,33 @@ class SharedImports:
         with self._lock:
             return self._readers[key]
 
-    def loaded(self, key: ImportKey) -> bool:
-        """Whether a reader has loaded the input already."""
+    def loaded(self, key: ImportKey, read: str) -> bool:
+        """Whether a reader has loaded this read of the input already."""
         with self._lock:
-            return key in self._loaded
+            return read in self._loaded.get(key, {})
 
-    def claim(self, key: ImportKey, load: Callable[[], RelationKey]) -> RelationKey:
-        """The shared import of `key`: loaded by the first reader that asks (the others wait for
-        it); a load that fails leaves it to the next reader."""
+    def claim(self, key: ImportKey, read: str, load: Callable[[], RelationKey]) -> RelationKey:
+        """The shared import of one read of an input (`read`: its SQL): loaded by the first
+        reader that asks (the others wait for it); a load that fails leaves it to the next."""
         with self._lock:
-            loading = self._loading.setdefault(key, threading.Lock())
+            loading = self._loading.setdefault((key, read), threading.Lock())
         with loading:
             with self._lock:
-                found = self._loaded.get(key)
+                found = self._loaded.get(key, {}).get(read)
             if found is None:
                 found = load()
                 with self._lock:
-                    self._loaded[key] = found
+                    self._loaded.setdefault(key, {})[read] = found
             return found
 
     def release(self, resolution: NodeResolution) -> list[RelationKey]:
         """A node ended: the shared imports no node still to run reads, to drop now."""
-        done = []
+        done: list[RelationKey] = []
         with self._lock:
             for key in remote_inputs(resolution):
                 self._readers[key] -= 1
-                if self._readers[key] <= 0 and key in self._loaded:
-                    done.append(self._loaded.pop(key))
+                if self._readers[key] <= 0:
+                    done.extend(self._loaded.pop(key, {}).values())
         return done
 
     def remaining(self) -> dict[str, list[RelationKey]]:
@@ -94,6 +97,6 @@ class SharedImports:
         with self._lock:
             loaded, self._loaded = self._loaded, {}
         by_target: dict[str, list[RelationKey]] = {}
-        for key, relation in loaded.items():
-            by_target.setdefault(key.target, []).append(relation)
+        for key, reads in loaded.items():
+            by_target.setdefault(key.target, []).extend(reads.values())
         return by_target

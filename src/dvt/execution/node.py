@@ -173,31 +173,32 @@ class FederatedNode:
         )
 
     def _shared_import(self, extraction: Extraction) -> tuple[Extraction, RelationKey] | None:
-        """The input imported whole, once for every node of the invocation that reads it, when
-        other nodes still to run read it too and it is small enough (`imports.CELLS_PER_READER`);
-        None to import only what this node reads."""
+        """The input's read with every column, imported once for every node of the invocation
+        that reads it with the same filter, when other nodes still to run read the input too
+        and it is small enough (`imports.CELLS_PER_READER`); None to import only what this node
+        reads."""
         registry = self.session.dvt.shared_imports
-        if registry is None:
+        columns = tuple(name for name, _ in self.session.schemas.get(extraction.input.key, ()))
+        if registry is None or extraction.limit is not None or not columns:
             return None
         key = ImportKey(self.resolution.target, extraction.input.unique_id)
-        columns = tuple(name for name, _ in self.session.schemas.get(extraction.input.key, ()))
-        if not registry.loaded(key):
+        source = self.session.connector(extraction.input.target)
+        wide = dataclasses.replace(extraction, columns=columns)
+        wide = dataclasses.replace(wide, sql=source.extraction_sql(wide, wide.input.key))
+        if not registry.loaded(key, wide.sql):
             readers = registry.readers(key)
-            rows = self._estimate(extraction) if readers > 1 and columns else None
+            rows = self._estimate(extraction) if readers > 1 else None
             if rows is None or rows * len(columns) > readers * CELLS_PER_READER:
                 return None
-        source = self.session.connector(extraction.input.target)
-        whole = dataclasses.replace(extraction, columns=columns, predicates=(), limit=None)
-        whole = dataclasses.replace(whole, sql=source.extraction_sql(whole, whole.input.key))
 
         def load() -> RelationKey:
-            tag = hashlib.sha1(whole.input.unique_id.encode()).hexdigest()[:4]
-            name = scratch_name(whole.input.key.name, f"sh{tag}")
+            tag = hashlib.sha1(f"{key.input}\n{wide.sql}".encode()).hexdigest()[:4]
+            name = scratch_name(wide.input.key.name, f"sh{tag}")
             relation = RelationKey(self.node.database or "", self.schema, name)
-            self._load_import(whole, relation, through_bucket=True)
+            self._load_import(wide, relation, through_bucket=True)
             return relation
 
-        return whole, registry.claim(key, load)
+        return wide, registry.claim(key, wide.sql, load)
 
     def _estimate(self, extraction: Extraction) -> int | None:
         key = extraction.input.key
