@@ -44,7 +44,7 @@ project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
     if requirement.startswith("dbt-core"):
         requirement = sys.argv[1]
-    if not requirement.startswith(("pyspark", "moto", "ruff", "mypy")):  # not needed here
+    if not requirement.startswith(("pyspark", "pandas", "moto", "ruff", "mypy")):  # not needed here
         print(requirement)
 EOF
   $venv/bin/python -m pip install -q -r "$venv/requirements.txt"
