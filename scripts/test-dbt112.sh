@@ -10,13 +10,13 @@
 # without dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev  # the Debian packages the tests use
+env -u PYTHON bash scripts/setup.sh dev  # the Debian packages the tests use (and .venv)
 venv=.venv-dbt112
 dbt_core="dbt-core>=1.12,<1.13"
 standin_version="2.0.0+dvt.standin"  # dbt-core 1.12 requires >=2.0.0b1,<3
 
-python=${PYTHON:-python3.11}
-command -v "$python" > /dev/null || python=python3
+. scripts/python.sh
+python=$(find_python "${PYTHON:-python3.11}") || python=$(find_python python3)
 [ -x $venv/bin/python ] || "$python" -m venv $venv
 stamp="$venv/.dvt-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
