@@ -260,6 +260,11 @@ def test_sync_and_spark_refuse_a_java_too_old_for_spark(
     assert listed(synced.stdout)["java 17 or later"] == f"1.8.0_392 ({tmp_path / 'bin' / 'java'})"
     assert wanted in synced.stdout
 
+    debugged = shop_to_lake.cli("dvt", "debug", "--compute", "local", env=env)
+    assert debugged.returncode == 1
+    (line,) = [text for text in debugged.stdout.splitlines() if "  local (spark) [" in text]
+    assert "ERROR" in line and wanted in line
+
     ran = shop_to_lake.cli("dvt", "run", "--compute", "local", "--placement", "engine", env=env)
     assert ran.returncode == 1
     assert wanted in " ".join(ran.stdout.split())

@@ -155,13 +155,17 @@ def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
     used = spec.name == computes.default or spec.name != "spark"
     if importlib.util.find_spec("pyspark") is None:
         return (not used), "[DVT105] pyspark is not installed: pip install pyspark (or dvt sync)"
-    from dvt.engines.spark import connect_problem, java_problem
+    from dvt.engines.spark import connect_problem, java_needed, java_problem
+    from dvt.requirements import installed
 
     remote = spec.options.get("remote")
-    problem = connect_problem(spec.name, remote) if remote else java_problem(spec.name)
+    if remote:
+        problem, runs_on = connect_problem(spec.name, remote), "Spark Connect client present"
+    else:
+        problem, runs_on = java_problem(spec.name), f"Java {java_needed()}+ present"
     if problem is not None:
         return (not used), f"[DVT105] {problem}"
-    return True, f"pyspark present{', Spark Connect client present' if remote else ''}{default}"
+    return True, f"pyspark {installed('pyspark')}, {runs_on}{default}"
 
 
 def _check_bucket(bucket: BucketSpec, buckets: Buckets) -> tuple[bool, str]:
