@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the dbt-facing tests (seams, telemetry, drop-in parity, federation, seeds) on dbt-core 1.12 in
-# its own venv, .venv-dbt112. Extra arguments go to pytest instead of the default test files.
+# Runs the dbt-facing tests (seams, telemetry, drop-in parity, federation, seeds, the
+# jaffle_shop-shaped project) on dbt-core 1.12 in its own venv, .venv-dbt112. Extra arguments go
+# to pytest instead of the default test files.
 #
 # dbt-core 1.12 requires dbt-core-experimental-parser (its v2 parser), whose sdist downloads a
 # binary from GitHub while it builds, which cannot work offline. DVT never runs the v2 parser (it
@@ -55,6 +56,6 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS=false SPARK_LOCAL_IP=127.0.0.1
 if [ $# -eq 0 ]; then
   set -- tests/unit/test_seams.py tests/unit/test_telemetry.py \
     tests/functional/test_drop_in.py tests/functional/test_federation.py \
-    tests/functional/test_seeds.py
+    tests/functional/test_seeds.py tests/functional/test_jaffle_shop.py
 fi
 exec $venv/bin/python -m pytest -n 2 "$@"
