@@ -231,6 +231,82 @@ def test_an_extension_for_another_duckdb_is_dvt105_with_the_fix(
     assert healthy.returncode == 0, healthy.stdout[-3000:]
 
 
+def extension_wheel(wheelhouse: Path, extension: str, version: str) -> Path:
+    """A wheel of the installed extension package at `version`, its binary filed under
+    `extensions/v<version>/` as DuckDB's own wheels file it."""
+    import zipfile
+
+    package = f"duckdb_extension_{extension}"
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations
+    installed = Path(spec.submodule_search_locations[0])
+    binary = next(installed.rglob(f"{extension}.duckdb_extension"))
+    info = f"{package}-{version}.dist-info"
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    wheel = wheelhouse / f"{package}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.write(installed / "__init__.py", f"{package}/__init__.py")
+        archive.write(binary, f"{package}/extensions/v{version}/{binary.name}")
+        name = package.replace("_", "-")
+        archive.writestr(
+            f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
+        archive.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        files = [f"{package}/__init__.py", f"{package}/extensions/v{version}/{binary.name}"]
+        archive.writestr(f"{info}/RECORD", "".join(f"{f},,\n" for f in [*files, f"{info}/RECORD"]))
+    return wheel
+
+
+def test_sync_installs_the_pinned_extension_over_one_for_another_duckdb(
+    shop_to_lake: Project, tmp_path: Path
+) -> None:
+    """A venv of its own (this venv's packages behind its own), where an older extension wheel
+    is installed; `dvt sync` runs pip there, offline, from a folder of wheels."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    package = "duckdb-extension-sqlite-scanner"
+    wheels = tmp_path / "wheels"
+    old = extension_wheel(tmp_path / "old", "sqlite_scanner", OTHER_DUCKDB)
+    extension_wheel(wheels, "sqlite_scanner", duckdb.__version__)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    own_site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    ours = sysconfig.get_path("purelib")
+    (Path(own_site) / "dvt_test_venv.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    offline = {**os.environ, "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}
+    pip = [python, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, str(old)], check=True, env=offline)
+
+    def dvt(*args: str) -> subprocess.CompletedProcess[str]:
+        code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+        where = ["--project-dir", str(shop_to_lake.root), "--profiles-dir", str(shop_to_lake.root)]
+        return subprocess.run(
+            [python, "-c", code, *args, *where],
+            capture_output=True, text=True, env=offline, cwd=shop_to_lake.root, timeout=300,
+        )  # fmt: skip
+
+    before = dvt("sync", "--dry-run")
+    assert listed(before.stdout)[pin(package)] == f"{OTHER_DUCKDB} (not for this duckdb)"
+    synced = dvt("sync")
+    assert synced.returncode == 0, synced.stdout[-3000:] + synced.stderr[-3000:]
+    assert f"Installing: '{pin(package)}'" in synced.stdout
+    installed = sorted(p.name for p in Path(own_site).glob("duckdb_extension_sqlite_scanner-*"))
+    assert installed == [f"duckdb_extension_sqlite_scanner-{duckdb.__version__}.dist-info"]
+    after = dvt("sync", "--dry-run")
+    assert listed(after.stdout)[pin(package)] == duckdb.__version__
+    assert "Python packages: nothing to install." in after.stdout
+    ran = dvt("run")
+    assert ran.returncode == 0, ran.stdout[-3000:]
+
+
 # -- Java ------------------------------------------------------------------------------------
 
 
