@@ -19,7 +19,9 @@ and left out of every side. Sides, each `--repeat` times, alternating, medians r
 - C, the scanner floor: per query, a fresh in-memory DuckDB attaches `facts` (postgres scanner)
   and the dimensions file and runs `CREATE TABLE pg.floor.qNN AS <query>` (DuckDB's text).
 
-Peak resident memory is the maximum RSS of each `dvt run` / `dbt run` process.
+Peak resident memory is the maximum RSS of each `dvt run` / `dbt run` process. CPU seconds are
+those of the process and of the PostgreSQL server during the run, together: on a machine others
+share, they move far less than wall time does.
 """
 
 from __future__ import annotations
@@ -215,14 +217,15 @@ import resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[2:])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-open(sys.argv[1], "w").write(f"{seconds} {peak}")
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = used.ru_utime + used.ru_stime
+open(sys.argv[1], "w").write(f"{seconds} {used.ru_maxrss} {cpu}")
 sys.exit(code)
 """
 
 
-def run_tool(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
-    """(seconds, peak resident MiB, exit code, output) of one child process."""
+def run_tool(args: list[str], cwd: Path) -> tuple[float, float, float, int, str]:
+    """(seconds, peak resident MiB, CPU seconds, exit code, output) of one child process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r") as report:
         child = subprocess.run(
             [sys.executable, "-S", "-c", LAUNCHER, report.name, *args],
@@ -233,9 +236,17 @@ def run_tool(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
             env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
             check=False,
         )
-        seconds, peak = report.read().split()
+        seconds, peak, cpu = report.read().split()
         out.seek(0)
-        return float(seconds), int(peak) / 1024, child.returncode, out.read()
+        return float(seconds), int(peak) / 1024, float(cpu), child.returncode, out.read()
+
+
+def server_cpu(server: PostgresServer) -> float:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster's own and its ended
+    backends' (each connection's backend ends with it), from /proc."""
+    pid = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def reason_kind(reason: str) -> str:
@@ -294,9 +305,12 @@ def breakdown(log: Path) -> dict[str, tuple[float, float, float, float]]:
 class Side:
     """One tool's runs of one project: whole-command seconds, peaks, per-model results."""
 
-    def __init__(self, tool: str, root: Path, threads: int) -> None:
-        self.tool, self.root, self.threads = tool, root, threads
+    def __init__(self, tool: str, root: Path, threads: int, server: PostgresServer) -> None:
+        self.tool, self.root, self.threads, self.server = tool, root, threads, server
         self.seconds: list[float] = []
+        #: CPU seconds of each run: the tool's process and the PostgreSQL server's, together
+        #: (a steadier measure than wall time on a shared machine).
+        self.cpu: list[float] = []
         self.peaks: list[float] = []
         self.models: dict[str, list[float]] = collections.defaultdict(list)
         self.status: dict[str, str] = {}
@@ -310,14 +324,16 @@ class Side:
 
     def parse(self) -> None:
         """Warm partial parsing, as a user's second run."""
-        _, _, code, output = run_tool(self.command("parse"), self.root)
+        _, _, _, code, output = run_tool(self.command("parse"), self.root)
         if code != 0:
             raise SystemExit(f"{self.tool} parse failed:\n{output[-4000:]}")
 
     def run(self) -> None:
-        seconds, peak, _, output = run_tool(  # a failed model fails the run: read its results
+        server_before = server_cpu(self.server)
+        seconds, peak, cpu, _, output = run_tool(  # a failed model fails the run: read its results
             [*self.command("run"), "--threads", str(self.threads)], self.root
         )
+        self.cpu.append(cpu + server_cpu(self.server) - server_before)
         results = self.root / "target" / "run_results.json"
         if not results.exists():
             raise SystemExit(f"{self.tool} run wrote no run_results.json:\n{output[-4000:]}")
@@ -483,14 +499,14 @@ def main() -> None:
         models = {names[n]: sourced(queries[n], dbt_source) for n in native}
         floors = {names[n]: sourced(queries[n], scanner_table) for n in native}
 
-        a = Side("dbt", work / "a", args.threads)
+        a = Side("dbt", work / "a", args.threads, server)
         write_project(
             a.root,
             {"pg": pg_output(server, "allinone", "plain", args.threads)},
             sources({}, "public"),
             models,
         )
-        b = Side("dvt", work / "b", args.threads)
+        b = Side("dvt", work / "b", args.threads, server)
         duck = {"type": "duckdb", "path": str(work / "dims.duckdb"), "schema": "dims"}
         write_project(
             b.root,
@@ -507,7 +523,7 @@ def main() -> None:
                 side.run()
                 print(
                     f"  run {i + 1}: {side.tool} run {side.seconds[-1]:.1f} s, "
-                    f"peak {side.peaks[-1]:.0f} MiB",
+                    f"CPU {side.cpu[-1]:.1f} s, peak {side.peaks[-1]:.0f} MiB",
                     flush=True,
                 )
             started = time.perf_counter()
@@ -588,6 +604,11 @@ def report(
         f"peak {max(b.peaks):.0f} MiB (goal < 2048)"
     )
     print(f"  whole run B/A: {b_run / a_run:.2f}   (goal <= 1.2)")
+    a_cpu, b_cpu = med(a.cpu), med(b.cpu)
+    print(
+        f"  CPU seconds (the tool and PostgreSQL): A {a_cpu:.2f}, B {b_cpu:.2f}, "
+        f"B/A {b_cpu / a_cpu:.2f}"
+    )
     a_sum = sum(a.median(n) or 0 for n in names.values())
     b_sum = sum(b.median(n) or 0 for n in names.values())
     c_sum = sum(med(v) for v in floor_times.values())

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dbt.adapters.contracts.relation import RelationType
 from dbt.flags import get_flags
 from dbt.node_types import NodeType
 from dbt.parser.base import RelationUpdate
@@ -21,7 +20,6 @@ from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
-from dvt.execution.imports import SharedImports
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 
@@ -54,8 +52,8 @@ class Invocation:
         self._on_interrupt: list[Callable[[], None]] = []
         self._columns: dict[tuple[str, Any], Sequence[tuple[str, str]]] = {}
         self._columns_lock = threading.Lock()
-        #: Imports several selected nodes read, while the nodes run (`share_imports`).
-        self.shared_imports: SharedImports | None = None
+        #: Imports several selected nodes read, while they run (`execution.imports`).
+        self.shared_imports: Any = None
 
     @property
     def multi_target(self) -> bool:
@@ -147,35 +145,6 @@ class Invocation:
             with self._columns_lock:
                 self._columns[(target, key)] = found
         return found
-
-    def share_imports(self, unique_ids: Iterable[str]) -> None:
-        """Count, among the nodes about to run, the readers of each input they import."""
-        assert self.manifest is not None
-        nodes = self.manifest.nodes
-        selected = [self.resolve(nodes[u]) for u in unique_ids if u in nodes]
-        self.shared_imports = SharedImports(selected)
-
-    def drop_shared_imports(self) -> None:
-        """Drop the shared imports whose last reader never ended (skipped, or interrupted)."""
-        registry, self.shared_imports = self.shared_imports, None
-        for target, relations in (registry.remaining() if registry else {}).items():
-            adapter = self.pool.adapter_for(target)
-            try:
-                with active_adapter(adapter), adapter.connection_named("dvt_cleanup"):
-                    adapter.connections.begin()
-                    for key in relations:
-                        adapter.drop_relation(
-                            adapter.Relation.create(
-                                database=key.catalog or None,
-                                schema=key.schema,
-                                identifier=key.name,
-                                type=RelationType.Table,
-                            )
-                        )
-                    adapter.connections.commit()
-            except Exception as exc:
-                why = self.redact(str(exc))
-                events.debug(f"Could not drop the shared imports on {target!r}: {why}")
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Register how to cancel work that an engine interrupt alone does not stop."""

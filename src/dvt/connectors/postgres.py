@@ -157,27 +157,27 @@ class PostgresConnector(ScannedServerConnector):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("BEGIN")
         try:
+            # The statements that shape the empty table go to the server in one round trip.
             if typed_sql is None:
                 cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
-                self.server_execute(_TEXT_COLUMNS.replace("{table}", quote_literal(server_table)))
-                for column, declared in (column_types or {}).items():
-                    name = exp.to_identifier(column, quoted=True).sql(dialect="postgres")
-                    self.server_execute(
-                        f"ALTER TABLE {server_table} ALTER COLUMN {name} TYPE {declared}"
-                    )
+                shape = [_TEXT_COLUMNS.replace("{table}", quote_literal(server_table))]
+                shape += _alter_types(server_table, column_types or {})
             else:
-                self.server_execute(
+                shape = [
                     f"CREATE TABLE {server_table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
                     "LIMIT 0"
-                )
-            numerics = self._scaled_numerics(server_table, engine_sql) if typed_sql else {}
-            self._alter_types(server_table, numerics)
+                ]
             if not logged:
-                self.server_execute(f"ALTER TABLE {server_table} SET UNLOGGED")
+                shape.append(f"ALTER TABLE {server_table} SET UNLOGGED")
+            self.server_execute(";\n".join(shape))
+            numerics = self._scaled_numerics(server_table, engine_sql) if typed_sql else {}
+            for statement in _alter_types(server_table, numerics):
+                self.server_execute(statement)
             # No pg_clear_cache(): it is global, and nodes in other threads would lose their
             # catalog mid-statement. The cached VARCHAR columns COPY into text unchanged.
             (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
-            self._alter_types(server_table, dict.fromkeys(numerics, "numeric"))
+            for statement in _alter_types(server_table, dict.fromkeys(numerics, "numeric")):
+                self.server_execute(statement)
             cursor.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):  # the server may be gone: it rolls back itself
@@ -215,14 +215,6 @@ class PostgresConnector(ScannedServerConnector):
                     f"{engine_type} in the engine"
                 )
         return scaled
-
-    def _alter_types(self, server_table: str, types: Mapping[str, str]) -> None:
-        if types:
-            changes = ", ".join(
-                f"ALTER COLUMN {exp.to_identifier(c, quoted=True).sql('postgres')} TYPE {t}"
-                for c, t in types.items()
-            )
-            self.server_execute(f"ALTER TABLE {server_table} {changes}")
 
     def execute(self, sql: str) -> None:
         self._attach()
@@ -287,6 +279,17 @@ class PostgresConnector(ScannedServerConnector):
         if low is None:
             return None
         return column, int(low), int(high), int(estimate) if estimate > 0 else int(high - low + 1)
+
+
+def _alter_types(server_table: str, types: Mapping[str, str]) -> list[str]:
+    """The statement giving columns of a table new types (none when there are none)."""
+    if not types:
+        return []
+    changes = ", ".join(
+        f"ALTER COLUMN {exp.to_identifier(c, quoted=True).sql('postgres')} TYPE {t}"
+        for c, t in types.items()
+    )
+    return [f"ALTER TABLE {server_table} {changes}"]
 
 
 CONNECTOR = PostgresConnector

@@ -15,9 +15,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from dvt import events
+from dvt.dbt_seams.factory import active_adapter
 
 if TYPE_CHECKING:
+    from dvt.invocation import Invocation
     from dvt.planning.models import RelationKey
     from dvt.resolution.models import NodeResolution
 
@@ -100,3 +104,35 @@ class SharedImports:
         for key, reads in loaded.items():
             by_target.setdefault(key.target, []).extend(reads.values())
         return by_target
+
+
+def share_imports(dvt: Invocation, unique_ids: Iterable[str]) -> None:
+    """Count, among the nodes about to run, the readers of each input they import."""
+    assert dvt.manifest is not None
+    nodes = dvt.manifest.nodes
+    dvt.shared_imports = SharedImports([dvt.resolve(nodes[u]) for u in unique_ids if u in nodes])
+
+
+def drop_shared_imports(dvt: Invocation) -> None:
+    """Drop the shared imports whose last reader never ended (skipped, or interrupted)."""
+    from dbt.adapters.contracts.relation import RelationType
+
+    registry: SharedImports | None = dvt.shared_imports
+    dvt.shared_imports = None
+    for target, relations in (registry.remaining() if registry else {}).items():
+        adapter: Any = dvt.pool.adapter_for(target)
+        try:
+            with active_adapter(adapter), adapter.connection_named("dvt_cleanup"):
+                adapter.connections.begin()
+                for key in relations:
+                    relation = adapter.Relation.create(
+                        database=key.catalog or None,
+                        schema=key.schema,
+                        identifier=key.name,
+                        type=RelationType.Table,
+                    )
+                    adapter.drop_relation(relation)
+                adapter.connections.commit()
+        except Exception as exc:
+            why = dvt.redact(str(exc))
+            events.debug(f"Could not drop the shared imports on {target!r}: {why}")

@@ -22,6 +22,7 @@ from dbt.task.test import TestRunner
 from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
 from dvt.exceptions import TargetUnavailableError
+from dvt.execution.imports import drop_shared_imports, share_imports
 from dvt.invocation import Invocation
 from dvt.runners.seed import BulkSeedRunner
 
@@ -179,12 +180,11 @@ class TargetAwareTask:
         """dbt's, with imports shared by the nodes that read the same input; then
         run_results.json says where every node ran, skipped ones included."""
         if self.dvt.multi_target:
-            selected = self.job_queue.get_selected_nodes()  # type: ignore[attr-defined]
-            self.dvt.share_imports(selected)
+            share_imports(self.dvt, self.job_queue.get_selected_nodes())  # type: ignore[attr-defined]
         try:
             results: list[RunResult] = super().execute_nodes()  # type: ignore[misc]
         finally:
-            self.dvt.drop_shared_imports()
+            drop_shared_imports(self.dvt)
         if self.dvt.multi_target:
             for result in results:
                 if result.node.unique_id in self.manifest.nodes:
