@@ -55,6 +55,12 @@ class InvalidPlacementError(DvtError):
     code = "DVT107"
 
 
+class DiffError(DvtError):
+    """`dvt diff` cannot compare: a side names nothing that exists, or a --key column is missing."""
+
+    code = "DVT108"
+
+
 def names_hint(names: object) -> str:
     """`'a', 'b'` for error messages that list the names that do exist."""
     listed = sorted(str(n) for n in names)  # type: ignore[attr-defined]

@@ -1,0 +1,213 @@
+"""What every database computes for `dvt diff`, built from a few SQL primitives per dialect.
+
+Each column is turned into a canonical text both databases produce identically for equal
+values (a DuckDB DECIMAL(18,2) and a PostgreSQL numeric(18,2) both give `12.5`), the columns
+are joined into one row text, and the row text is hashed with md5, which every database here
+has. Two 28-bit pieces of the row hash are summed per bucket as integers: sums are exact on
+every database (no overflow below 2^35 rows) and independent of row order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import sqlglot.expressions as exp
+
+from dvt.quoting import quote_literal
+
+Kind = Literal[
+    "int", "decimal", "float", "bool", "date", "timestamp", "timestamptz", "time", "text"
+]
+
+#: Kinds whose canonical text is never empty and never holds the separator: joined bare.
+_BARE_KINDS = frozenset({"int", "decimal", "float", "bool", "date", "timestamp", "timestamptz"})
+_NUMERIC_ORDER: tuple[Kind, ...] = ("int", "decimal", "float")
+SEPARATOR = "|"
+#: Hex digits of the row hash summed per bucket (two pieces of 7 hex digits: 28 bits each).
+HASH_PIECES = ((1, 7), (8, 7))
+#: Where the bucket prefix starts in the hash it is cut from: the key hash, or (without a key)
+#: the row hash, after the digits that are summed.
+KEYED_START, KEYLESS_START = 1, 17
+
+
+def common_kind(a: Kind, b: Kind) -> Kind:
+    """The kind two sides' columns are compared as: integers against decimals as decimals, any
+    number against a float as floats, a zoned timestamp against a plain one in UTC, anything
+    else that differs as text."""
+    if a == b:
+        return a
+    if a in _NUMERIC_ORDER and b in _NUMERIC_ORDER:
+        return max(a, b, key=_NUMERIC_ORDER.index)
+    if {a, b} == {"timestamp", "timestamptz"}:
+        return "timestamp"
+    return "text"
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One column of one side as it enters the hash: its name there, its own kind, and the kind
+    both sides compare it as."""
+
+    name: str
+    kind: Kind
+    common: Kind
+    #: A float column compared within this absolute tolerance: hashed by its cell on a grid of
+    #: that width, so values in one cell hash alike (values in neighbouring cells are fetched
+    #: and compared exactly in Python).
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What one side's queries hash: the relation, the key columns and the compared ones."""
+
+    relation: str
+    key: Sequence[Compared]
+    columns: Sequence[Compared]
+
+    @property
+    def hash_start(self) -> int:
+        return KEYED_START if self.key else KEYLESS_START
+
+
+class Hasher(ABC):
+    """A database's SQL for the diff: its primitives, and the queries built from them."""
+
+    #: SQLGlot dialect, for quoting names.
+    dialect: ClassVar[str]
+
+    # -- the primitives each database writes its own way -------------------------------
+
+    @abstractmethod
+    def kind_of(self, type_name: str) -> Kind:
+        """The kind of a column type as this database names it."""
+
+    @abstractmethod
+    def relation(self, database: str | None, schema: str, name: str) -> str:
+        """The relation as a query on this database's connection names it."""
+
+    @abstractmethod
+    def columns_sql(self, database: str | None, schema: str, name: str) -> str:
+        """(name, type) of the relation's columns, in order; no rows when it does not exist."""
+
+    @abstractmethod
+    def text(self, sql: str) -> str:
+        """Any value as this database's text."""
+
+    @abstractmethod
+    def decimal_text(self, sql: str) -> str:
+        """An exact number without trailing zeros in its fraction (`12.50` is `12.5`)."""
+
+    @abstractmethod
+    def float_text(self, sql: str) -> str:
+        """A double as the shortest text that reads back to it, integers without a fraction,
+        and `nan`, `inf`, `-inf`."""
+
+    @abstractmethod
+    def double(self, sql: str) -> str:
+        """A number as a double."""
+
+    @abstractmethod
+    def date_text(self, sql: str) -> str:
+        """`YYYY-MM-DD`."""
+
+    @abstractmethod
+    def timestamp_text(self, sql: str) -> str:
+        """`YYYY-MM-DDTHH:MM:SS.ffffff`."""
+
+    @abstractmethod
+    def in_utc(self, sql: str) -> str:
+        """A zoned timestamp as the plain timestamp of its instant in UTC."""
+
+    @abstractmethod
+    def md5(self, sql: str) -> str:
+        """md5 of a text, as 32 lower-case hex digits."""
+
+    @abstractmethod
+    def hex_int(self, sql: str, start: int, length: int) -> str:
+        """The integer of `length` (at most 7) hex digits of a text from `start` (1-based)."""
+
+    def quote(self, name: str) -> str:
+        return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
+
+    # -- built from them ----------------------------------------------------------------
+
+    def canonical(self, column: Compared, *, exact_float: bool = False) -> str:
+        """The column's canonical text (NULL stays NULL). `exact_float`: a float's own value
+        even under a tolerance (what rows fetched for comparison carry)."""
+        sql, kind, common = self.quote(column.name), column.kind, column.common
+        if common == "text" or kind == "text":
+            return self.text(sql)
+        if common == "float":
+            value = self.double(sql)
+            if column.tolerance is not None and not exact_float:
+                value = f"floor({value} / {self.double(repr(column.tolerance))})"
+            return self.float_text(value)
+        if common == "decimal" and kind == "decimal":
+            return self.decimal_text(sql)
+        if common in ("date",):
+            return self.date_text(sql)
+        if common in ("timestamp", "timestamptz"):
+            zoned = kind == "timestamptz"
+            return self.timestamp_text(self.in_utc(sql) if zoned else sql)
+        return self.text(sql)
+
+    def row_text(self, columns: Sequence[Compared]) -> str:
+        """Canonical texts joined by `|`; texts that may hold it or be empty get their length
+        first, and NULL is the empty string, so two different rows never join alike."""
+        parts = []
+        for column in columns:
+            value = self.canonical(column)
+            if column.common in _BARE_KINDS and column.kind in _BARE_KINDS:
+                parts.append(f"coalesce({value}, '')")
+            else:
+                length = self.text(f"length({value})")
+                parts.append(f"coalesce({length} || ':' || {value}, '')")
+        separator = f" || {quote_literal(SEPARATOR)} || "
+        return separator.join(parts) if parts else "''"
+
+    def hashed(self, shape: Shape, *, values: bool = False) -> str:
+        """Each row's key hash `dvt_k` (the row hash without a key) and row hash `dvt_r`, and
+        with `values` the canonical texts `dvt_c<i>` (key first) and exact floats `dvt_f<i>`."""
+        select = [f"{self.md5(self.row_text([*shape.key, *shape.columns]))} AS dvt_r"]
+        if values:
+            compared = [*shape.key, *shape.columns]
+            select += [f"{self.canonical(c)} AS dvt_c{i}" for i, c in enumerate(compared)]
+            select += [
+                f"{self.canonical(c, exact_float=True)} AS dvt_f{i}"
+                for i, c in enumerate(compared)
+                if c.tolerance is not None
+            ]
+        if shape.key:
+            key = f"{self.md5(self.row_text(shape.key))} AS dvt_k"
+            return f"SELECT {', '.join([key, *select])} FROM {shape.relation}"
+        inner = f"SELECT {', '.join(select)} FROM {shape.relation}"
+        return f"SELECT dvt_r AS dvt_k, t.* FROM ({inner}) AS t"
+
+    def _in_buckets(self, shape: Shape, prefixes: Sequence[str] | None) -> str:
+        if not prefixes:
+            return ""
+        length = len(prefixes[0])
+        listed = ", ".join(quote_literal(p) for p in prefixes)
+        return f" WHERE substr(dvt_k, {shape.hash_start}, {length}) IN ({listed})"
+
+    def buckets_sql(self, shape: Shape, length: int, within: Sequence[str] | None) -> str:
+        """(bucket, rows, hash sum 1, hash sum 2) per bucket: the first `length` hex digits of
+        the key hash, within the buckets `within` (shorter prefixes), or all."""
+        sums = ", ".join(
+            f"sum({self.hex_int('dvt_r', start, size)})" for start, size in HASH_PIECES
+        )
+        bucket = f"substr(dvt_k, {shape.hash_start}, {length})"
+        return (
+            f"SELECT {bucket} AS dvt_b, count(*), {sums} FROM ({self.hashed(shape)}) AS h"
+            f"{self._in_buckets(shape, within)} GROUP BY 1"
+        )
+
+    def rows_sql(self, shape: Shape, buckets: Sequence[str]) -> str:
+        """The canonical values of every row of `buckets` (all of one length)."""
+        return f"SELECT * FROM ({self.hashed(shape, values=True)}) AS h" + self._in_buckets(
+            shape, buckets
+        )

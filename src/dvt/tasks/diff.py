@@ -1,0 +1,177 @@
+"""`dvt diff A B`: compare two relations on any targets without copying either (`dvt.diff`).
+
+Exit codes are dbt's: 0 when A and B hold the same rows, 1 when they differ, 2 on an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from dbt.node_types import NodeType
+from dbt.parser.base import RelationUpdate
+from dbt_common.events.functions import fire_event
+from dbt_common.events.types import PrintEvent
+
+from dvt import invocation
+from dvt.dbt_seams.factory import active_adapter
+from dvt.diff import hashing, report
+from dvt.diff.compare import Difference, Row, Side, compare
+from dvt.diff.sides import FORMS, SideName, parse
+from dvt.exceptions import DiffError, names_hint
+
+if TYPE_CHECKING:
+    from dbt.config.runtime import RuntimeConfig
+    from dbt.contracts.graph.manifest import Manifest
+
+    from dvt.invocation import Invocation
+
+_NODE_TYPES = (NodeType.Model, NodeType.Seed, NodeType.Snapshot)
+
+
+class _TargetReader:
+    """One side's own thread, holding one connection of its target's dbt adapter for the whole
+    diff (the two sides' queries run at once)."""
+
+    def __init__(self, dvt: Invocation, target: str, name: str) -> None:
+        self.adapter = dvt.pool.adapter_for(target)
+        self.name = name
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._open = contextlib.ExitStack()
+        self._connected = False
+
+    def submit(self, sql: str) -> Future[list[Row]]:
+        return self._thread.submit(self._rows, sql)
+
+    def _rows(self, sql: str) -> list[Row]:
+        with active_adapter(self.adapter):
+            if not self._connected:
+                self._open.enter_context(self.adapter.connection_named(self.name))
+                self._connected = True
+            connections: Any = self.adapter.connections
+            _, cursor = connections.add_query(sql, auto_begin=False)
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._thread.submit(self._open.close).result()
+        self._thread.shutdown()
+
+
+class DvtDiffTask:
+    """Resolves A and B to relations on their targets and compares them."""
+
+    def __init__(self, args: Any, config: RuntimeConfig, manifest: Manifest) -> None:
+        self.args = args
+        self.config = config
+        self.manifest = manifest
+
+    def run(self) -> Difference:
+        dvt = invocation.current(self.config, self.manifest)
+        key = [k.strip() for k in (self.args.key or "").split(",") if k.strip()]
+        with self._sides(dvt) as (a, b):
+            diff = compare(
+                a, b, key, float_tolerance=self.args.float_tolerance, samples=self.args.samples
+            )
+        if self.args.output == "json":
+            lines = [report.as_json(a, b, diff)]
+        else:
+            lines = report.as_text(a, b, diff)
+        for line in lines:
+            fire_event(PrintEvent(msg=line))
+        return diff
+
+    @staticmethod
+    def interpret_results(diff: Difference) -> bool:
+        return diff.identical
+
+    @contextlib.contextmanager
+    def _sides(self, dvt: Invocation) -> Iterator[tuple[Side, Side]]:
+        readers: list[_TargetReader] = []
+        try:
+            sides = []
+            for letter, written in (("a", self.args.a), ("b", self.args.b)):
+                side = parse(written)
+                target, database, schema, name, label = self._relation(dvt, side)
+                spec = dvt.targets.require(target, used_by=f"dvt diff {written!r}")
+                if spec.source_only:
+                    raise DiffError(
+                        f"{written!r} lives on target {target!r} of type {spec.type!r}: dvt diff "
+                        "compares relations on targets with a dbt adapter (PostgreSQL, DuckDB) "
+                        "for now."
+                    )
+                reader = _TargetReader(dvt, target, f"dvt_diff_{letter}")
+                readers.append(reader)
+                sides.append(
+                    Side(
+                        label,
+                        target,
+                        database,
+                        schema,
+                        name,
+                        hashing.for_type(spec.type),
+                        reader.submit,
+                    )
+                )
+            yield sides[0], sides[1]
+        finally:
+            for reader in readers:
+                reader.close()
+
+    def _relation(self, dvt: Invocation, side: SideName) -> tuple[str, str | None, str, str, str]:
+        """(target, database, schema, name, label) of one side."""
+        if side.form == "relation":
+            assert side.target is not None
+            dvt.targets.require(side.target, used_by=f"dvt diff {side.written!r}")
+            credentials = dvt.pool.config_for(side.target).credentials
+            parts = side.parts
+            if len(parts) == 1:
+                parts = [credentials.schema, *parts]
+            database = parts[0] if len(parts) == 3 else credentials.database
+            return side.target, database, parts[-2], parts[-1], ".".join(side.parts)
+        if side.form == "source":
+            source_name, table = side.parts
+            for source in self.manifest.sources.values():
+                if source.source_name == source_name and source.name == table:
+                    assert dvt.resolver is not None
+                    target = dvt.resolver.connection_of(source)
+                    label = f"source {source_name}.{table}"
+                    return target, source.database, source.schema, source.identifier, label
+            known = [f"{s.source_name}.{s.name}" for s in self.manifest.sources.values()]
+            raise DiffError(f"{side.written!r}: no such source. Sources: {names_hint(known)}.")
+        node = self._node(side)
+        target = side.target or dvt.resolve(node).target
+        if side.target is not None and side.target != dvt.resolve(node).target:
+            node = _rehomed(dvt, node, side.target)
+        return target, node.database, node.schema, node.alias, node.name
+
+    def _node(self, side: SideName) -> Any:
+        found = [
+            n
+            for n in self.manifest.nodes.values()
+            if n.resource_type in _NODE_TYPES and side.name in (n.name, n.unique_id)
+        ]
+        if len(found) > 1:
+            names = names_hint(n.unique_id for n in found)
+            raise DiffError(f"{side.written!r} names several nodes ({names}): give a unique_id.")
+        if not found:
+            raise DiffError(f"{side.written!r} names no model, seed or snapshot. Name {FORMS}.")
+        if found[0].is_ephemeral_model:
+            raise DiffError(f"{side.written!r} is ephemeral: it has no relation to compare.")
+        return found[0]
+
+
+def _rehomed(dvt: Invocation, node: Any, target: str) -> Any:
+    """A copy of `node` with the relation name it would get on `target` (that target's
+    credentials through the project's `generate_*_name` macros), as DVT names every node."""
+    dvt.targets.require_writable(target, used_by=f"{node.unique_id} (dvt diff)")
+    config = dvt.pool.config_for(target)
+    moved = copy.deepcopy(node)
+    assert dvt.manifest is not None
+    with active_adapter(dvt.pool.adapter_for(target)):
+        for component in ("database", "schema", "alias"):
+            RelationUpdate(config, dvt.manifest, component)(moved, moved.config.get(component))
+    return moved
