@@ -134,7 +134,7 @@ def test_a_changed_value_an_extra_row_and_a_missing_row_are_each_reported(
     assert (found["rows_only_in_a"], found["rows_only_in_b"], found["rows_changed"]) == (1, 1, 1)
     assert found["changed_by_column"] == {"amount": 1}
     assert found["samples"]["changed"] == [
-        {"key": {"id": "1"}, "columns": {"amount": ["10.5", "10.51"]}}
+        {"key": {"id": "1"}, "columns": {"amount": ["10.50", "10.51"]}}
     ]
     assert [r["id"] for r in found["samples"]["only_in_a"]] == ["2"]
     assert found["samples"]["only_in_b"][0]["id"] == "5"
@@ -143,7 +143,7 @@ def test_a_changed_value_an_extra_row_and_a_missing_row_are_each_reported(
     done = both.cli("dvt", "diff", "pg:shop.orders", "duck:shop.orders", "--key", "id")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "rows changed: 1 (amount: 1)" in done.stdout
-    assert "changed: id='1': amount: '10.5' -> '10.51'" in done.stdout
+    assert "changed: id='1': amount: '10.50' -> '10.51'" in done.stdout
 
 
 def test_without_a_key_rows_are_multisets_and_duplicates_count(both: Project) -> None:
@@ -224,3 +224,27 @@ def test_errors_name_the_side_and_exit_2(both: Project) -> None:
     assert done.returncode == 2
     assert "--key column 'nope'" in done.stdout
     assert "dvt-test-secret" not in done.stdout + done.stderr
+
+
+def test_numbers_of_other_scales_and_types_compare_by_value(both: Project) -> None:
+    server: PostgresServer = both.server  # type: ignore[attr-defined]
+    server.psql(
+        "create table shop.mixed (id int, a numeric(18,2), b numeric, c integer, d text);"
+        "insert into shop.mixed values (1, 1.50, 2.250, 3, '4'), (2, -0.10, 100, null, '5')",
+        both.database,  # type: ignore[attr-defined]
+    )
+    duck_sql(
+        both.duck_file,  # type: ignore[attr-defined]
+        "create table shop.mixed (id hugeint, a decimal(18,4), b decimal(30,10), "
+        "c decimal(10,0), d integer);"
+        "insert into shop.mixed values (1, 1.5, 2.25, 3, 4), (2, -0.1, 100, null, 5)",
+    )
+    code, found = diff_json(both, "pg:shop.mixed", "duck:shop.mixed", "--key", "id")
+    assert (code, found["identical"]) == (0, True), found
+    assert found["compared_as_text"] == {"d": ["text", "INTEGER"]}
+    duck_sql(both.duck_file, "update shop.mixed set b = 2.2500000001 where id = 1")  # type: ignore[attr-defined]
+    code, found = diff_json(both, "pg:shop.mixed", "duck:shop.mixed", "--key", "id")
+    assert code == 1
+    assert found["samples"]["changed"] == [
+        {"key": {"id": "1"}, "columns": {"b": ["2.25", "2.2500000001"]}}
+    ]

@@ -10,11 +10,20 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from dvt.diff.hashing.base import Compared, Hasher, Kind, Shape, common_kind
+from dvt.diff.hashing.base import (
+    MAX_DIGITS,
+    Compared,
+    Hasher,
+    Kind,
+    Shape,
+    common_kind,
+    declared_scale,
+)
 from dvt.exceptions import DiffError
 
-#: Hex digits of the first bucket level (16^4 = 65,536 buckets), and of each narrowing step.
-FIRST_LEVEL, NARROWING = 4, 2
+#: Hex digits of the first bucket level (16^3 = 4,096 buckets: grouping into more costs
+#: PostgreSQL more than it saves), and of each narrowing step.
+FIRST_LEVEL, NARROWING = 3, 2
 #: A differing bucket holding more rows than this on either side is narrowed, not fetched.
 LEAF_ROWS = 10_000
 #: Rows (the larger side's) fetched per query.
@@ -119,9 +128,12 @@ def compare(
     counts_a, counts_b, leaves = _differing_buckets(a, b, plan, result)
     result.rows_a, result.rows_b = counts_a, counts_b
     result.buckets_differing = len(leaves)
-    for chunk in _chunks(leaves):
+    for digits, chunk in _chunks(leaves):
         rows_a, rows_b = both(
-            a, a.hasher.rows_sql(plan.a, chunk), b, b.hasher.rows_sql(plan.b, chunk)
+            a,
+            a.hasher.rows_sql(plan.a, digits, chunk),
+            b,
+            b.hasher.rows_sql(plan.b, digits, chunk),
         )
         result.queries += 1
         result.rows_fetched += len(rows_a) + len(rows_b)
@@ -174,8 +186,12 @@ def _plan(
         within = tolerance if common == "float" and lowered not in keyed else None
         if within is not None:
             tolerant[position] = within
-        compared_a.append(Compared(name_a, kind_a, common, within))
-        compared_b.append(Compared(name_b, kind_b, common, within))
+        scale = declared_scale(type_a)
+        plain = (
+            kind_a == kind_b == "decimal" and scale is not None and scale == declared_scale(type_b)
+        )
+        compared_a.append(Compared(name_a, kind_a, common, within, plain))
+        compared_b.append(Compared(name_b, kind_b, common, within, plain))
     result.columns = [columns_a[c][0] for c in ordered]
     count = len(keyed)
     return _Plan(
@@ -189,56 +205,54 @@ def _plan(
 
 def _differing_buckets(
     a: Side, b: Side, plan: _Plan, result: Difference
-) -> tuple[int, int, list[tuple[str, int]]]:
-    """Row counts of both sides, and the buckets (prefix, larger side's rows) that differ,
-    narrowed until each holds at most LEAF_ROWS rows or the hash has no digits left."""
-    limit = 32 - plan.a.hash_start + 1
-    length, within = FIRST_LEVEL, None
-    leaves: list[tuple[str, int]] = []
+) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """Row counts of both sides, and the buckets (digits, bucket, larger side's rows) that
+    differ, narrowed until each holds at most LEAF_ROWS rows or has MAX_DIGITS digits."""
+    digits, within, within_digits = FIRST_LEVEL, None, 0
+    leaves: list[tuple[int, int, int]] = []
     totals: tuple[int, int] | None = None
     while True:
         found_a, found_b = both(
             a,
-            a.hasher.buckets_sql(plan.a, length, within),
+            a.hasher.buckets_sql(plan.a, digits, within, within_digits),
             b,
-            b.hasher.buckets_sql(plan.b, length, within),
+            b.hasher.buckets_sql(plan.b, digits, within, within_digits),
         )
         result.queries += 1
-        sums_a = {r[0]: tuple(int(v) for v in r[1:]) for r in found_a}
-        sums_b = {r[0]: tuple(int(v) for v in r[1:]) for r in found_b}
+        sums_a = {int(r[0]): tuple(int(v) for v in r[1:]) for r in found_a}
+        sums_b = {int(r[0]): tuple(int(v) for v in r[1:]) for r in found_b}
         if totals is None:
             totals = (sum(s[0] for s in sums_a.values()), sum(s[0] for s in sums_b.values()))
-        differing = [
-            p for p in sorted(sums_a.keys() | sums_b.keys()) if sums_a.get(p) != sums_b.get(p)
-        ]
         narrow = []
-        for prefix in differing:
-            rows = max(sums_a.get(prefix, (0,))[0], sums_b.get(prefix, (0,))[0])
-            if rows > LEAF_ROWS and length + NARROWING <= limit:
-                narrow.append(prefix)
+        for bucket in sorted(sums_a.keys() | sums_b.keys()):
+            if sums_a.get(bucket) == sums_b.get(bucket):
+                continue
+            rows = max(sums_a.get(bucket, (0,))[0], sums_b.get(bucket, (0,))[0])
+            if rows > LEAF_ROWS and digits + NARROWING <= MAX_DIGITS:
+                narrow.append(bucket)
             else:
-                leaves.append((prefix, rows))
+                leaves.append((digits, bucket, rows))
         if not narrow:
             return totals[0], totals[1], leaves
-        length, within = length + NARROWING, narrow
+        digits, within, within_digits = digits + NARROWING, narrow, digits
 
 
-def _chunks(leaves: list[tuple[str, int]]) -> Iterator[list[str]]:
-    """Bucket prefixes of one length, about FETCH_ROWS rows per chunk."""
-    by_length: dict[int, list[tuple[str, int]]] = {}
-    for prefix, rows in leaves:
-        by_length.setdefault(len(prefix), []).append((prefix, rows))
-    for group in by_length.values():
-        chunk: list[str] = []
+def _chunks(leaves: list[tuple[int, int, int]]) -> Iterator[tuple[int, list[int]]]:
+    """(digits, buckets) of one level, about FETCH_ROWS rows per chunk."""
+    by_digits: dict[int, list[tuple[int, int]]] = {}
+    for digits, bucket, rows in leaves:
+        by_digits.setdefault(digits, []).append((bucket, rows))
+    for digits, group in by_digits.items():
+        chunk: list[int] = []
         rows_in_chunk = 0
-        for prefix, rows in group:
+        for bucket, rows in group:
             if chunk and rows_in_chunk + rows > FETCH_ROWS:
-                yield chunk
+                yield digits, chunk
                 chunk, rows_in_chunk = [], 0
-            chunk.append(prefix)
+            chunk.append(bucket)
             rows_in_chunk += rows
         if chunk:
-            yield chunk
+            yield digits, chunk
 
 
 def _compare_rows(

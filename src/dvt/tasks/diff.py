@@ -20,6 +20,7 @@ from dvt import invocation
 from dvt.dbt_seams.factory import active_adapter
 from dvt.diff import hashing, report
 from dvt.diff.compare import Difference, Row, Side, compare
+from dvt.diff.hashing.base import Hasher
 from dvt.diff.sides import FORMS, SideName, parse
 from dvt.exceptions import DiffError, names_hint
 
@@ -36,9 +37,10 @@ class _TargetReader:
     """One side's own thread, holding one connection of its target's dbt adapter for the whole
     diff (the two sides' queries run at once)."""
 
-    def __init__(self, dvt: Invocation, target: str, name: str) -> None:
+    def __init__(self, dvt: Invocation, target: str, name: str, hasher: Hasher) -> None:
         self.adapter = dvt.pool.adapter_for(target)
         self.name = name
+        self.hasher = hasher
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._open = contextlib.ExitStack()
         self._connected = False
@@ -48,10 +50,12 @@ class _TargetReader:
 
     def _rows(self, sql: str) -> list[Row]:
         with active_adapter(self.adapter):
+            connections: Any = self.adapter.connections
             if not self._connected:
                 self._open.enter_context(self.adapter.connection_named(self.name))
                 self._connected = True
-            connections: Any = self.adapter.connections
+                for statement in self.hasher.session_sql:
+                    connections.add_query(statement, auto_begin=False)
             _, cursor = connections.add_query(sql, auto_begin=False)
             return [tuple(row) for row in cursor.fetchall()]
 
@@ -103,19 +107,10 @@ class DvtDiffTask:
                         "compares relations on targets with a dbt adapter (PostgreSQL, DuckDB) "
                         "for now."
                     )
-                reader = _TargetReader(dvt, target, f"dvt_diff_{letter}")
+                hasher = hashing.for_type(spec.type)
+                reader = _TargetReader(dvt, target, f"dvt_diff_{letter}", hasher)
                 readers.append(reader)
-                sides.append(
-                    Side(
-                        label,
-                        target,
-                        database,
-                        schema,
-                        name,
-                        hashing.for_type(spec.type),
-                        reader.submit,
-                    )
-                )
+                sides.append(Side(label, target, database, schema, name, hasher, reader.submit))
             yield sides[0], sides[1]
         finally:
             for reader in readers:

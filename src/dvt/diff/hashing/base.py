@@ -9,6 +9,7 @@ every database (no overflow below 2^35 rows) and independent of row order.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,9 +29,18 @@ _NUMERIC_ORDER: tuple[Kind, ...] = ("int", "decimal", "float")
 SEPARATOR = "|"
 #: Hex digits of the row hash summed per bucket (two pieces of 7 hex digits: 28 bits each).
 HASH_PIECES = ((1, 7), (8, 7))
-#: Where the bucket prefix starts in the hash it is cut from: the key hash, or (without a key)
-#: the row hash, after the digits that are summed.
+#: Where a bucket's hex digits start in the hash they are cut from: the key hash, or (without a
+#: key) the row hash, after the digits that are summed.
 KEYED_START, KEYLESS_START = 1, 17
+#: The most hex digits a bucket has (it stays a bigint).
+MAX_DIGITS = 15
+_SCALE = re.compile(r"\(\s*\d+\s*(?:,\s*(\d+)\s*)?\)")
+
+
+def declared_scale(type_name: str) -> int | None:
+    """The scale of `numeric(12,2)` / `DECIMAL(12,2)` (0 for `numeric(5)`), None if none."""
+    found = _SCALE.search(type_name)
+    return None if found is None else int(found.group(1) or 0)
 
 
 def common_kind(a: Kind, b: Kind) -> Kind:
@@ -58,6 +68,9 @@ class Compared:
     #: that width, so values in one cell hash alike (values in neighbouring cells are fetched
     #: and compared exactly in Python).
     tolerance: float | None = None
+    #: The database's own text of the value is already canonical (decimals of one declared
+    #: scale on both sides: `12.50` on both), so no trimming is computed.
+    plain: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,12 @@ class Shape:
     def hash_start(self) -> int:
         return KEYED_START if self.key else KEYLESS_START
 
+    @property
+    def integer_key(self) -> bool:
+        """One integer key: bucketed by its value modulo 16^digits (no hash to compute), which
+        both databases compute alike (the remainder takes the sign of the key on both)."""
+        return len(self.key) == 1 and self.key[0].common == "int"
+
 
 class Hasher(ABC):
     """A database's SQL for the diff: its primitives, and the queries built from them."""
@@ -80,6 +99,9 @@ class Hasher(ABC):
     dialect: ClassVar[str]
 
     # -- the primitives each database writes its own way -------------------------------
+
+    #: Statements run once on the side's connection before its queries.
+    session_sql: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def kind_of(self, type_name: str) -> Kind:
@@ -111,12 +133,9 @@ class Hasher(ABC):
         """A number as a double."""
 
     @abstractmethod
-    def date_text(self, sql: str) -> str:
-        """`YYYY-MM-DD`."""
-
-    @abstractmethod
     def timestamp_text(self, sql: str) -> str:
-        """`YYYY-MM-DDTHH:MM:SS.ffffff`."""
+        """`YYYY-MM-DD HH:MM:SS`, then `.` and the microseconds without trailing zeros, if any
+        (dates are `YYYY-MM-DD`, the database's own text)."""
 
     @abstractmethod
     def in_utc(self, sql: str) -> str:
@@ -128,7 +147,8 @@ class Hasher(ABC):
 
     @abstractmethod
     def hex_int(self, sql: str, start: int, length: int) -> str:
-        """The integer of `length` (at most 7) hex digits of a text from `start` (1-based)."""
+        """The integer of `length` hex digits of a text from `start` (1-based): an integer up
+        to 7 digits, a bigint up to 15."""
 
     def quote(self, name: str) -> str:
         return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
@@ -146,10 +166,8 @@ class Hasher(ABC):
             if column.tolerance is not None and not exact_float:
                 value = f"floor({value} / {self.double(repr(column.tolerance))})"
             return self.float_text(value)
-        if common == "decimal" and kind == "decimal":
+        if common == "decimal" and kind == "decimal" and not column.plain:
             return self.decimal_text(sql)
-        if common in ("date",):
-            return self.date_text(sql)
         if common in ("timestamp", "timestamptz"):
             zoned = kind == "timestamptz"
             return self.timestamp_text(self.in_utc(sql) if zoned else sql)
@@ -181,33 +199,43 @@ class Hasher(ABC):
                 for i, c in enumerate(compared)
                 if c.tolerance is not None
             ]
+        if shape.integer_key:
+            key = f"{self.quote(shape.key[0].name)} AS dvt_k"
+            return f"SELECT {', '.join([key, *select])} FROM {shape.relation}"
         if shape.key:
             key = f"{self.md5(self.row_text(shape.key))} AS dvt_k"
             return f"SELECT {', '.join([key, *select])} FROM {shape.relation}"
         inner = f"SELECT {', '.join(select)} FROM {shape.relation}"
         return f"SELECT dvt_r AS dvt_k, t.* FROM ({inner}) AS t"
 
-    def _in_buckets(self, shape: Shape, prefixes: Sequence[str] | None) -> str:
-        if not prefixes:
-            return ""
-        length = len(prefixes[0])
-        listed = ", ".join(quote_literal(p) for p in prefixes)
-        return f" WHERE substr(dvt_k, {shape.hash_start}, {length}) IN ({listed})"
+    def bucket(self, shape: Shape, digits: int) -> str:
+        """The bucket of a row at `digits` hex digits: 16^digits buckets, each of which holds
+        whole buckets of every longer level (a bucket is narrowed by adding digits)."""
+        if shape.integer_key:
+            return f"dvt_k % {16**digits}"
+        return self.hex_int("dvt_k", shape.hash_start, digits)
 
-    def buckets_sql(self, shape: Shape, length: int, within: Sequence[str] | None) -> str:
-        """(bucket, rows, hash sum 1, hash sum 2) per bucket: the first `length` hex digits of
-        the key hash, within the buckets `within` (shorter prefixes), or all."""
+    def _in_buckets(self, shape: Shape, digits: int, buckets: Sequence[int] | None) -> str:
+        if not buckets:
+            return ""
+        listed = ", ".join(str(b) for b in buckets)
+        return f" WHERE {self.bucket(shape, digits)} IN ({listed})"
+
+    def buckets_sql(
+        self, shape: Shape, digits: int, within: Sequence[int] | None = None, within_digits: int = 0
+    ) -> str:
+        """(bucket, rows, hash sum 1, hash sum 2) of every bucket at `digits`, within the
+        buckets `within` of the shorter level `within_digits`, or all."""
         sums = ", ".join(
             f"sum({self.hex_int('dvt_r', start, size)})" for start, size in HASH_PIECES
         )
-        bucket = f"substr(dvt_k, {shape.hash_start}, {length})"
         return (
-            f"SELECT {bucket} AS dvt_b, count(*), {sums} FROM ({self.hashed(shape)}) AS h"
-            f"{self._in_buckets(shape, within)} GROUP BY 1"
+            f"SELECT {self.bucket(shape, digits)} AS dvt_b, count(*), {sums} "
+            f"FROM ({self.hashed(shape)}) AS h{self._in_buckets(shape, within_digits, within)} "
+            "GROUP BY 1"
         )
 
-    def rows_sql(self, shape: Shape, buckets: Sequence[str]) -> str:
-        """The canonical values of every row of `buckets` (all of one length)."""
-        return f"SELECT * FROM ({self.hashed(shape, values=True)}) AS h" + self._in_buckets(
-            shape, buckets
-        )
+    def rows_sql(self, shape: Shape, digits: int, buckets: Sequence[int]) -> str:
+        """The canonical values of every row of `buckets` at `digits`."""
+        hashed = self.hashed(shape, values=True)
+        return f"SELECT * FROM ({hashed}) AS h" + self._in_buckets(shape, digits, buckets)

@@ -59,11 +59,9 @@ class DuckDBHasher(Hasher):
     def double(self, sql: str) -> str:
         return f"CAST({sql} AS DOUBLE)"
 
-    def date_text(self, sql: str) -> str:
-        return f"strftime({sql}, '%Y-%m-%d')"
-
     def timestamp_text(self, sql: str) -> str:
-        return f"strftime({sql}, '%Y-%m-%dT%H:%M:%S.%f')"
+        # Nanosecond and second timestamps print their own precision: microseconds first.
+        return self.text(f"CAST({sql} AS TIMESTAMP)")
 
     def in_utc(self, sql: str) -> str:
         return f"timezone('UTC', {sql})"
@@ -72,7 +70,8 @@ class DuckDBHasher(Hasher):
         return f"md5({sql})"
 
     def hex_int(self, sql: str, start: int, length: int) -> str:
-        return f"CAST('0x' || substr({sql}, {start}, {length}) AS INTEGER)"
+        integer = "INTEGER" if length <= 7 else "BIGINT"
+        return f"CAST('0x' || substr({sql}, {start}, {length}) AS {integer})"
 
 
 HASHER = DuckDBHasher
