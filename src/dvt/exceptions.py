@@ -61,6 +61,12 @@ class DiffError(DvtError):
     code = "DVT108"
 
 
+class DialectError(DvtError):
+    """A model's `dialect` config cannot be carried over to its target's dialect exactly."""
+
+    code = "DVT109"
+
+
 def names_hint(names: object) -> str:
     """`'a', 'b'` for error messages that list the names that do exist."""
     listed = sorted(str(n) for n in names)  # type: ignore[attr-defined]
