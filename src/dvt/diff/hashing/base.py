@@ -187,9 +187,19 @@ class Hasher(ABC):
         separator = f" || {quote_literal(SEPARATOR)} || "
         return separator.join(parts) if parts else "''"
 
-    def hashed(self, shape: Shape, *, values: bool = False) -> str:
-        """Each row's key hash `dvt_k` (the row hash without a key) and row hash `dvt_r`, and
-        with `values` the canonical texts `dvt_c<i>` (key first) and exact floats `dvt_f<i>`."""
+    def hashed(
+        self,
+        shape: Shape,
+        *,
+        values: bool = False,
+        digits: int = 0,
+        buckets: Sequence[int] | None = None,
+    ) -> str:
+        """Each row's key bucket source `dvt_k` (the key, its hash, or without a key the row
+        hash) and row hash `dvt_r`, and with `values` the canonical texts `dvt_c<i>` (key
+        first) and exact floats `dvt_f<i>`; only the rows of `buckets` at `digits`, if given,
+        filtered on the relation's own columns where there is a key, so that nothing else is
+        computed for the rows left out."""
         select = [f"{self.md5(self.row_text([*shape.key, *shape.columns]))} AS dvt_r"]
         if values:
             compared = [*shape.key, *shape.columns]
@@ -199,27 +209,32 @@ class Hasher(ABC):
                 for i, c in enumerate(compared)
                 if c.tolerance is not None
             ]
-        if shape.integer_key:
-            key = f"{self.quote(shape.key[0].name)} AS dvt_k"
-            return f"SELECT {', '.join([key, *select])} FROM {shape.relation}"
         if shape.key:
-            key = f"{self.md5(self.row_text(shape.key))} AS dvt_k"
-            return f"SELECT {', '.join([key, *select])} FROM {shape.relation}"
+            key = (
+                self.quote(shape.key[0].name)
+                if shape.integer_key
+                else self.md5(self.row_text(shape.key))
+            )
+            where = self._in_buckets(shape, key, digits, buckets)
+            return f"SELECT {', '.join([f'{key} AS dvt_k', *select])} FROM {shape.relation}{where}"
         inner = f"SELECT {', '.join(select)} FROM {shape.relation}"
-        return f"SELECT dvt_r AS dvt_k, t.* FROM ({inner}) AS t"
+        where = self._in_buckets(shape, "dvt_k", digits, buckets)
+        return f"SELECT * FROM (SELECT dvt_r AS dvt_k, t.* FROM ({inner}) AS t) AS k{where}"
 
-    def bucket(self, shape: Shape, digits: int) -> str:
+    def bucket(self, shape: Shape, digits: int, key: str = "dvt_k") -> str:
         """The bucket of a row at `digits` hex digits: 16^digits buckets, each of which holds
         whole buckets of every longer level (a bucket is narrowed by adding digits)."""
         if shape.integer_key:
-            return f"dvt_k % {16**digits}"
-        return self.hex_int("dvt_k", shape.hash_start, digits)
+            return f"{key} % {16**digits}"
+        return self.hex_int(key, shape.hash_start, digits)
 
-    def _in_buckets(self, shape: Shape, digits: int, buckets: Sequence[int] | None) -> str:
+    def _in_buckets(
+        self, shape: Shape, key: str, digits: int, buckets: Sequence[int] | None
+    ) -> str:
         if not buckets:
             return ""
         listed = ", ".join(str(b) for b in buckets)
-        return f" WHERE {self.bucket(shape, digits)} IN ({listed})"
+        return f" WHERE {self.bucket(shape, digits, key)} IN ({listed})"
 
     def buckets_sql(
         self, shape: Shape, digits: int, within: Sequence[int] | None = None, within_digits: int = 0
@@ -229,13 +244,12 @@ class Hasher(ABC):
         sums = ", ".join(
             f"sum({self.hex_int('dvt_r', start, size)})" for start, size in HASH_PIECES
         )
+        hashed = self.hashed(shape, digits=within_digits, buckets=within)
         return (
             f"SELECT {self.bucket(shape, digits)} AS dvt_b, count(*), {sums} "
-            f"FROM ({self.hashed(shape)}) AS h{self._in_buckets(shape, within_digits, within)} "
-            "GROUP BY 1"
+            f"FROM ({hashed}) AS h GROUP BY 1"
         )
 
     def rows_sql(self, shape: Shape, digits: int, buckets: Sequence[int]) -> str:
         """The canonical values of every row of `buckets` at `digits`."""
-        hashed = self.hashed(shape, values=True)
-        return f"SELECT * FROM ({hashed}) AS h" + self._in_buckets(shape, digits, buckets)
+        return self.hashed(shape, values=True, digits=digits, buckets=buckets)
