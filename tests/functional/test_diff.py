@@ -248,3 +248,27 @@ def test_numbers_of_other_scales_and_types_compare_by_value(both: Project) -> No
     assert found["samples"]["changed"] == [
         {"key": {"id": "1"}, "columns": {"b": ["2.25", "2.2500000001"]}}
     ]
+
+
+def test_state_compares_a_model_with_its_build_by_another_invocation(
+    both: Project, tmp_path: Path
+) -> None:
+    import shutil
+
+    assert both.cli("dvt", "run", "--target", "duck").returncode == 0  # "prod", on DuckDB
+    shutil.copytree(both.root / "target", tmp_path / "prod")
+    assert both.cli("dvt", "run").returncode == 0  # "dev", on PostgreSQL
+    prod = str(tmp_path / "prod")
+    code, found = diff_json(both, "totals", "--state", prod, "--key", "id")
+    assert (code, found["identical"]) == (0, True), found
+    assert (found["a"]["target"], found["b"]["target"]) == ("pg", "duck")
+    assert found["b"]["relation"] == '"lake"."lake"."totals"'
+    assert found["b"]["name"] == f"totals (built by {prod})"
+    duck_sql(both.duck_file, "update shop.orders set amount = 1 where id = 4")  # type: ignore[attr-defined]
+    code, found = diff_json(both, "totals", "--state", prod, "--key", "id")
+    assert code == 1
+    assert found["samples"]["changed"] == [
+        {"key": {"id": "4"}, "columns": {"doubled": ["-0.5", "2"]}}
+    ]
+    done = both.cli("dvt", "diff", "totals")
+    assert done.returncode == 2 and "[DVT108]" in done.stdout

@@ -196,7 +196,7 @@ def _diff(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
 
 DIFF_PARAMS = [
     click.Argument(["a"]),
-    click.Argument(["b"]),
+    click.Argument(["b"], required=False),
     click.Option(
         ["--key"],
         default=None,
@@ -284,7 +284,8 @@ def _build_cli() -> DvtGroup:
         callback=_diff,
         params=[*dbt_cli.commands["parse"].params, *DIFF_PARAMS],
         help="Compare two relations on any targets (A and B: a model, `model@target`, "
-        "`source:src.table` or `target:schema.table`) without copying either.",
+        "`source:src.table` or `target:schema.table`) without copying either; with --state "
+        "and only A, the model against its build recorded in that folder's artifacts.",
     )
     explain = copy(plan)
     explain.hidden = True

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbt.node_types import NodeType
@@ -95,11 +97,21 @@ class DvtDiffTask:
     @contextlib.contextmanager
     def _sides(self, dvt: Invocation) -> Iterator[tuple[Side, Side]]:
         readers: list[_TargetReader] = []
+        state: Path | None = getattr(self.args, "state", None)
+        if (self.args.b is None) == (state is None):
+            raise DiffError(
+                "dvt diff compares A and B (two arguments), or A against its build recorded in "
+                "--state <folder> (one argument and --state)."
+            )
         try:
             sides = []
             for letter, written in (("a", self.args.a), ("b", self.args.b)):
-                side = parse(written)
-                target, database, schema, name, label = self._relation(dvt, side)
+                if written is None:
+                    assert state is not None
+                    target, database, schema, name, label = _from_state(dvt, self.args.a, state)
+                    written = label
+                else:
+                    target, database, schema, name, label = self._relation(dvt, parse(written))
                 spec = dvt.targets.require(target, used_by=f"dvt diff {written!r}")
                 if spec.source_only:
                     raise DiffError(
@@ -170,3 +182,39 @@ def _rehomed(dvt: Invocation, node: Any, target: str) -> Any:
         for component in ("database", "schema", "alias"):
             RelationUpdate(config, dvt.manifest, component)(moved, moved.config.get(component))
     return moved
+
+
+def _from_state(
+    dvt: Invocation, written: str, state: Path
+) -> tuple[str, str | None, str, str, str]:
+    """(target, database, schema, name, label) of node `written` as another invocation built
+    it: its relation from `<state>/manifest.json`, its target from that invocation's
+    run_results.json (where DVT records each node's target, else the `--target` it was given),
+    else the node's `target` config there, else the profile's default."""
+    manifest_file = state / "manifest.json"
+    if not manifest_file.is_file():
+        raise DiffError(
+            f"--state {state}: no manifest.json there (a `dvt build`'s target/ folder)."
+        )
+    nodes = json.loads(manifest_file.read_text())["nodes"]
+    found = [
+        n
+        for n in nodes.values()
+        if n["resource_type"] in _NODE_TYPES and written in (n["name"], n["unique_id"])
+    ]
+    if len(found) != 1:
+        named = "names several nodes" if found else "names no model, seed or snapshot"
+        raise DiffError(f"{written!r} {named} in {manifest_file}.")
+    node = found[0]
+    target = node["config"].get("target") or dvt.targets.default
+    results_file = state / "run_results.json"
+    if results_file.is_file():
+        results = json.loads(results_file.read_text())
+        target = results.get("args", {}).get("target") or target
+        for result in results.get("results", []):
+            recorded = (result.get("adapter_response") or {}).get("dvt") or {}
+            if result.get("unique_id") == node["unique_id"] and recorded.get("target"):
+                target = recorded["target"]
+    dvt.targets.require(target, used_by=f"{node['unique_id']} in {manifest_file}")
+    label = f"{node['name']} (built by {state})"
+    return target, node["database"], node["schema"], node["alias"], label
