@@ -187,6 +187,14 @@ def test_jaffle_shop_written_for_postgres_gives_the_same_rows_on_duckdb(jaffle: 
 
 
 def test_compile_writes_and_plan_shows_both_dialects(jaffle: Project) -> None:
+    # The inputs' column types come from the database: before the seeds exist, nothing to type
+    # (a compile error: exit 2, as dbt's own compile errors).
+    early = jaffle.cli("dvt", "compile", "--target", "duck", "--select", "stg_payments")
+    assert early.returncode == 2
+    assert (
+        "[DVT109] model.jaffle_shop.stg_payments (models/staging/stg_payments.sql)" in early.stdout
+    )
+    assert "seed.jaffle_shop.raw_payments cannot be read on target 'duck'" in early.stdout
     assert jaffle.cli("dvt", "seed", "--target", "duck").returncode == 0
     done = jaffle.cli("dvt", "compile", "--target", "duck", "--select", "stg_payments")
     assert done.returncode == 0, done.stdout

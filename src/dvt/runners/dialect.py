@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dvt import connectors, invocation
+from dvt.exceptions import DialectError
 from dvt.planning.models import RelationKey
 
 #: Node types whose SQL runs on their target as a query (seeds and hooks have none to carry).
@@ -43,7 +44,15 @@ def transpiled_sql(node: Any, manifest: Any, written_in: str) -> str:
             if planned.key not in referenced:
                 continue
             read = connectors.for_target(dvt.targets[planned.target]).dialect
-            found = session.connector(planned.target).columns(planned.key)
+            try:
+                found = session.connector(planned.target).columns(planned.key)
+            except Exception as exc:
+                reason = dvt.redact(next(iter(str(exc).splitlines()), type(exc).__name__))
+                raise DialectError(
+                    f"{node.unique_id} ({node.original_file_path}) is written in {written_in}: "
+                    f"its SQL is typed over its inputs' columns, and {planned.unique_id} cannot "
+                    f"be read on target {planned.target!r} ({reason}). Build it first."
+                ) from exc
             schemas[planned.key] = [(c, column_type(t, read, written_in)) for c, t in found]
     return transpile(
         node.compiled_code,
