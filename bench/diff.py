@@ -107,6 +107,8 @@ def main() -> None:
         dvt = [python, "-c", "import sys; from dvt.cli.main import cli; sys.exit(cli())"]
         where = ["--project-dir", str(project), "--profiles-dir", str(project)]
         run_output([*dvt, "parse", *where])  # warm: partial parsing, as a user's second run
+        # What any dvt command costs before it does anything (dbt's start-up, a warm parse).
+        parse_s, parse_peak, _ = run_output([*dvt, "parse", *where])
         sides = ["pg:public.orders", "duck:main.orders", "--key", "id"]
         diff_s, diff_peak, output = run_output(
             [*dvt, "diff", *sides, "--output", "json", "--quiet", *where], expect=1
@@ -124,6 +126,9 @@ def main() -> None:
     print(
         f"  dvt diff --key id (whole command)          {diff_s:7.2f} s  peak {diff_peak:6.0f} MiB"
         f"  {found['rows_fetched']:,} rows fetched, {found['buckets_differing']} buckets"
+    )
+    print(
+        f"  dvt parse (start-up of any dvt command)     {parse_s:7.2f} s  peak {parse_peak:6.0f} MiB"
     )
     print(
         f"  copy both into DuckDB, EXCEPT ALL both ways {copy_s:7.2f} s  peak {copy_peak:6.0f} MiB"
