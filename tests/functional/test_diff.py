@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dvt.diff import compare
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
@@ -272,3 +273,31 @@ def test_state_compares_a_model_with_its_build_by_another_invocation(
     ]
     done = both.cli("dvt", "diff", "totals")
     assert done.returncode == 2 and "[DVT108]" in done.stdout
+
+
+@pytest.mark.sqlite
+def test_a_source_only_sqlite_table_is_hashed_as_its_scanner_reads_it(
+    both: Project, tmp_path: Path
+) -> None:
+    from tests.functional.databases import sqlite_table
+
+    shop = tmp_path / "shop.sqlite"
+    rows = [(1, "ann", 0.5, "2024-01-01"), (2, "bob", None, "2024-01-02"), (3, None, 3.0, None)]
+    sqlite_table(shop, "people", "id integer, name text, score real, day text", rows)
+    server: PostgresServer = both.server  # type: ignore[attr-defined]
+    server.psql(
+        "create table shop.people (id int, name text, score float8, day text);"
+        "insert into shop.people values (1, 'ann', 0.5, '2024-01-01'), "
+        "(2, 'bob', null, '2024-01-02'), (3, null, 3.0, null), (4, 'dan', 1, '2024-01-04')",
+        both.database,  # type: ignore[attr-defined]
+    )
+    profiles = yaml.safe_load((both.root / "profiles.yml").read_text())
+    profiles["test"]["outputs"]["shop"] = {"type": "sqlite", "path": str(shop)}
+    (both.root / "profiles.yml").write_text(yaml.safe_dump(profiles))
+    code, found = diff_json(both, "pg:shop.people", "shop:people", "--key", "id")
+    assert code == 1, found
+    assert found["b"]["relation"] == '"src"."main"."people"'
+    assert (found["rows_only_in_a"], found["rows_only_in_b"], found["rows_changed"]) == (1, 0, 0)
+    assert found["samples"]["only_in_a"] == [
+        {"id": "4", "name": "dan", "score": "1", "day": "2024-01-04"}
+    ]

@@ -19,52 +19,93 @@ from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
 from dvt import invocation
+from dvt.connectors.standalone import attached_source
 from dvt.dbt_seams.factory import active_adapter
 from dvt.diff import hashing, report
 from dvt.diff.compare import Difference, Row, Side, compare
 from dvt.diff.hashing.base import Hasher
 from dvt.diff.sides import FORMS, SideName, parse
 from dvt.exceptions import DiffError, names_hint
+from dvt.quoting import quote_literal
 
 if TYPE_CHECKING:
     from dbt.config.runtime import RuntimeConfig
     from dbt.contracts.graph.manifest import Manifest
 
+    from dvt.config.spec import TargetSpec
     from dvt.invocation import Invocation
 
 _NODE_TYPES = (NodeType.Model, NodeType.Seed, NodeType.Snapshot)
+#: The catalog a source-only target is attached as (`connectors.standalone`).
+ATTACHED = "src"
 
 
-class _TargetReader:
-    """One side's own thread, holding one connection of its target's dbt adapter for the whole
-    diff (the two sides' queries run at once)."""
+class _Reader:
+    """One side's own thread and connection, held for the whole diff (the two sides' queries
+    run at once)."""
 
-    def __init__(self, dvt: Invocation, target: str, name: str, hasher: Hasher) -> None:
-        self.adapter = dvt.pool.adapter_for(target)
-        self.name = name
-        self.hasher = hasher
+    def __init__(self, name: str) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
         self._open = contextlib.ExitStack()
         self._connected = False
 
     def submit(self, sql: str) -> Future[list[Row]]:
-        return self._thread.submit(self._rows, sql)
+        return self._thread.submit(self._run, sql)
+
+    def _run(self, sql: str) -> list[Row]:
+        if not self._connected:
+            self._connect(self._open)
+            self._connected = True
+        return self._rows(sql)
+
+    def _connect(self, open_until_closed: contextlib.ExitStack) -> None:
+        raise NotImplementedError
 
     def _rows(self, sql: str) -> list[Row]:
-        with active_adapter(self.adapter):
-            connections: Any = self.adapter.connections
-            if not self._connected:
-                self._open.enter_context(self.adapter.connection_named(self.name))
-                self._connected = True
-                for statement in self.hasher.session_sql:
-                    connections.add_query(statement, auto_begin=False)
-            _, cursor = connections.add_query(sql, auto_begin=False)
-            return [tuple(row) for row in cursor.fetchall()]
+        raise NotImplementedError
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._thread.submit(self._open.close).result()
         self._thread.shutdown()
+
+
+class _TargetReader(_Reader):
+    """A target with a dbt adapter: one connection of that adapter."""
+
+    def __init__(self, dvt: Invocation, target: str, name: str, hasher: Hasher) -> None:
+        super().__init__(name)
+        self.adapter = dvt.pool.adapter_for(target)
+        self.name = name
+        self.hasher = hasher
+
+    def _connect(self, open_until_closed: contextlib.ExitStack) -> None:
+        with active_adapter(self.adapter):
+            open_until_closed.enter_context(self.adapter.connection_named(self.name))
+            for statement in self.hasher.session_sql:
+                self._rows(statement, fetch=False)
+
+    def _rows(self, sql: str, fetch: bool = True) -> list[Row]:
+        with active_adapter(self.adapter):
+            connections: Any = self.adapter.connections
+            _, cursor = connections.add_query(sql, auto_begin=False)
+            return [tuple(row) for row in cursor.fetchall()] if fetch else []
+
+
+class _AttachedReader(_Reader):
+    """A source-only target (SQLite, MySQL): read through its DuckDB scanner, attached as
+    `src` in an embedded DuckDB, which hashes its rows as they stream by."""
+
+    def __init__(self, spec: TargetSpec, name: str) -> None:
+        super().__init__(name)
+        self.spec = spec
+        self._connection: Any = None
+
+    def _connect(self, open_until_closed: contextlib.ExitStack) -> None:
+        self._connection = open_until_closed.enter_context(attached_source(self.spec))
+
+    def _rows(self, sql: str) -> list[Row]:
+        return [tuple(row) for row in self._connection.execute(sql).fetchall()]
 
 
 class DvtDiffTask:
@@ -96,7 +137,7 @@ class DvtDiffTask:
 
     @contextlib.contextmanager
     def _sides(self, dvt: Invocation) -> Iterator[tuple[Side, Side]]:
-        readers: list[_TargetReader] = []
+        readers: list[_Reader] = []
         state: Path | None = getattr(self.args, "state", None)
         if (self.args.b is None) == (state is None):
             raise DiffError(
@@ -113,14 +154,13 @@ class DvtDiffTask:
                 else:
                     target, database, schema, name, label = self._relation(dvt, parse(written))
                 spec = dvt.targets.require(target, used_by=f"dvt diff {written!r}")
-                if spec.source_only:
-                    raise DiffError(
-                        f"{written!r} lives on target {target!r} of type {spec.type!r}: dvt diff "
-                        "compares relations on targets with a dbt adapter (PostgreSQL, DuckDB) "
-                        "for now."
-                    )
                 hasher = hashing.for_type(spec.type)
-                reader = _TargetReader(dvt, target, f"dvt_diff_{letter}", hasher)
+                reader: _Reader
+                if spec.source_only:
+                    reader = _AttachedReader(spec, f"dvt_diff_{letter}")
+                    database, schema = ATTACHED, _attached_schema(reader, name, schema)
+                else:
+                    reader = _TargetReader(dvt, target, f"dvt_diff_{letter}", hasher)
                 readers.append(reader)
                 sides.append(Side(label, target, database, schema, name, hasher, reader.submit))
             yield sides[0], sides[1]
@@ -132,9 +172,11 @@ class DvtDiffTask:
         """(target, database, schema, name, label) of one side."""
         if side.form == "relation":
             assert side.target is not None
-            dvt.targets.require(side.target, used_by=f"dvt diff {side.written!r}")
-            credentials = dvt.pool.config_for(side.target).credentials
+            spec = dvt.targets.require(side.target, used_by=f"dvt diff {side.written!r}")
             parts = side.parts
+            if spec.source_only:  # its schema is found once attached (`_attached_schema`)
+                return side.target, None, ".".join(parts[:-1]), parts[-1], side.name
+            credentials = dvt.pool.config_for(side.target).credentials
             if len(parts) == 1:
                 parts = [credentials.schema, *parts]
             database = parts[0] if len(parts) == 3 else credentials.database
@@ -218,3 +260,14 @@ def _from_state(
     dvt.targets.require(target, used_by=f"{node['unique_id']} in {manifest_file}")
     label = f"{node['name']} (built by {state})"
     return target, node["database"], node["schema"], node["alias"], label
+
+
+def _attached_schema(reader: _Reader, name: str, schema: str) -> str:
+    """The schema the scanner shows a source-only table in: the source's own when it has the
+    table there (MySQL's databases), else the one schema that has it (SQLite's `main`)."""
+    found = reader.submit(
+        "SELECT DISTINCT table_schema FROM information_schema.tables "
+        f"WHERE table_catalog = '{ATTACHED}' AND table_name = {quote_literal(name)}"
+    ).result()
+    schemas = [str(r[0]) for r in found]
+    return schema if schema in schemas or len(schemas) != 1 else schemas[0]
