@@ -29,7 +29,8 @@ insert into shop.orders values
      3.0, null),
     (3, null, null, null, null, null, null, null, ''),
     (4, 'dan', -0.25, true, '1999-12-31', '1999-12-31 23:59:59.5', '1999-12-31 23:59:59.5-05',
-     1e20, 'x');
+     1e20, 'x'),
+    (null, 'nobody', null, null, null, null, null, null, null);
 """
 
 DUCK_TABLE = """
@@ -45,7 +46,8 @@ insert into shop.orders values
      3.0, null),
     (3, null, null, null, null, null, null, null, ''),
     (4, 'dan', -0.25, true, '1999-12-31', '1999-12-31 23:59:59.5', '2000-01-01 04:59:59.5+00',
-     1e20, 'x');
+     1e20, 'x'),
+    (null, 'nobody', null, null, null, null, null, null, null);
 """
 
 FILES = {
@@ -103,7 +105,7 @@ def test_equal_values_of_both_databases_types_are_identical(both: Project) -> No
     code, found = diff_json(both, "pg:shop.orders", "duck:shop.orders", "--key", "id")
     assert code == 0, found
     assert found["identical"] is True
-    assert (found["a"]["rows"], found["b"]["rows"]) == (4, 4)
+    assert (found["a"]["rows"], found["b"]["rows"]) == (5, 5)
     assert found["columns"] == [
         "id",
         "customer",
@@ -145,6 +147,18 @@ def test_a_changed_value_an_extra_row_and_a_missing_row_are_each_reported(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "rows changed: 1 (amount: 1)" in done.stdout
     assert "changed: id='1': amount: '10.50' -> '10.51'" in done.stdout
+
+    # A NULL key matches a NULL key (its bucket is fetched like any other).
+    duck_sql(both.duck_file, "update shop.orders set customer = 'NOBODY' where id is null")  # type: ignore[attr-defined]
+    code, found = diff_json(both, "pg:shop.orders", "duck:shop.orders", "--key", "id")
+    assert (code, found["rows_changed"], found["changed_by_column"]) == (
+        1,
+        2,
+        {"amount": 1, "customer": 1},
+    )
+    assert {"key": {"id": None}, "columns": {"customer": ["nobody", "NOBODY"]}} in found["samples"][
+        "changed"
+    ]
 
 
 def test_without_a_key_rows_are_multisets_and_duplicates_count(both: Project) -> None:

@@ -224,8 +224,8 @@ class Hasher(ABC):
     def bucket(self, shape: Shape, digits: int, key: str = "dvt_k") -> str:
         """The bucket of a row at `digits` hex digits: 16^digits buckets, each of which holds
         whole buckets of every longer level (a bucket is narrowed by adding digits)."""
-        if shape.integer_key:
-            return f"{key} % {16**digits}"
+        if shape.integer_key:  # a NULL key is in bucket 0, on both sides
+            return f"coalesce({key} % {16**digits}, 0)"
         return self.hex_int(key, shape.hash_start, digits)
 
     def _in_buckets(
