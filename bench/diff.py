@@ -38,6 +38,18 @@ only_b = con.execute("SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * 
 print(f"only in A {only_a}, only in B {only_b}")
 """
 
+COPY_TO_DUCKDB = """
+import sys, duckdb
+from dvt.embedded import extension_path
+pg_dsn, duck_file, planted = sys.argv[1:4]
+with duckdb.connect(duck_file) as conn:
+    conn.execute(f"LOAD '{extension_path('postgres_scanner')}'")
+    conn.execute(f"ATTACH '{pg_dsn}' AS pg (TYPE postgres, READ_ONLY)")
+    conn.execute("CREATE TABLE main.orders AS SELECT * FROM pg.public.orders")
+    conn.execute("DETACH pg")
+    conn.execute(planted)
+"""
+
 PLANTED = """
 UPDATE main.orders SET amount = amount + 0.01 WHERE id IN (11, 222222);
 UPDATE main.orders SET note = 'changed' WHERE id = 3333;
@@ -60,16 +72,12 @@ def load(server: PostgresServer, duck_file: Path, rows: int) -> None:
         "bench",
     )
     server.psql("vacuum analyze public.orders", "bench")
-    import duckdb
-
-    from dvt.embedded import extension_path
-
-    with duckdb.connect(str(duck_file)) as conn:
-        conn.execute(f"LOAD '{extension_path('postgres_scanner')}'")
-        conn.execute(f"ATTACH '{server.dsn_for('bench')}' AS pg (TYPE postgres, READ_ONLY)")
-        conn.execute("CREATE TABLE main.orders AS SELECT * FROM pg.public.orders")
-        conn.execute("DETACH pg")
-        conn.execute(PLANTED.format(rows=rows, last=rows, near_last=rows - 1))
+    # In a process of its own: a child's peak RSS starts at its parent's (Linux keeps the
+    # high-water mark across fork and exec), so this process stays small for the measurements.
+    planted = PLANTED.format(rows=rows, last=rows, near_last=rows - 1)
+    run_output(
+        [sys.executable, "-c", COPY_TO_DUCKDB, server.dsn_for("bench"), str(duck_file), planted]
+    )
 
 
 def write_project(root: Path, server: PostgresServer, duck_file: Path) -> None:
