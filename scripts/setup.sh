@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs DVT into ./.venv. `setup.sh demo` needs nothing else; `setup.sh dev` also installs
-# the Debian packages the test suite uses (PostgreSQL and MariaDB servers, PostgreSQL's JDBC driver, Chromium).
+# Installs DVT into ./.venv (or $DVT_VENV, with $PYTHON). `setup.sh demo` needs nothing else;
+# `setup.sh dev` also installs the Debian packages the test suite uses (PostgreSQL and MariaDB
+# servers, PostgreSQL's JDBC driver, Chromium) and DVT's dev extra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-dev}
@@ -20,18 +21,33 @@ if [ "$mode" = dev ]; then
   fi
 fi
 
-python=${PYTHON:-python3.11}
-command -v "$python" > /dev/null || python=python3
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-stamp=".venv/.dvt-installed-$mode"
+# The venv (DVT_VENV, default .venv) and its interpreter (PYTHON, default python3.11, else
+# python3; pyenv's installations are found even when not enabled).
+. scripts/python.sh
+venv=${DVT_VENV:-.venv}
+if [ -n "${PYTHON:-}" ]; then
+  python=$(find_python "$PYTHON") || { echo "No runnable $PYTHON (PYTHON=$PYTHON)." >&2; exit 1; }
+else
+  python=$(find_python python3.11) || python=$(find_python python3)
+fi
+if [ -x "$venv/bin/python" ] && [ -n "${PYTHON:-}" ]; then
+  want=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  have=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if [ "$want" != "$have" ]; then
+    echo "$venv is Python $have, not $want: remove it, or set DVT_VENV=.venv-py${want/./}." >&2
+    exit 1
+  fi
+fi
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+stamp="$venv/.dvt-installed-$mode"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q --upgrade pip
   # dbt-core 1.11, the lowest DVT supports: 1.12 needs dbt-core-experimental-parser, whose build
   # downloads a binary (scripts/test-dbt112.sh tests 1.12 with a local stand-in for it).
   if [ "$mode" = dev ]; then
-    .venv/bin/python -m pip install -q -e ".[dev]" "dbt-core>=1.11,<1.12"
+    "$venv/bin/python" -m pip install -q -e ".[dev]" "dbt-core>=1.11,<1.12"
   else
-    .venv/bin/python -m pip install -q -e . "dbt-core>=1.11,<1.12"
+    "$venv/bin/python" -m pip install -q -e . "dbt-core>=1.11,<1.12"
   fi
   touch "$stamp"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the dbt-facing tests (seams, telemetry, drop-in parity, federation, seeds) on dbt-core 1.12 in
-# its own venv, .venv-dbt112. Extra arguments go to pytest instead of the default test files.
+# Runs the dbt-facing tests (seams, telemetry, drop-in parity, federation, seeds, the
+# jaffle_shop-shaped project) on dbt-core 1.12 in its own venv, .venv-dbt112. Extra arguments go
+# to pytest instead of the default test files.
 #
 # dbt-core 1.12 requires dbt-core-experimental-parser (its v2 parser), whose sdist downloads a
 # binary from GitHub while it builds, which cannot work offline. DVT never runs the v2 parser (it
@@ -10,13 +11,13 @@
 # without dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev  # the Debian packages the tests use
+env -u PYTHON bash scripts/setup.sh dev  # the Debian packages the tests use (and .venv)
 venv=.venv-dbt112
 dbt_core="dbt-core>=1.12,<1.13"
 standin_version="2.0.0+dvt.standin"  # dbt-core 1.12 requires >=2.0.0b1,<3
 
-python=${PYTHON:-python3.11}
-command -v "$python" > /dev/null || python=python3
+. scripts/python.sh
+python=$(find_python "${PYTHON:-python3.11}") || python=$(find_python python3)
 [ -x $venv/bin/python ] || "$python" -m venv $venv
 stamp="$venv/.dvt-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
@@ -44,7 +45,7 @@ project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
     if requirement.startswith("dbt-core"):
         requirement = sys.argv[1]
-    if not requirement.startswith(("pyspark", "moto", "ruff", "mypy")):  # not needed here
+    if not requirement.startswith(("pyspark", "pandas", "moto", "ruff", "mypy")):  # not needed here
         print(requirement)
 EOF
   $venv/bin/python -m pip install -q -r "$venv/requirements.txt"
@@ -55,6 +56,6 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS=false SPARK_LOCAL_IP=127.0.0.1
 if [ $# -eq 0 ]; then
   set -- tests/unit/test_seams.py tests/unit/test_telemetry.py \
     tests/functional/test_drop_in.py tests/functional/test_federation.py \
-    tests/functional/test_seeds.py
+    tests/functional/test_seeds.py tests/functional/test_jaffle_shop.py
 fi
 exec $venv/bin/python -m pytest -n 2 "$@"

@@ -1,14 +1,20 @@
-"""Session fixtures: a throwaway PostgreSQL cluster on 127.0.0.1 and project helpers."""
+"""Session fixtures: a throwaway PostgreSQL cluster, MariaDB server and Spark Connect server on
+127.0.0.1, each started when a test first asks for it."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.servers.mariadb import MariaDBServer
 from tests.servers.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from tests.servers.spark import SparkConnectServer
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -31,3 +37,14 @@ def mariadb() -> Iterator[MariaDBServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect() -> Iterator[SparkConnectServer]:
+    """A Spark Connect server in local mode, with the machine's PostgreSQL JDBC driver (a Connect
+    server reads and writes PostgreSQL with its own jars)."""
+    from tests.servers.spark import SparkConnectServer
+
+    driver = Path("/usr/share/java/postgresql.jar")
+    with SparkConnectServer.start(jars=(str(driver),) if driver.exists() else ()) as server:
+        yield server

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dvt.exceptions import EngineUnavailableError
+from dvt.requirements import installed, pinned
 
 
 def extension_package(extension: str) -> str:
@@ -16,19 +17,33 @@ def extension_package(extension: str) -> str:
 
 
 def extension_path(extension: str) -> Path:
-    package = extension_package(extension).replace("-", "_")
-    spec = importlib.util.find_spec(package)
+    """The extension's binary built for the installed duckdb (`extensions/v<duckdb version>/`);
+    DVT105 with the fix when the package is missing or built for another duckdb."""
+    import duckdb
+
+    package = extension_package(extension)
+    spec = importlib.util.find_spec(package.replace("-", "_"))
     if spec is None or not spec.submodule_search_locations:
         raise EngineUnavailableError(
             f"The DuckDB extension {extension!r} is missing: install it with "
-            f"`pip install {extension_package(extension)}` (or run `dvt sync`)."
+            f"`pip install '{pinned(package)}'` (or run `dvt sync`)."
         )
-    found = sorted(Path(spec.submodule_search_locations[0]).rglob(f"{extension}.duckdb_extension"))
-    if not found:
+    binaries = list(Path(spec.submodule_search_locations[0]).rglob(f"{extension}.duckdb_extension"))
+    for binary in binaries:
+        if binary.parent.name == f"v{duckdb.__version__}":
+            return binary
+    if not binaries:
         raise EngineUnavailableError(
-            f"Package {package} holds no {extension} binary; reinstall it."
+            f"Package {package} holds no {extension} binary: reinstall it with "
+            f"`pip install --force-reinstall '{pinned(package)}'` (or run `dvt sync`)."
         )
-    return found[-1]
+    built_for = ", ".join(sorted(b.parent.name.removeprefix("v") for b in binaries))
+    label = " ".join(filter(None, [package, installed(package)]))
+    raise EngineUnavailableError(
+        f"Package {label} is built for DuckDB {built_for}, but "
+        f"duckdb {duckdb.__version__} is installed: install the versions DVT pins with "
+        f"`pip install '{pinned('duckdb')}' '{pinned(package)}'` (or run `dvt sync`)."
+    )
 
 
 def connect(config: dict[str, Any] | None = None) -> Any:

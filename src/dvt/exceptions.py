@@ -39,6 +39,14 @@ class UnsupportedFederationError(DvtError):
     code = "DVT104"
 
 
+class InexactResultError(UnsupportedFederationError):
+    """The engine's result has a column the target's type cannot take exactly from it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The engine cannot write its result exactly: {reason}.")
+        self.reason = reason
+
+
 class EngineUnavailableError(DvtError):
     code = "DVT105"
 

@@ -7,9 +7,10 @@ handed in), and ends with the CLI invocation, which closes every adapter it open
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from dbt.adapters.contracts.relation import RelationType
 from dbt.flags import get_flags
 from dbt.node_types import NodeType
 from dbt.parser.base import RelationUpdate
@@ -20,6 +21,7 @@ from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
+from dvt.execution.imports import SharedImports
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 
@@ -50,6 +52,10 @@ class Invocation:
         self._engines: dict[str, Engine] = {}
         self._engines_lock = threading.Lock()
         self._on_interrupt: list[Callable[[], None]] = []
+        self._columns: dict[tuple[str, Any], Sequence[tuple[str, str]]] = {}
+        self._columns_lock = threading.Lock()
+        #: Imports several selected nodes read, while the nodes run (`share_imports`).
+        self.shared_imports: SharedImports | None = None
 
     @property
     def multi_target(self) -> bool:
@@ -129,6 +135,47 @@ class Invocation:
                 engine.start()
                 self._engines[compute] = engine
             return self._engines[compute]
+
+    def columns(
+        self, target: str, key: Any, read: Callable[[Any], Sequence[tuple[str, str]]]
+    ) -> Sequence[tuple[str, str]]:
+        """A relation's (name, type) columns on a target, read once per invocation."""
+        with self._columns_lock:
+            found = self._columns.get((target, key))
+        if found is None:
+            found = read(key)
+            with self._columns_lock:
+                self._columns[(target, key)] = found
+        return found
+
+    def share_imports(self, unique_ids: Iterable[str]) -> None:
+        """Count, among the nodes about to run, the readers of each input they import."""
+        assert self.manifest is not None
+        nodes = self.manifest.nodes
+        selected = [self.resolve(nodes[u]) for u in unique_ids if u in nodes]
+        self.shared_imports = SharedImports(selected)
+
+    def drop_shared_imports(self) -> None:
+        """Drop the shared imports whose last reader never ended (skipped, or interrupted)."""
+        registry, self.shared_imports = self.shared_imports, None
+        for target, relations in (registry.remaining() if registry else {}).items():
+            adapter = self.pool.adapter_for(target)
+            try:
+                with active_adapter(adapter), adapter.connection_named("dvt_cleanup"):
+                    adapter.connections.begin()
+                    for key in relations:
+                        adapter.drop_relation(
+                            adapter.Relation.create(
+                                database=key.catalog or None,
+                                schema=key.schema,
+                                identifier=key.name,
+                                type=RelationType.Table,
+                            )
+                        )
+                    adapter.connections.commit()
+            except Exception as exc:
+                why = self.redact(str(exc))
+                events.debug(f"Could not drop the shared imports on {target!r}: {why}")
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Register how to cancel work that an engine interrupt alone does not stop."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -68,8 +69,11 @@ class Project:
     def dbt(self, *args: str) -> dbtRunnerResult:
         return dbtRunner().invoke(self._args(list(args)))
 
-    def cli(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run `dvt` or `dbt` as a separate process, for exit codes and printed output."""
+    def cli(
+        self, tool: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `dvt` or `dbt` as a separate process, for exit codes and printed output; `env`
+        adds to (or overrides) this process's environment."""
         code = f"import sys; from {tool}.cli.main import cli; sys.exit(cli())"
         return subprocess.run(
             [sys.executable, "-c", code, *self._args(list(args))],
@@ -77,6 +81,7 @@ class Project:
             text=True,
             cwd=self.root,
             timeout=300,
+            env={**os.environ, **env} if env is not None else None,
         )
 
     def artifact(self, name: str) -> dict[str, Any]:

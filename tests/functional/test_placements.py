@@ -247,10 +247,14 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
         {
             "models/big_counts.sql": "select k, count(*) as n from {{ source('lake', 'big') }} "
             "group by k",
-            # PostgreSQL sums numerics into an unconstrained numeric, which the engine's COPY
-            # would carry as DOUBLE: the node goes back to its target.
-            "models/big_sums.sql": "select k, sum(amount) as total from {{ source('lake', 'big') }} "
-            "group by k",
+            # PostgreSQL sums numerics into an unconstrained numeric: the engine's exact
+            # DECIMAL sum is written into it as it is (beyond 2^53 too).
+            "models/big_sums.sql": "select k, sum(amount) as total, sum(amount * 100000000000) "
+            "as big, sum(k) as ks from {{ source('lake', 'big') }} group by k",
+            # `1e6` is a numeric in PostgreSQL, a DOUBLE in the engine: the node goes back to
+            # its target (or, forced, fails with DVT104).
+            "models/big_floats.sql": "select k, sum(amount * 1e6) as big "
+            "from {{ source('lake', 'big') }} group by k",
             "models/sources.yml": FILES["models/sources.yml"].replace(
                 "{name: regions}]", "{name: regions}, {name: big}]"
             ),
@@ -278,19 +282,38 @@ def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     sums = project.dvt("run", "--select", "big_sums")
     assert sums.success, sums.exception
     (node,) = sums.result.results
-    assert node.adapter_response["dvt"]["placement"] == "target"
-    assert "unconstrained numeric" in node.adapter_response["dvt"]["reason"]
-    native = "(select k, sum(amount) as total from lake.big group by k) as native"
+    assert node.adapter_response["dvt"]["placement"] == "engine", node.adapter_response["dvt"][
+        "reason"
+    ]
     postgres.psql(
         "create table lake.big (k bigint, amount numeric(12,2)); insert into lake.big "
-        "select g % 7, ((g % 100)::numeric / 4)::numeric(12, 2) from generate_series(0, 299999) g",
+        "select g % 7, ((g % 100)::numeric / 4)::numeric(12, 2) from generate_series(0, 299999) g;"
+        "create table analytics.native_big_sums as select k, sum(amount) as total, "
+        "sum(amount * 100000000000) as big, sum(k) as ks from lake.big group by k",
         database,
     )
-    assert pg_rows(postgres, database, "analytics.big_sums") == pg_rows(postgres, database, native)
-    forced = project.dvt("run", "--select", "big_sums", "--placement", "engine")
+    assert pg_rows(postgres, database, "analytics.big_sums") == pg_rows(
+        postgres, database, "analytics.native_big_sums"
+    )
+    assert max(row[2] for row in pg_rows(postgres, database, "analytics.big_sums")) > 2**53
+    assert [t[1:] for t in _types(postgres, database, "big_sums")] == [
+        t[1:] for t in _types(postgres, database, "native_big_sums")
+    ]
+    floats = project.dvt("run", "--select", "big_floats")
+    assert floats.success, floats.exception
+    (node,) = floats.result.results
+    assert node.adapter_response["dvt"]["placement"] == "target"
+    assert (
+        "'big' is an unconstrained numeric on the target" in node.adapter_response["dvt"]["reason"]
+    )
+    native = "(select k, sum(amount * 1e6) as big from lake.big group by k) as native"
+    assert pg_rows(postgres, database, "analytics.big_floats") == pg_rows(
+        postgres, database, native
+    )
+    forced = project.dvt("run", "--select", "big_floats", "--placement", "engine")
     assert not forced.success
     (node,) = forced.result.results
-    assert "[DVT104]" in node.message and "unconstrained numeric" in node.message
+    assert "[DVT104]" in node.message and "DOUBLE in the engine" in node.message
 
 
 def test_concurrent_invocations_of_one_model_all_succeed(

@@ -12,6 +12,7 @@ from tests.functional.databases import duck_rows, pg_rows
 from tests.functional.projects import Project
 from tests.functional.test_federation import fed  # noqa: F401 - the shared project fixture
 from tests.servers.postgres import PostgresServer
+from tests.servers.spark import SparkConnectServer
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres, pytest.mark.duckdb]
 
@@ -145,3 +146,43 @@ def test_spark_without_java_says_what_to_install(fed: Project) -> None:  # noqa:
     )  # fmt: skip
     assert done.returncode == 1, done.stdout[-3000:]
     assert "[DVT105]" in done.stdout and "Java" in done.stdout and "JAVA_HOME" in done.stdout
+
+
+def test_spark_connect_gives_the_targets_answer(
+    fed: Project,  # noqa: F811
+    postgres: PostgresServer,
+    spark_connect: SparkConnectServer,
+) -> None:
+    database = fed.database  # type: ignore[attr-defined]
+    duck_file = fed.duck_file  # type: ignore[attr-defined]
+    models = ["customer_orders", "big_orders", "active_big_spenders"]
+    on_target = fed.cli(
+        "dvt", "run", "--placement", "target", "--select", "duck_countries", *models
+    )
+    assert on_target.returncode == 0, on_target.stdout[-4000:]
+    expected = {
+        "customer_orders": pg_rows(postgres, database, "analytics.customer_orders"),
+        "big_orders": duck_rows(duck_file, "lake.lake.big_orders"),
+        "active_big_spenders": duck_rows(duck_file, "lake.lake.active_big_spenders"),
+    }
+    computes = {
+        "test": {"computes": {"connect": {"type": "spark", "remote": spark_connect.remote}}}
+    }
+    (fed.root / "computes.yml").write_text(yaml.safe_dump(computes))
+    debugged = fed.cli("dvt", "debug", "--compute", "connect")
+    (line,) = [text for text in debugged.stdout.splitlines() if "  connect (spark) [" in text]
+    assert "OK" in line and "Spark Connect client present" in line
+    on_connect = fed.cli(
+        "dvt", "run", "--compute", "connect", "--placement", "engine", "--select", *models
+    )
+    assert on_connect.returncode == 0, on_connect.stdout[-4000:]
+    assert f"({spark_connect.remote})" in on_connect.stdout  # the session's start line
+    computed = {
+        r["unique_id"].split(".")[-1]: r["adapter_response"]["dvt"]
+        for r in fed.artifact("run_results.json")["results"]
+    }
+    assert {name: computed[name]["compute"] for name in models} == dict.fromkeys(models, "connect")
+    assert {name: computed[name]["placement"] for name in models} == dict.fromkeys(models, "engine")
+    assert pg_rows(postgres, database, "analytics.customer_orders") == expected["customer_orders"]
+    assert duck_rows(duck_file, "lake.lake.big_orders") == expected["big_orders"]
+    assert duck_rows(duck_file, "lake.lake.active_big_spenders") == expected["active_big_spenders"]

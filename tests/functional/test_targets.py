@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.functional.databases import duck_rows, pg_relations, pg_rows
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
@@ -344,35 +343,6 @@ def test_debug_checks_every_target_and_compute(
     multi.profiles(outputs, "pg")
     healthy = multi.cli("dvt", "debug")
     assert healthy.returncode == 0, healthy.stdout[-2000:]
-
-
-def test_sync_dry_run_lists_exactly_what_the_profile_needs(multi: Project, tmp_path: Path) -> None:
-    outputs = yaml.safe_load((multi.root / "profiles.yml").read_text())["test"]["outputs"]
-    outputs["shop"] = {"type": "sqlite", "path": str(tmp_path / "shop.sqlite")}
-    multi.profiles(outputs, "pg")
-    (multi.root / "computes.yml").write_text(
-        "test:\n  target: local\n  computes:\n    local: {type: duckdb, memory_limit: 1GB}\n"
-        "    cluster: {type: spark, master: 'spark://127.0.0.1:7077'}\n"
-    )
-    (multi.root / "buckets.yml").write_text(
-        "test:\n  buckets:\n    scratch: {type: local, path: stage}\n"
-        "    lake: {type: s3, bucket: lake}\n"
-    )
-    listed = multi.cli("dvt", "sync", "--dry-run")
-    names = {line.split()[0] for line in listed.stdout.splitlines() if line.startswith("  ")}
-    assert names == {
-        "dbt-postgres",
-        "dbt-duckdb",
-        "duckdb-extension-postgres-scanner",
-        "duckdb-extension-sqlite-scanner",
-        "duckdb",
-        "pyspark",
-        "java",
-        "libpostgresql-jdbc-java",
-        "duckdb-extension-httpfs",  # the s3 bucket's
-        "boto3",
-    }
-    assert "Installing" not in listed.stdout
 
 
 def test_source_freshness_runs_on_each_sources_connection(multi: Project) -> None:

@@ -1,5 +1,6 @@
-"""A throwaway standalone Spark cluster on 127.0.0.1: one master and one worker started from the
-pyspark installation's `spark-class` (for tests and benchmarks)."""
+"""Throwaway Spark servers on 127.0.0.1 started from the pyspark installation's `spark-class`
+(for tests and benchmarks): a standalone cluster (one master, one worker), and a Spark Connect
+server."""
 
 from __future__ import annotations
 
@@ -97,6 +98,92 @@ class SparkCluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> SparkCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+#: The server class in pyspark's own `jars/spark-connect_*.jar`.
+CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
+@dataclass
+class SparkConnectServer:
+    """A Spark Connect server on 127.0.0.1 in local mode, started from the pyspark
+    installation's `spark-class` with its `spark-connect` jar (what `sbin/start-connect-server.sh`
+    runs, in the foreground); `remote` is what computes.yml's `remote:` takes."""
+
+    port: int
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def remote(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(
+        cls, master: str = "local[2]", jars: tuple[str, ...] = (), timeout: float = 120
+    ) -> SparkConnectServer:
+        connect_jars = sorted((spark_home() / "jars").glob("spark-connect_*.jar"))
+        if not connect_jars:
+            raise RuntimeError(f"pyspark at {spark_home()} ships no jars/spark-connect_*.jar")
+        server = cls(free_port(), Path(tempfile.mkdtemp(prefix="dvt-spark-connect-")))
+        env = {
+            **os.environ,
+            "SPARK_HOME": str(spark_home()),
+            "SPARK_LOCAL_IP": "127.0.0.1",
+            "SPARK_LOG_DIR": str(server.folder),
+        }
+        command = [
+            str(spark_home() / "bin" / "spark-class"), "org.apache.spark.deploy.SparkSubmit",
+            "--class", CONNECT_SERVER_CLASS, "--name", "DVT test Spark Connect",
+            "--master", master, "--driver-memory", "1g",
+            "--conf", f"spark.connect.grpc.binding.port={server.port}",
+            "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+            "--conf", "spark.ui.enabled=false",
+            "--conf", f"spark.sql.warehouse.dir={server.folder / 'warehouse'}",
+            "--conf", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={server.folder}",
+            *(["--jars", ",".join(jars)] if jars else []),
+            "spark-internal",
+        ]  # fmt: skip
+        log = (server.folder / "server.log").open("wb")
+        server.process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=server.folder
+        )
+        try:
+            server._wait(timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        log = self.folder / "server.log"
+        while time.monotonic() < deadline:
+            if "Spark Connect server started at" in log.read_text(errors="replace"):
+                return
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.5)
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"The Spark Connect server did not start in {timeout:.0f} s:\n{tail}")
+
+    def stop(self) -> None:
+        """End the server and remove its folder."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> SparkConnectServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -162,7 +162,7 @@ def _plan(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
 @requires.preflight
 @requires.profile
 def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
-    """Install the Python packages this profile and computes.yml need; list what else they need."""
+    """Install DVT's pins of what this profile needs; list what else it needs (Java, Debian)."""
     from dbt.flags import get_flags
 
     from dvt.config.buckets import Buckets
@@ -277,7 +277,8 @@ def _build_cli() -> DvtGroup:
             ),
             DRY_RUN_OPTION,
         ],
-        help="Install the Python packages the profile and computes.yml need (--dry-run lists).",
+        help="Install the versions DVT pins of what the profile, computes.yml and buckets.yml "
+        "need; check Java and the JDBC driver for Spark (--dry-run only lists).",
     )
     commands["diff"] = click.Command(
         "diff",

@@ -13,6 +13,7 @@ import sqlglot.expressions as exp
 
 from dvt.connectors.base import AS_DOUBLE, AS_TEXT, SCHEMA_LOCK
 from dvt.connectors.scanned import ScannedServerConnector
+from dvt.exceptions import InexactResultError
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.planning.models import unknown as unknown_estimate
 from dvt.quoting import quote_literal
@@ -31,6 +32,11 @@ END $dvt$"""
 
 
 _VARCHAR = re.compile(r"(?:character varying|varchar)\((\d+)\)")
+_DECIMAL = re.compile(r"DECIMAL\(\d+,\s*(\d+)\)")
+_INTEGERS = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+    | {"UBIGINT"}
+)
 
 
 class PostgresConnector(ScannedServerConnector):
@@ -164,17 +170,59 @@ class PostgresConnector(ScannedServerConnector):
                     f"CREATE TABLE {server_table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
                     "LIMIT 0"
                 )
+            numerics = self._scaled_numerics(server_table, engine_sql) if typed_sql else {}
+            self._alter_types(server_table, numerics)
             if not logged:
                 self.server_execute(f"ALTER TABLE {server_table} SET UNLOGGED")
             # No pg_clear_cache(): it is global, and nodes in other threads would lose their
             # catalog mid-statement. The cached VARCHAR columns COPY into text unchanged.
             (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
+            self._alter_types(server_table, dict.fromkeys(numerics, "numeric"))
             cursor.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):  # the server may be gone: it rolls back itself
                 cursor.execute("ROLLBACK")
             raise
         return int(rows)
+
+    def _scaled_numerics(self, server_table: str, engine_sql: str) -> dict[str, str]:
+        """The stage's unconstrained `numeric` columns (PostgreSQL's type for sums and products
+        of numerics), each as `numeric(38, s)` for the engine's exact DECIMAL(p, s) or integer
+        result: the scanner carries an unconstrained numeric as DOUBLE, a scaled one exactly.
+        An inexact engine type (DOUBLE) raises InexactResultError: the node goes back to its
+        target."""
+        found = self.rows(
+            "SELECT attnum, attname::text FROM pg_attribute WHERE attrelid = "
+            f"{quote_literal(server_table)}::regclass AND attnum > 0 AND NOT attisdropped "
+            "AND atttypid = 'numeric'::regtype AND atttypmod = -1 ORDER BY attnum"
+        )
+        if not found:
+            return {}
+        described = self.session.cursor.execute(
+            f"DESCRIBE SELECT * FROM ({engine_sql}) AS dvt_result"
+        ).fetchall()
+        scaled = {}
+        for position, name in found:
+            engine_type = str(described[position - 1][1])
+            decimal = _DECIMAL.fullmatch(engine_type)
+            if decimal:
+                scaled[name] = f"numeric(38, {decimal.group(1)})"
+            elif engine_type in _INTEGERS:
+                scaled[name] = "numeric(38, 0)"
+            else:
+                raise InexactResultError(
+                    f"its column {name!r} is an unconstrained numeric on the target, and "
+                    f"{engine_type} in the engine"
+                )
+        return scaled
+
+    def _alter_types(self, server_table: str, types: Mapping[str, str]) -> None:
+        if types:
+            changes = ", ".join(
+                f"ALTER COLUMN {exp.to_identifier(c, quoted=True).sql('postgres')} TYPE {t}"
+                for c, t in types.items()
+            )
+            self.server_execute(f"ALTER TABLE {server_table} {changes}")
 
     def execute(self, sql: str) -> None:
         self._attach()

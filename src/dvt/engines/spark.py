@@ -22,16 +22,21 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt import events
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
+from dvt.requirements import DISTRIBUTION, declared, installed, pinned, satisfied
 
 if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
     from dvt.connectors.base import Connector, NodeContext
     from dvt.planning.models import Extraction, FederationPlan, RelationKey
 
@@ -40,6 +45,10 @@ if TYPE_CHECKING:
 JDBC_DRIVERS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
     "postgres": ("org.postgresql.Driver", "postgresql", ("/usr/share/java/postgresql.jar",)),
 }
+#: The lowest Java each Spark major version runs on.
+JAVA_FOR_SPARK: Mapping[int, int] = {3: 8, 4: 17}
+#: DVT's extra holding the Spark Connect client, and pyspark's own.
+CONNECT_EXTRA, PYSPARK_CONNECT_EXTRA = "spark-connect", "connect"
 #: Rows per partition aimed at when DVT splits a JDBC read on the source's key.
 _ROWS_PER_PARTITION = 500_000
 #: Rows handed to Spark at a time from an Arrow stream: DVT never holds a whole input.
@@ -121,6 +130,85 @@ def _file_name(jar: str) -> str:
     return jar.rstrip("/").rsplit("/", 1)[-1]
 
 
+@dataclass(frozen=True)
+class Java:
+    """The java Spark's launcher runs, and the version it reports."""
+
+    path: str
+    version: str  # "17.0.15", or "1.8.0_392" for Java 8
+
+    @property
+    def major(self) -> int:
+        parts = re.split(r"[._+-]", self.version)
+        return int(parts[1] if parts[0] == "1" else parts[0])
+
+
+def find_java() -> Java | str:
+    """`$JAVA_HOME/bin/java`, else `java` on PATH (as Spark's launcher chooses), with its
+    version from `java -version`; or why none can be used."""
+    java_home = os.environ.get("JAVA_HOME")
+    path = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if path is None or not os.access(path, os.X_OK):
+        where = f"JAVA_HOME={java_home}" if java_home else "PATH"
+        return f"no java found (on {where})"
+    try:
+        done = subprocess.run(
+            [path, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{path} -version failed: {exc}"
+    found = re.search(r'version "([^"]+)"', done.stderr + done.stdout)
+    if found is None or not re.match(r"\d", found.group(1)):
+        return f"{path} -version printed no version: {(done.stderr or done.stdout).strip()[:200]}"
+    return Java(path, found.group(1))
+
+
+def java_needed() -> int:
+    """The lowest Java the installed pyspark runs on (else the one DVT pins)."""
+    version = installed("pyspark")
+    if version is None:
+        lowest = [s.version for s in pinned("pyspark", "spark").specifier if ">" in s.operator]
+        version = lowest[0] if lowest else "4"
+    return JAVA_FOR_SPARK.get(int(version.split(".")[0]), max(JAVA_FOR_SPARK.values()))
+
+
+def java_problem(compute: str) -> str | None:
+    """Why this machine's Java cannot run the compute's Spark, with the fix; None if it can."""
+    java = find_java()
+    needed = java_needed()
+    if isinstance(java, Java) and java.major >= needed:
+        return None
+    found = java if isinstance(java, str) else f"{java.path} is Java {java.version}"
+    return (
+        f"Compute {compute!r} runs Spark, which needs Java {needed} or later, and {found}: "
+        f"install a JDK (Debian: `apt-get install openjdk-{needed}-jre-headless`) and put it on "
+        "PATH, or set JAVA_HOME to it."
+    )
+
+
+def connect_client() -> list[Requirement]:
+    """What a `remote: sc://...` compute needs in this process: DVT's `spark-connect` extra,
+    then what the installed pyspark's `connect` extra adds (pandas, grpcio, zstandard...)."""
+    from packaging.utils import canonicalize_name
+
+    ours = declared(DISTRIBUTION, CONNECT_EXTRA)
+    named = {canonicalize_name(r.name) for r in ours}
+    theirs = declared("pyspark", PYSPARK_CONNECT_EXTRA)
+    return ours + [r for r in theirs if canonicalize_name(r.name) not in named]
+
+
+def connect_problem(compute: str, remote: str) -> str | None:
+    """What is missing for the compute's Spark Connect client, with the fix; None if nothing."""
+    missing = [r for r in connect_client() if not satisfied(r)]
+    if not missing:
+        return None
+    listed = " ".join(f"'{r}'" for r in missing)
+    return (
+        f"Compute {compute!r} connects to Spark Connect at {remote}, which needs pyspark's Connect "
+        f"client: run `dvt sync`, or `pip install {listed}`."
+    )
+
+
 class SparkEngine(Engine):
     """One SparkSession per invocation; each node gets a child session for its temp views."""
 
@@ -145,11 +233,9 @@ class SparkEngine(Engine):
                 "`dvt sync` (or `pip install pyspark`)."
             ) from None
         remote = self.options.get("remote")
-        if not remote and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-            raise EngineUnavailableError(
-                f"Compute {self.name!r} runs Spark, which needs Java 17 or later: install a JDK "
-                "(Debian: `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME."
-            )
+        problem = connect_problem(self.name, remote) if remote else java_problem(self.name)
+        if problem is not None:
+            raise EngineUnavailableError(problem)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.appName("dvt")
         builder = builder.remote(remote) if remote else builder.master(self.master)

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from dbt_common.invocation import get_invocation_id
 
 from dvt import events
-from dvt.exceptions import UnsupportedFederationError
+from dvt.exceptions import InexactResultError, UnsupportedFederationError
+from dvt.execution.imports import CELLS_PER_READER, ImportKey
 from dvt.planning import placement
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.rewrite import rename_relations
@@ -82,7 +83,10 @@ class FederatedNode:
         self.stage: RelationKey | None = None
         self.rows_staged: int | None = None
         self.imports: list[tuple[Extraction, RelationKey]] = []
+        #: Imports of this node that other nodes of the invocation read too.
+        self.shared: set[RelationKey] = set()
         self._made: list[RelationKey] = []
+        self._estimates: dict[RelationKey, int | None] = {}
 
     @property
     def dialect(self) -> str:
@@ -143,8 +147,7 @@ class FederatedNode:
             )
         if requested == "auto" and plan.engine_refusal is None:
             for extraction in plan.extractions:
-                connector = self.session.connector(extraction.input.target)
-                rows[extraction.input.unique_id] = _estimate(connector, extraction.input.key)
+                rows[extraction.input.unique_id] = self._estimate(extraction)
         return placement.choose(
             requested, plan, self.resolution.target, rows, costs, model=self.node.unique_id
         )
@@ -155,14 +158,54 @@ class FederatedNode:
         """Import every remote input into the target; the node's SQL over the imports."""
         renames: dict[RelationKey, str] = {}
         for index, extraction in enumerate(self.planned_imports(empty=empty)):
-            relation = self.relation(f"{'ty' if empty else 'in'}{index}")
-            self._load_import(extraction, relation, through_bucket=not empty)
+            shared = self._shared_import(extraction)
+            if shared is not None:
+                extraction, relation = shared
+                self.shared.add(relation)
+            else:
+                relation = self.relation(f"{'ty' if empty else 'in'}{index}")
+                self._load_import(extraction, relation, through_bucket=not empty)
             if not empty:
                 self.imports.append((extraction, relation))
             renames[extraction.input.key] = self.target.table(relation).sql(dialect=self.dialect)
         return rename_relations(
             self.node.compiled_code, self.dialect, renames, model=self.node.unique_id
         )
+
+    def _shared_import(self, extraction: Extraction) -> tuple[Extraction, RelationKey] | None:
+        """The input's read with every column, imported once for every node of the invocation
+        that reads it with the same filter, when other nodes still to run read the input too
+        and it is small enough (`imports.CELLS_PER_READER`); None to import only what this node
+        reads."""
+        registry = self.session.dvt.shared_imports
+        columns = tuple(name for name, _ in self.session.schemas.get(extraction.input.key, ()))
+        if registry is None or extraction.limit is not None or not columns:
+            return None
+        key = ImportKey(self.resolution.target, extraction.input.unique_id)
+        source = self.session.connector(extraction.input.target)
+        wide = dataclasses.replace(extraction, columns=columns)
+        wide = dataclasses.replace(wide, sql=source.extraction_sql(wide, wide.input.key))
+        if not registry.loaded(key, wide.sql):
+            readers = registry.readers(key)
+            rows = self._estimate(extraction) if readers > 1 else None
+            if rows is None or rows * len(columns) > readers * CELLS_PER_READER:
+                return None
+
+        def load() -> RelationKey:
+            tag = hashlib.sha1(f"{key.input}\n{wide.sql}".encode()).hexdigest()[:4]
+            name = scratch_name(wide.input.key.name, f"sh{tag}")
+            relation = RelationKey(self.node.database or "", self.schema, name)
+            self._load_import(wide, relation, through_bucket=True)
+            return relation
+
+        return wide, registry.claim(key, wide.sql, load)
+
+    def _estimate(self, extraction: Extraction) -> int | None:
+        key = extraction.input.key
+        if key not in self._estimates:
+            connector = self.session.connector(extraction.input.target)
+            self._estimates[key] = _estimate(connector, key)
+        return self._estimates[key]
 
     def _load_import(
         self, extraction: Extraction, relation: RelationKey, *, through_bucket: bool
@@ -195,19 +238,30 @@ class FederatedNode:
         empties, self._made = self._made[made:], self._made[:made]
         assert self._start_engine is not None, "planned only"
         try:
-            inexact = self.target.inexact_columns(typed_sql, self.relation("probe"))
-            if inexact:
-                return self._back_to_target("; ".join(inexact))
+            # DuckDB's own writes check their result columns as they stage (InexactResultError),
+            # but one column's DECIMAL scale cannot give each value its own.
+            if (
+                self.engine_dialect != "duckdb"
+                or self.session.staging is not None
+                or plan.picks_values
+            ):
+                inexact = self.target.inexact_columns(typed_sql, self.relation("probe"))
+                if inexact:
+                    return self._back_to_target("; ".join(inexact))
             self.engine = self.engine or self._start_engine()
             self.stage = self.relation("stage")
-            self.rows_staged = self.engine.materialize(
-                self.session,
-                plan,
-                self.target,
-                self.stage,
-                typed_sql=typed_sql,
-                logged=self.final and not self.node.config.get("unlogged"),
-            )
+            try:
+                self.rows_staged = self.engine.materialize(
+                    self.session,
+                    plan,
+                    self.target,
+                    self.stage,
+                    typed_sql=typed_sql,
+                    logged=self.final and not self.node.config.get("unlogged"),
+                )
+            except InexactResultError as exc:
+                self.stage = None
+                return self._back_to_target(exc.reason)
         finally:
             for relation in empties:
                 self._drop(relation)
@@ -229,11 +283,16 @@ class FederatedNode:
     # -- the end ---------------------------------------------------------------------------
 
     def clean_up(self) -> None:
-        """Drop every relation this node made, without letting a failed drop hide the node's
-        own result: a target that is down rolled back what it had not committed."""
+        """Drop every relation this node made (and the shared imports it was the last reader
+        of), without letting a failed drop hide the node's own result: a target that is down
+        rolled back what it had not committed."""
         for relation in reversed(self._made):
             self._drop(relation)
         self._made.clear()
+        registry = self.session.dvt.shared_imports
+        if registry is not None:  # the shared imports whose last reader this node was
+            for relation in registry.release(self.resolution):
+                self._drop(relation)
 
     def _drop(self, relation: RelationKey) -> None:
         try:
@@ -260,6 +319,7 @@ class FederatedNode:
                     "sql": e.sql,
                     "rows": rows_read.get(e.engine_name, [0])[0],
                     **({"import": relation.name} if relation is not None else {}),
+                    **({"shared": True} if relation in self.shared else {}),
                 }
                 for e, relation in reads
             ],

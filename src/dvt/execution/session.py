@@ -109,9 +109,7 @@ class FederationSession(contextlib.ExitStack):
     ) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
         referenced = relations_in(self.node.compiled_code, dialect)
-        schemas = {
-            i.key: self.connector(i.target).columns(i.key) for i in inputs if i.key in referenced
-        }
+        schemas = {i.key: self._columns(i) for i in inputs if i.key in referenced}
         self.schemas = schemas
         folding = frozenset(i.target for i in inputs if self.connector(i.target).folds_text)
         plan = plan_federation(
@@ -139,6 +137,14 @@ class FederationSession(contextlib.ExitStack):
             for e in plan.extractions
         )
         return dataclasses.replace(plan, extractions=rendered)
+
+    def _columns(self, plan_input: PlanInput) -> Sequence[tuple[str, str]]:
+        """An input's columns, read once per invocation: a node's inputs are built before it
+        runs, and stay as they are; only the node itself (`this`) is read every time."""
+        read = self.connector(plan_input.target).columns
+        if plan_input.unique_id == self.node.unique_id:
+            return read(plan_input.key)
+        return self.dvt.columns(plan_input.target, plan_input.key, read)
 
     def _warn_type_loss(self, extraction: Extraction, types: dict[str, str]) -> None:
         """DVT002 for each column read whose source type the engine cannot keep."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -96,15 +97,26 @@ class Extraction:
 @dataclass(frozen=True)
 class FederationPlan:
     extractions: tuple[Extraction, ...]
-    engine_sql: str
+    #: The query over the extractions' engine names, rendered on demand (`engine_sql`).
+    engine_tree: exp.Expr = field(compare=False, repr=False)
+    engine_dialect: str = "duckdb"
     not_pushed: tuple[str, ...] = ()  # predicates kept in the query only (DVT005, debug)
     #: Why the query may not mean the same in the engine (None: proven the same there).
     engine_refusal: str | None = None
     #: Whether the outermost query groups or aggregates (its result is small).
     aggregates: bool = False
+    #: Whether a result value may come from one of several expressions (a set operation, CASE,
+    #: COALESCE, GREATEST, LEAST): PostgreSQL's unconstrained numeric then keeps each value's
+    #: own scale, where the engine's DECIMAL has one scale for the column.
+    picks_values: bool = False
     #: Reads of scalar subqueries the planner evaluated first: the engine SQL no longer reads
     #: them, the model's SQL on its target still does.
     folded: tuple[Extraction, ...] = ()
+
+    @functools.cached_property
+    def engine_sql(self) -> str:
+        """The query the engine runs, in its dialect (only an engine placement renders it)."""
+        return self.engine_tree.sql(dialect=self.engine_dialect, comments=False)
 
     def remote(self, target: str) -> tuple[Extraction, ...]:
         """What the model's own SQL reads of inputs that live on another target than `target`

@@ -40,6 +40,9 @@ ScalarEvaluator = Callable[[PlanInput, exp.Select], tuple[bool, object]]
 #: Subqueries whose parent makes them a set, not one value.
 _SET_CONTEXTS = (exp.In, exp.Any, exp.All, exp.Exists, exp.From, exp.Join, exp.Lateral)
 
+#: Expressions whose value is one of several others' (`FederationPlan.picks_values`).
+_PICKING = (exp.SetOperation, exp.Case, exp.Coalesce, exp.If, exp.Greatest, exp.Least)
+
 _OUTER_SIDES = {"LEFT": "right", "RIGHT": "left", "FULL": "both"}
 
 
@@ -120,9 +123,15 @@ def plan_federation(
         table.set("catalog", None)
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     _truncating_division(tree)
-    engine_sql = tree.sql(dialect=engine_dialect, comments=False)
     return FederationPlan(
-        tuple(extractions), engine_sql, tuple(not_pushed), refusal, aggregates, tuple(folded)
+        tuple(extractions),
+        tree,
+        engine_dialect,
+        not_pushed=tuple(not_pushed),
+        engine_refusal=refusal,
+        aggregates=aggregates,
+        picks_values=tree.find(*_PICKING) is not None,
+        folded=tuple(folded),
     )
 
 

@@ -176,8 +176,15 @@ class TargetAwareTask:
         return result
 
     def execute_nodes(self) -> list[RunResult]:
-        """dbt's, then run_results.json says where every node ran, skipped ones included."""
-        results: list[RunResult] = super().execute_nodes()  # type: ignore[misc]
+        """dbt's, with imports shared by the nodes that read the same input; then
+        run_results.json says where every node ran, skipped ones included."""
+        if self.dvt.multi_target:
+            selected = self.job_queue.get_selected_nodes()  # type: ignore[attr-defined]
+            self.dvt.share_imports(selected)
+        try:
+            results: list[RunResult] = super().execute_nodes()  # type: ignore[misc]
+        finally:
+            self.dvt.drop_shared_imports()
         if self.dvt.multi_target:
             for result in results:
                 if result.node.unique_id in self.manifest.nodes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
 from dbt.adapters.factory import FACTORY
 from dbt.config.profile import Profile, read_profile
@@ -133,20 +132,40 @@ def _check_compute(spec: ComputeSpec, computes: Computes) -> tuple[bool, str]:
         import duckdb
 
         from dvt import connectors
-        from dvt.embedded import extension_path
+        from dvt.embedded import extension_package, extension_path
+        from dvt.exceptions import EngineUnavailableError
+        from dvt.requirements import installed
 
         extensions = {connectors.for_type(t).extension for t in connectors.types()}
-        wanted = sorted(e for e in extensions | {"httpfs"} if e)
-        found = [name for name in wanted if _exists(extension_path, name)]
+        found, problems = [], []
+        for name in sorted(e for e in extensions | {"httpfs"} if e):
+            try:
+                extension_path(name)
+                found.append(name)
+            except EngineUnavailableError as exc:  # a missing one is a problem only when used
+                if installed(extension_package(name)) is not None:
+                    problems.append(exc.msg)
+        if problems:
+            return False, " ".join(problems)
         return (
             True,
             f"duckdb {duckdb.__version__}, extensions: {', '.join(found) or 'none'}{default}",
         )
+    # The built-in `spark` compute is only a problem when something asks for it.
+    used = spec.name == computes.default or spec.name != "spark"
     if importlib.util.find_spec("pyspark") is None:
-        # The built-in `spark` compute is only a problem when something asks for it.
-        used = spec.name == computes.default or spec.name != "spark"
         return (not used), "[DVT105] pyspark is not installed: pip install pyspark (or dvt sync)"
-    return True, f"pyspark present{default}"
+    from dvt.engines.spark import connect_problem, java_needed, java_problem
+    from dvt.requirements import installed
+
+    remote = spec.options.get("remote")
+    if remote:
+        problem, runs_on = connect_problem(spec.name, remote), "Spark Connect client present"
+    else:
+        problem, runs_on = java_problem(spec.name), f"Java {java_needed()}+ present"
+    if problem is not None:
+        return (not used), f"[DVT105] {problem}"
+    return True, f"pyspark {installed('pyspark')}, {runs_on}{default}"
 
 
 def _check_bucket(bucket: BucketSpec, buckets: Buckets) -> tuple[bool, str]:
@@ -183,11 +202,3 @@ def _check_bucket(bucket: BucketSpec, buckets: Buckets) -> tuple[bool, str]:
         connection.close()
     elapsed = (time.perf_counter() - started) * 1000
     return True, f"{bucket.root} writable and readable in {elapsed:.0f} ms{default}"
-
-
-def _exists(find: Any, name: str) -> bool:
-    try:
-        find(name)
-    except Exception:
-        return False
-    return True

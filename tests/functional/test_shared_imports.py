@@ -1,0 +1,169 @@
+"""Imports shared by the nodes of one invocation (DESIGN.md section 6): an input several nodes
+on one target read is imported there once per distinct filter, with every column, and dropped
+when its last reader ends, or at the end of the invocation when a reader never ran; a large
+input is imported per node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.functional.databases import pg_rows
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
+
+#: Rows of `lake.big`: with two readers and 2 columns, more cells than two readers may share.
+BIG_ROWS = 300_000
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml("shared", "models:\n  shared:\n    +materialized: table\n"),
+    "models/sources.yml": """\
+        sources:
+          - name: lake
+            schema: main
+            config: {connection: duck}
+            tables: [{name: regions}, {name: big}]
+          - name: app
+            schema: app
+            tables: [{name: customers}]
+        """,
+    # Four readers of `regions`: two with one filter, two with none.
+    "models/north.sql": """\
+        select c.id, r.name from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'regions') }} r on r.id = c.region_id where r.name = 'North'
+        """,
+    "models/north_codes.sql": """\
+        select c.id, r.code from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'regions') }} r on r.id = c.region_id where r.name = 'North'
+        """,
+    "models/per_region.sql": """\
+        select r.name, count(c.id) as customers from {{ source('lake', 'regions') }} r
+        left join {{ source('app', 'customers') }} c on c.region_id = r.id group by r.name
+        """,
+    "models/region_codes.sql": """\
+        select c.id, r.code from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'regions') }} r on r.id = c.region_id
+        """,
+    # Two readers of `big`, each keeping a few of its rows.
+    "models/big_low.sql": """\
+        select c.id, b.v from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'big') }} b on b.k = c.id where b.k < 3
+        """,
+    "models/big_high.sql": """\
+        select c.id, b.v from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'big') }} b on b.k = c.id where b.k >= 3
+        """,
+}
+
+#: A model that fails, and a reader of `regions` that dbt then skips.
+FAILING = {
+    "models/broken.sql": "select 1 / 0 as boom",
+    "models/after_broken.sql": """\
+        select r.name, b.boom from {{ source('lake', 'regions') }} r cross join {{ ref('broken') }} b
+        """,
+}
+
+
+@pytest.fixture
+def project(postgres: PostgresServer, tmp_path: Path) -> Project:
+    database = f"shared_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    customers = "(1, 1), (2, 2), (3, 1), (4, 3)"
+    regions = "(1, 'North', 'N'), (2, 'South', 'S'), (3, 'East', 'E')"
+    postgres.psql(
+        "create schema app; create table app.customers (id int, region_id int);"
+        f"insert into app.customers values {customers};"
+        "create schema lake; create table lake.regions (id int, name text, code text);"
+        f"insert into lake.regions values {regions};"
+        "create table lake.big as select k, k * 10 as v from generate_series(1, "
+        f"{BIG_ROWS}) k",
+        database,
+    )
+    lake = tmp_path / "lake.duckdb"
+    with duckdb.connect(str(lake)) as conn:
+        conn.execute(
+            f"create table regions (id int, name varchar, code varchar);"
+            f"insert into regions values {regions};"
+            f"create table big as select k::int as k, (k * 10)::int as v from range(1, "
+            f"{BIG_ROWS + 1}) t(k)"
+        )
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(lake)}, "pg"
+    )
+    project.database = database  # type: ignore[attr-defined]
+    return project
+
+
+def _native(project: Project, postgres: PostgresServer, model: str) -> list[tuple[object, ...]]:
+    """The model's SQL run by PostgreSQL over its copies of the DuckDB tables (`lake.*`)."""
+    sql = (project.root / "models" / f"{model}.sql").read_text()
+    for name in ("regions", "big"):
+        sql = sql.replace(f"{{{{ source('lake', '{name}') }}}}", f"lake.{name}")
+    sql = sql.replace("{{ source('app', 'customers') }}", "app.customers")
+    return pg_rows(postgres, project.database, f"({sql}) as native")  # type: ignore[attr-defined]
+
+
+def _scratch(postgres: PostgresServer, database: str) -> list[tuple[object, ...]]:
+    return pg_rows(
+        postgres,
+        database,
+        "(select table_schema, table_name from information_schema.tables "
+        "where table_name like '%\\_\\_dvt\\_%') as t",
+    )
+
+
+def _imports(result: object) -> dict[str, list[dict[str, object]]]:
+    return {
+        r.node.name: r.adapter_response["dvt"]["extractions"]
+        for r in result.result.results  # type: ignore[attr-defined]
+        if "extractions" in r.adapter_response.get("dvt", {})
+    }
+
+
+def test_readers_of_one_input_share_its_import(project: Project, postgres: PostgresServer) -> None:
+    result = project.dvt("run", "--placement", "target", "--threads", "2")
+    assert result.success, result.exception
+    imports = _imports(result)
+    for model in FILES:
+        if model.startswith("models/") and model.endswith(".sql"):
+            name = Path(model).stem
+            assert pg_rows(postgres, project.database, f"analytics.{name}") == _native(  # type: ignore[attr-defined]
+                project, postgres, name
+            ), name
+    regions = {
+        model: next(e for e in reads if "regions" in str(e["sql"]))
+        for model, reads in imports.items()
+        if model in ("north", "north_codes", "per_region", "region_codes")
+    }
+    assert all(read.get("shared") for read in regions.values())
+    # One import per distinct read, with every column, named once for the invocation.
+    assert regions["north"]["import"] == regions["north_codes"]["import"]
+    assert regions["per_region"]["import"] == regions["region_codes"]["import"]
+    assert regions["north"]["import"] != regions["per_region"]["import"]
+    assert " WHERE " in str(regions["north"]["sql"]) and '"code"' in str(regions["north"]["sql"])
+    assert " WHERE " not in str(regions["per_region"]["sql"])
+    assert sum(int(read["rows"]) for read in regions.values()) == 1 + 3  # each loaded once
+    # `big` holds more cells than two readers may share: each reads its own rows.
+    big = [next(e for e in imports[m] if "big" in str(e["sql"])) for m in ("big_low", "big_high")]
+    assert not any(read.get("shared") for read in big)
+    assert len({read["import"] for read in big}) == 2
+    assert all(" WHERE " in str(read["sql"]) for read in big)
+    assert _scratch(postgres, project.database) == []  # type: ignore[attr-defined]
+
+
+def test_a_shared_import_whose_reader_was_skipped_is_dropped_at_the_end(
+    project: Project, postgres: PostgresServer
+) -> None:
+    project.write(FAILING)
+    result = project.dvt("run", "--placement", "target", "--threads", "1")
+    assert not result.success
+    statuses = {r.node.name: str(r.status) for r in result.result.results}
+    assert statuses["broken"] == "error" and statuses["after_broken"] == "skipped"
+    assert statuses["north"] == statuses["north_codes"] == statuses["per_region"] == "success"
+    assert all(read.get("shared") for read in _imports(result)["north"] if "regions" in read["sql"])
+    assert _scratch(postgres, project.database) == []  # type: ignore[attr-defined]
