@@ -173,6 +173,8 @@ def test_without_a_key_rows_are_multisets_and_duplicates_count(both: Project) ->
     assert found["rows_only_in_b"] == 3
     assert sorted(r["id"] for r in found["samples"]["only_in_b"]) == ["1", "2", "4"]
     assert found["samples"]["only_in_a"][0]["customer"] == "bob"
+    code, found = diff_json(both, "pg:shop.orders", "duck:shop.orders", "--samples", "1")
+    assert (code, found["rows_only_in_b"], len(found["samples"]["only_in_b"])) == (1, 3, 1)
 
 
 def test_float_tolerance(both: Project) -> None:
