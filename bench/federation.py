@@ -40,8 +40,10 @@ def run_process(args: list[str], cwd: Path | None = None) -> tuple[float, float]
     return seconds, peak
 
 
-def run_output(args: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """(seconds, peak resident MiB, output) of one child process."""
+def run_output(
+    args: list[str], cwd: Path | None = None, expect: int = 0
+) -> tuple[float, float, str]:
+    """(seconds, peak resident MiB, output) of one child process, which must exit `expect`."""
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -57,7 +59,7 @@ def run_output(args: list[str], cwd: Path | None = None) -> tuple[float, float, 
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         output = out.read()
-        if child.returncode != 0:
+        if child.returncode != expect:
             raise SystemExit(f"{args[:3]} failed:\n{output[-4000:]}")
     return elapsed, usage.ru_maxrss / 1024, output
 

@@ -63,6 +63,18 @@ class InvalidPlacementError(DvtError):
     code = "DVT107"
 
 
+class DiffError(DvtError):
+    """`dvt diff` cannot compare: a side names nothing that exists, or a --key column is missing."""
+
+    code = "DVT108"
+
+
+class DialectError(DvtError):
+    """A model's `dialect` config cannot be carried over to its target's dialect exactly."""
+
+    code = "DVT109"
+
+
 def names_hint(names: object) -> str:
     """`'a', 'b'` for error messages that list the names that do exist."""
     listed = sorted(str(n) for n in names)  # type: ignore[attr-defined]

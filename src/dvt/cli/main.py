@@ -178,6 +178,51 @@ def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     return success, success
 
 
+@click.pass_context
+@requires.postflight
+@requires.preflight
+@requires.profile
+@requires.project
+@requires.runtime_config
+@requires.manifest(write=False)
+def _diff(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
+    """Compare two relations on any targets: exit 0 when identical, 1 when they differ."""
+    from dvt.tasks.diff import DvtDiffTask
+
+    task = DvtDiffTask(ctx.obj["flags"], ctx.obj["runtime_config"], ctx.obj["manifest"])
+    results = task.run()
+    return results, task.interpret_results(results)
+
+
+DIFF_PARAMS = [
+    click.Argument(["a"]),
+    click.Argument(["b"], required=False),
+    click.Option(
+        ["--key"],
+        default=None,
+        help="[dvt] Columns (comma-separated) matching rows of A and B, for per-column "
+        "differences; without it rows are compared whole, as multisets.",
+    ),
+    click.Option(
+        ["--float-tolerance"],
+        type=float,
+        default=None,
+        help="[dvt] Floating-point values closer than this are equal.",
+    ),
+    click.Option(
+        ["--output", "-o"],
+        type=click.Choice(["text", "json"]),
+        default="text",
+        help="[dvt] The report as text lines or one JSON document.",
+    ),
+    click.Option(
+        ["--samples"],
+        type=click.IntRange(min=0),
+        default=10,
+        help="[dvt] Example rows shown of each kind of difference.",
+    ),
+]
+
 ESTIMATE_OPTION = click.Option(
     ["--estimate"],
     is_flag=True,
@@ -234,6 +279,14 @@ def _build_cli() -> DvtGroup:
         ],
         help="Install the versions DVT pins of what the profile, computes.yml and buckets.yml "
         "need; check Java and the JDBC driver for Spark (--dry-run only lists).",
+    )
+    commands["diff"] = click.Command(
+        "diff",
+        callback=_diff,
+        params=[*dbt_cli.commands["parse"].params, *DIFF_PARAMS],
+        help="Compare two relations on any targets (A and B: a model, `model@target`, "
+        "`source:src.table` or `target:schema.table`) without copying either; with --state "
+        "and only A, the model against its build recorded in that folder's artifacts.",
     )
     explain = copy(plan)
     explain.hidden = True

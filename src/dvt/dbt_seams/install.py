@@ -33,6 +33,8 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
         "load_seed_source_file",
         "dvt.dbt_seams.manifest:load_seed_source_file",
     ),
+    # Every runner compiles its node with this module's Compiler (`config(dialect=...)`).
+    ("dbt.task.base", "Compiler", "dvt.dbt_seams.compiler:DvtCompiler"),
     ("dbt.task.run", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.build", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
     ("dbt.task.seed", "SeedTask", "dvt.tasks.seed:DvtSeedTask"),

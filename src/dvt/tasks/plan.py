@@ -61,6 +61,7 @@ class DvtPlanTask(ListTask):
         self.compile_manifest()
         rows = list(self.planned())
         federated = {n.unique_id: self._federation_sql(n, r) for n, r in rows if r.is_federated}
+        dialects = {n.unique_id: d for n, r in rows if (d := self._dialect_sql(n, r))}
         estimates = self._estimates(rows) if getattr(self.args, "estimate", False) else None
         if self.args.output == "json":
             lines = [
@@ -70,13 +71,15 @@ class DvtPlanTask(ListTask):
                         "resource_type": str(n.resource_type),
                         **r.to_dict(),
                         **federated.get(n.unique_id, {}),
+                        **({"dialect": dialects[n.unique_id]} if n.unique_id in dialects else {}),
                         **self._inputs_json(r, estimates),
                     }
                 )
                 for n, r in rows
             ]
         else:
-            lines = self._text(rows) + self._sql_text(rows, federated)
+            lines = self._text(rows) + self._dialect_text(rows, dialects)
+            lines += self._sql_text(rows, federated)
             lines += self._estimates_text(rows, estimates)
         return self.output_results(lines)
 
@@ -131,12 +134,59 @@ class DvtPlanTask(ListTask):
                 lines.append(f"    {name} on {target}: {estimates[unique_id]}")
         return lines
 
+    def _dialect_sql(self, node: Any, resolution: NodeResolution) -> dict[str, Any] | None:
+        """A model written in another dialect than its target's: its SQL as written and as
+        its target runs it (or why it cannot)."""
+        from dbt.compilation import Compiler
+
+        from dvt.dbt_seams.factory import active_adapter
+        from dvt.runners.dialect import transpiled_sql, written_dialect
+
+        if node.resource_type != NodeType.Model or node.is_ephemeral_model:
+            return None
+        assert self.manifest is not None
+        dvt = invocation.current(self.config, self.manifest)
+        written_in = written_dialect(node)
+        if written_in is None:
+            return None
+        adapter = dvt.pool.adapter_for(resolution.target)
+        shown: dict[str, Any] = {"written_in": written_in}
+        try:
+            with active_adapter(adapter), adapter.connection_named(f"plan.{node.unique_id}"):
+                config = dvt.pool.config_for(resolution.target)
+                compiled = Compiler(config).compile_node(node, self.manifest, {}, write=False)
+                shown["written_sql"] = compiled.compiled_code
+                shown["target_sql"] = transpiled_sql(compiled, self.manifest, written_in)
+        except Exception as exc:
+            shown["error"] = dvt.redact(next(iter(str(exc).splitlines()), type(exc).__name__))
+        return shown
+
+    @staticmethod
+    def _dialect_text(
+        rows: list[tuple[Any, NodeResolution]], dialects: dict[str, dict[str, Any]]
+    ) -> list[str]:
+        lines: list[str] = []
+        for node, resolution in rows:
+            shown = dialects.get(node.unique_id)
+            if not shown:
+                continue
+            lines += [
+                "",
+                f"{node.name}: written in {shown['written_in']}, runs on {resolution.target}",
+            ]
+            if "written_sql" in shown:
+                lines.append(f"  written: {' '.join(shown['written_sql'].split())}")
+            if "error" in shown:
+                lines.append(f"  cannot run there: {shown['error']}")
+            else:
+                lines.append(f"  runs as: {' '.join(shown['target_sql'].split())}")
+        return lines
+
     def _federation_sql(self, node: Any, resolution: NodeResolution) -> dict[str, Any]:
         """Compile a federated model on its target and plan it: the SQL each database runs."""
         if node.resource_type != NodeType.Model:
             return {}
-        from dbt.compilation import Compiler
-
+        from dvt.dbt_seams.compiler import DvtCompiler
         from dvt.dbt_seams.factory import active_adapter
         from dvt.engines.duckdb import DuckDBEngine
         from dvt.execution.node import FederatedNode
@@ -148,7 +198,7 @@ class DvtPlanTask(ListTask):
         adapter = dvt.pool.adapter_for(resolution.target)
         try:
             with active_adapter(adapter), adapter.connection_named(f"plan.{node.unique_id}"):
-                compiled = Compiler(config).compile_node(node, self.manifest, {}, write=False)
+                compiled = DvtCompiler(config).compile_node(node, self.manifest, {}, write=False)
                 compute = resolution.compute or dvt.computes.default
                 spec = dvt.computes.require(compute, used_by=node.unique_id)
                 reader = dvt.engine("duckdb")  # reads schemas; Spark need not start to plan
