@@ -66,11 +66,7 @@ def plan_federation(
     by_key = {i.key: i for i in inputs}
     # Names as the databases spell them, quoted: SQLGlot then folds them only where the model's
     # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
-    mapping: dict[str, object] = {}
-    for key, typed_columns in schemas.items():
-        catalog = mapping.setdefault(_quoted(key.catalog, dialect), {})
-        tables = catalog.setdefault(_quoted(key.schema, dialect), {})  # type: ignore[attr-defined]
-        tables[_quoted(key.name, dialect)] = {_quoted(c, dialect): t for c, t in typed_columns}
+    mapping = schema_mapping(schemas, dialect)
     written = [p.alias_or_name for p in tree.selects] if isinstance(tree, exp.Query) else []
     try:
         tree = qualify(
@@ -122,7 +118,7 @@ def plan_federation(
         table.set("db", None)
         table.set("catalog", None)
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-    _truncating_division(tree)
+    truncating_division(tree)
     return FederationPlan(
         tuple(extractions),
         tree,
@@ -135,6 +131,16 @@ def plan_federation(
     )
 
 
+def schema_mapping(schemas: Schemas, dialect: str) -> dict[str, object]:
+    """The inputs' columns as SQLGlot's nested schema: catalog -> schema -> table -> column."""
+    mapping: dict[str, object] = {}
+    for key, typed_columns in schemas.items():
+        catalog = mapping.setdefault(_quoted(key.catalog, dialect), {})
+        tables = catalog.setdefault(_quoted(key.schema, dialect), {})  # type: ignore[attr-defined]
+        tables[_quoted(key.name, dialect)] = {_quoted(c, dialect): t for c, t in typed_columns}
+    return mapping
+
+
 def _aggregates(tree: exp.Expr) -> bool:
     """Whether the outermost query groups or aggregates."""
     if not isinstance(tree, exp.Select):
@@ -144,7 +150,7 @@ def _aggregates(tree: exp.Expr) -> bool:
     return any(p.find(exp.AggFunc) and not p.find(exp.Window) for p in tree.expressions)
 
 
-def _truncating_division(tree: exp.Expr) -> None:
+def truncating_division(tree: exp.Expr) -> None:
     """PostgreSQL's integer `/` truncates: spell it as the engine's integer division, which is
     exact beyond 2^53 (a truncated float division is not)."""
     integers = exp.DataType.INTEGER_TYPES

@@ -22,7 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from dvt.exceptions import DialectError
 from dvt.planning.models import RelationKey
-from dvt.planning.planner import _quoted, _truncating_division
+from dvt.planning.planner import schema_mapping, truncating_division
 from dvt.planning.semantics import engine_refusal
 
 
@@ -52,11 +52,7 @@ def transpile(
     """`sql` (in `written_in`) as `target_dialect` SQL of the same meaning; `schemas` holds
     (column, type in `written_in`) of each relation it reads. DVT109 naming the construct
     when the meaning cannot be proven the same."""
-    mapping: dict[str, object] = {}
-    for key, columns in schemas.items():
-        catalog = mapping.setdefault(_quoted(key.catalog, written_in), {})
-        tables = catalog.setdefault(_quoted(key.schema, written_in), {})  # type: ignore[attr-defined]
-        tables[_quoted(key.name, written_in)] = {_quoted(c, written_in): t for c, t in columns}
+    mapping = schema_mapping(schemas, written_in)
     where = (
         f"{node} is written in {written_in} (its `dialect` config) but runs on target {target!r}"
     )
@@ -79,7 +75,7 @@ def transpile(
             f"{where} ({target_dialect}), and this construct is not proven to mean the same "
             f"there: {refusal}. Rewrite it in {target_dialect}, or write it another way."
         )
-    _truncating_division(tree)
+    truncating_division(tree)
     try:
         return tree.sql(dialect=target_dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
