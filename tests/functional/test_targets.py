@@ -149,14 +149,20 @@ def test_nodes_run_on_their_own_targets_in_one_build(
 
 
 def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
-    listed = multi.dvt("ls", "--output", "json", "--output-keys", "unique_id", "target", "path")
+    keys = ("unique_id", "path", "dvt_target", "dvt_path", "dvt_input_targets")
+    listed = multi.dvt("ls", "--output", "json", "--output-keys", *keys)
     assert listed.success, listed.exception
     rows = {r["unique_id"]: r for r in map(json.loads, listed.result)}
-    assert rows["model.multi.pg_sales"]["path"] == "pushdown"
-    assert rows["model.multi.duck_regions"]["path"] == "pushdown:duck"
-    assert rows["model.multi.duck_events"]["target"] == "duck"
-    assert rows["model.multi.mixed"]["path"] == "federation"
-    assert rows["source.multi.lake.events"]["target"] == "duck"
+    # `path` keeps dbt's meaning (the file); DVT's fields have their own keys.
+    assert rows["model.multi.pg_sales"]["path"] == "pg_sales.sql"
+    assert rows["model.multi.duck_regions"]["path"] == "lake/duck_regions.sql"
+    assert rows["model.multi.pg_sales"]["dvt_path"] == "pushdown"
+    assert rows["model.multi.duck_regions"]["dvt_path"] == "pushdown:duck"
+    assert rows["model.multi.duck_events"]["dvt_target"] == "duck"
+    assert rows["model.multi.mixed"]["dvt_path"] == "federation"
+    assert rows["model.multi.mixed"]["dvt_input_targets"] == ["duck", "pg"]
+    assert rows["source.multi.lake.events"]["dvt_target"] == "duck"
+    assert "target" not in rows["model.multi.mixed"]
     planned = multi.dvt("plan", "--output", "json", "--select", "mixed")
     assert planned.success, planned.exception
     (mixed,) = map(json.loads, planned.result)
