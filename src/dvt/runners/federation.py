@@ -63,6 +63,12 @@ class FederatedRunnerMixin:
                 final=self.adopts_stage(node),
             )
             try:
+                if original_materialized == "view":  # an error under --warn-error: read nothing
+                    events.warn(
+                        "DVT001",
+                        f"{node.unique_id} is a view over other targets; under federation it is "
+                        "materialized as a table.",
+                    )
                 try:
                     sql = work.prepare(plan_inputs(dvt, node, manifest))
                 except DvtError:
@@ -77,11 +83,6 @@ class FederatedRunnerMixin:
                 if work.stage is not None and work.final:
                     self.adoption = StageAdoption(self.adapter, work, sql)
                 if original_materialized == "view":
-                    events.warn(
-                        "DVT001",
-                        f"{node.unique_id} is a view over other targets; under federation it is "
-                        "materialized as a table.",
-                    )
                     node.config.materialized = "table"
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
                 rows = work.rows_staged if work.stage is not None else _rows_written(result)

@@ -1,5 +1,5 @@
 """`dvt ls`: dbt's list, whose JSON output also carries each node's target and path under DVT's
-own keys (`dvt_target`, `dvt_path`...): dbt's keys (`path` is the node's file) keep dbt's meaning."""
+own keys (`dvt_target`, `dvt_path`...); dbt's keys keep dbt's meaning (`path` is the file)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dbt.task.list import ListTask
 
 from dvt import invocation
 
-
 #: The prefix of DVT's keys in `ls --output json`.
 PREFIX = "dvt_"
 
@@ -18,12 +17,11 @@ PREFIX = "dvt_"
 def resolution_fields(node: Any, config: Any, manifest: Any) -> dict[str, object]:
     """DVT's fields for one listed node: target and path (sources: their connection)."""
     dvt = invocation.current(config, manifest)
+    fields: dict[str, object] = {}
     if node.unique_id in manifest.sources:
         fields = {"target": dvt.resolver.connection_of(node)} if dvt.resolver else {}
     elif node.unique_id in manifest.nodes:
         fields = dvt.resolve(node).to_dict()
-    else:
-        fields = {}
     return {f"{PREFIX}{key}": value for key, value in fields.items()}
 
 
