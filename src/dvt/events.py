@@ -46,6 +46,8 @@ _MESSAGES: dict[str, tuple[tuple[str, int | str], ...]] = {
         ("federated_models", _Field.TYPE_INT32),
         ("tests", _Field.TYPE_INT32),
         ("snapshots", _Field.TYPE_INT32),
+        ("unit_tests", _Field.TYPE_INT32),
+        ("ephemeral_models", _Field.TYPE_INT32),
     ),
     "DvtEngineStarting": (("compute", _Field.TYPE_STRING), ("engine", _Field.TYPE_STRING)),
     "DvtTypeComplete": (*_COUNT_FIELDS, ("execution_time", _Field.TYPE_DOUBLE)),
@@ -109,23 +111,28 @@ _PROTOS = _declare_messages()
 
 @dataclass(frozen=True)
 class PlanCounts:
-    """What a build runs, by node type; `federated_models` are part of `models`."""
+    """What a build runs, by node type; `federated_models` are part of `models`. Ephemeral
+    models are not: dbt inlines them into the nodes that ref them."""
 
     seeds: int
     models: int
     federated_models: int
     tests: int
     snapshots: int
+    unit_tests: int = 0
+    ephemeral_models: int = 0
 
     @property
     def pushdown_models(self) -> int:
         return self.models - self.federated_models
 
     def __str__(self) -> str:
+        unit_tests = f", {self.unit_tests} unit tests" if self.unit_tests else ""
+        ephemeral = f" + {self.ephemeral_models} ephemeral" if self.ephemeral_models else ""
         return (
             f"Build plan: {self.seeds} seeds, {self.models} models "
-            f"({self.pushdown_models} pushdown, {self.federated_models} federation), "
-            f"{self.tests} tests, {self.snapshots} snapshots"
+            f"({self.pushdown_models} pushdown, {self.federated_models} federation){ephemeral}, "
+            f"{self.tests} tests{unit_tests}, {self.snapshots} snapshots"
         )
 
 
@@ -147,7 +154,7 @@ class TypeCounts:
 
     @property
     def label(self) -> str:
-        return f"{self.resource_type}s"
+        return f"{self.resource_type.replace('_', ' ')}s"
 
     def __str__(self) -> str:
         return f"{self.label}: {self.ok}/{self.total}"
@@ -168,7 +175,15 @@ class DvtBuildPlan(_DvtEvent):
 
     def message(self) -> str:
         return str(
-            PlanCounts(self.seeds, self.models, self.federated_models, self.tests, self.snapshots)
+            PlanCounts(
+                self.seeds,
+                self.models,
+                self.federated_models,
+                self.tests,
+                self.snapshots,
+                self.unit_tests,
+                self.ephemeral_models,
+            )
         )
 
 
@@ -264,7 +279,8 @@ def debug(message: str) -> None:
 
 
 def build_plan(counts: PlanCounts) -> None:
-    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`."""
+    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`
+    (`, 4 unit tests` before the snapshots when the build runs any)."""
     fire_event(DvtBuildPlan(**asdict(counts), pushdown_models=counts.pushdown_models))
 
 

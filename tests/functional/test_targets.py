@@ -166,7 +166,8 @@ def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
     planned = multi.dvt("plan", "--output", "json", "--select", "mixed")
     assert planned.success, planned.exception
     (mixed,) = map(json.loads, planned.result)
-    assert "pg_sales" in mixed.pop("plan_error")  # its inputs are not built yet
+    assert "pg_sales (model)" in mixed.pop("plan_error")  # its inputs are not built yet
+    assert mixed.pop("unbuilt_inputs") == ["model.multi.pg_sales", "model.multi.duck_regions"]
     assert mixed == {
         "unique_id": "model.multi.mixed",
         "resource_type": "model",
@@ -178,8 +179,8 @@ def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
     text = multi.cli("dvt", "plan", "--compute", "spark")
     assert text.returncode == 0, text.stdout
     assert (
-        "Build plan: 1 seeds, 7 models (6 pushdown, 1 federation), 5 tests, 0 snapshots"
-        in text.stdout
+        "Build plan: 1 seeds, 7 models (6 pushdown, 1 federation) + 1 ephemeral, 5 tests, "
+        "0 snapshots" in text.stdout
     )
     assert "mixed" in text.stdout and "spark" in text.stdout
 

@@ -108,3 +108,19 @@ def test_project_flags_name_dvt_codes(warned: Project) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert warned.statuses() == {"model.warned.events_view": "error"}
+
+
+def test_a_federated_view_is_logged_as_the_table_it_is(warned: Project) -> None:
+    done = warned.cli("dvt", "run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "START sql table model main.events_view" in done.stdout
+    assert "OK created sql table model main.events_view" in done.stdout
+    assert "Finished running 1 table model in" in done.stdout
+    assert " view model" not in done.stdout
+    # The manifest keeps the model's own config.
+    assert (
+        warned.artifact("manifest.json")["nodes"]["model.warned.events_view"]["config"][
+            "materialized"
+        ]
+        == "view"
+    )

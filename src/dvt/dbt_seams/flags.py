@@ -32,8 +32,17 @@ from dbt.exceptions import DbtProjectError
 
 from dvt.events import WARNING_CODES
 
+
+class _EventNames(set[str]):
+    """dbt's event names (read live: dbt's `WarnErrorOptionsV2` adds "Deprecations" to the set
+    it is given) and DVT's warning codes."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in ALL_EVENT_NAMES or super().__contains__(name)
+
+
 #: The names `--warn-error-options` accepts under dvt: dbt's events and DVT's warning codes.
-EVENT_NAMES: set[str] = ALL_EVENT_NAMES | set(WARNING_CODES)
+EVENT_NAMES: set[str] = _EventNames(WARNING_CODES)  # not empty: dbt replaces an empty set
 
 #: The click parameter of dbt's tracking option.
 TRACKING_OPTION = "send_anonymous_usage_stats"

@@ -81,7 +81,7 @@ def check_swaps() -> None:
             raise RuntimeError(f"dbt seam moved: {module_name}.{attribute} is gone")
         ours = _load(replacement)
         if isinstance(original, set):
-            if not isinstance(ours, set) or not original <= ours:
+            if not isinstance(ours, set) or not all(name in ours for name in original):
                 raise RuntimeError(f"{replacement} no longer holds every {module_name}.{attribute}")
         elif isinstance(original, type):
             if original is not ours and not issubclass(ours, original):  # type: ignore[arg-type]

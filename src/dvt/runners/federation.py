@@ -180,6 +180,13 @@ class FederatedModelRunner(FederatedRunnerMixin, ModelRunner):
             and not config.get("sql_header")
         )
 
+    def describe_node(self) -> str:
+        """dbt's, naming the table a federated view is built as (DVT001)."""
+        node = self.node
+        if node.config.materialized != "view":
+            return str(super().describe_node())
+        return f"{node.language} table model {self.get_node_representation()}"
+
     def _execute_model(
         self,
         hook_ctx: Any,

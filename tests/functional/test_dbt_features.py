@@ -1,0 +1,136 @@
+"""dbt's newer features on a two-DuckDB project (issue 18): build counts that match the nodes,
+unit tests on federated models, `dvt plan` before anything is built."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.functional.projects import Project, dbt_project_yml, duck_output
+
+pytestmark = [pytest.mark.duckdb]
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml(
+        "feat", "models:\n  feat:\n    lake:\n      +target: lake\n"
+    ),
+    "seeds/orders.csv": "order_id,customer_id,amount\n1,1,10.5\n2,1,4.5\n3,2,7.0\n",
+    "seeds/customers.csv": "customer_id,country\n1,nz\n2,fr\n",
+    "seeds/_seeds.yml": """\
+        seeds:
+          - name: customers
+            config: {target: lake}
+        """,
+    "models/customer_orders.sql": """\
+        select customer_id, count(*) as orders, sum(amount) as spent
+        from {{ ref('orders') }} group by customer_id
+        """,
+    "models/lake/customers_clean.sql": """\
+        select customer_id, upper(country) as country from {{ ref('customers') }}
+        """,
+    "models/revenue.sql": """\
+        select c.country, sum(o.amount) as revenue
+        from {{ ref('orders') }} o join {{ ref('customers_clean') }} c using (customer_id)
+        group by c.country
+        """,
+    "models/lake/countries.sql": """\
+        {{ config(materialized='ephemeral') }}
+        select distinct country from {{ ref('customers') }}
+        """,
+    "models/schema.yml": """\
+        models:
+          - name: revenue
+            columns:
+              - name: country
+                data_tests: [not_null]
+        unit_tests:
+          - name: counts_orders
+            model: customer_orders
+            given:
+              - input: ref('orders')
+                rows: [{order_id: 1, customer_id: 7, amount: 2}, {order_id: 2, customer_id: 7, amount: 3}]
+            expect:
+              rows: [{customer_id: 7, orders: 2, spent: 5}]
+        """,
+}
+
+
+@pytest.fixture
+def feat(tmp_path: Path) -> Project:
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {
+            "warehouse": duck_output(tmp_path / "warehouse.duckdb", "analytics"),
+            "lake": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
+        "warehouse",
+    )
+    return project
+
+
+def test_build_counts_unit_tests_as_dbts_total_does(feat: Project) -> None:
+    done = feat.cli("dvt", "--no-use-colors", "build", "--select", "orders", "customer_orders")
+    assert done.returncode == 0, done.stdout
+    assert (
+        "Build plan: 1 seeds, 1 models (1 pushdown, 0 federation), 0 tests, 1 unit tests, "
+        "0 snapshots" in done.stdout
+    )
+    assert "Completed unit tests: 1/1 OK" in done.stdout
+    assert "unit tests: 1/1" in done.stdout  # the build's last line
+    assert "TOTAL=3" in done.stdout
+    plan = re.search(r"Build plan: (.*)", done.stdout)
+    assert plan is not None
+    planned = sum(
+        int(n) for n in re.findall(r"(\d+) (?:seeds|models|tests|unit tests|snapshots)", plan[1])
+    )
+    assert planned == 3 == len(feat.statuses())
+
+
+DECLARED = """\
+  - name: customers_clean
+    columns:
+      - {name: customer_id, data_type: integer}
+      - {name: country, data_type: varchar}
+"""
+
+
+def test_plan_before_anything_is_built(feat: Project) -> None:
+    schema = feat.root / "models" / "schema.yml"
+    schema.write_text(schema.read_text().replace("unit_tests:", DECLARED + "unit_tests:"))
+    planned = feat.dvt("plan", "--output", "json", "--select", "revenue", "countries")
+    assert planned.success, planned.exception
+    rows = {r["unique_id"]: r for r in map(json.loads, planned.result)}
+    revenue = rows["model.feat.revenue"]
+    assert "plan_error" not in revenue, revenue
+    assert revenue["placement"]["placement"] in ("target", "engine")
+    reads = {e["input"]: e["sql"] for e in revenue["extractions"]}
+    # customers_clean's columns come from its `columns:`, orders' from the seed's header.
+    assert "customer_id" in reads["model.feat.customers_clean"]
+    assert "country" in reads["model.feat.customers_clean"]
+    assert rows["model.feat.countries"]["path"] == "ephemeral"
+    text = feat.cli("dvt", "plan")
+    assert text.returncode == 0, text.stdout
+    assert (
+        "Build plan: 2 seeds, 3 models (2 pushdown, 1 federation) + 1 ephemeral, 1 tests, "
+        "0 snapshots" in text.stdout
+    )
+    assert re.search(r"countries +model +lake +ephemeral +lake +-", text.stdout)
+    assert "revenue: federation -> warehouse, computed " in text.stdout
+    assert "cannot plan" not in text.stdout
+
+
+def test_plan_names_the_inputs_to_build_first(feat: Project) -> None:
+    planned = feat.dvt("plan", "--output", "json", "--select", "revenue")
+    assert planned.success, planned.exception
+    rows = {r["unique_id"]: r for r in map(json.loads, planned.result)}
+    revenue = rows["model.feat.revenue"]
+    assert revenue["unbuilt_inputs"] == ["model.feat.customers_clean"]  # orders: a seed
+    assert "customers_clean (model)" in revenue["plan_error"]
+    assert "dvt build --select +revenue" in revenue["plan_error"]
+    assert revenue["path"] == "federation" and revenue["input_targets"] == ["lake", "warehouse"]
+    text = feat.cli("dvt", "plan", "--select", "revenue")
+    assert "revenue: federation -> warehouse" in text.stdout
+    assert "Catalog Error" not in text.stdout
