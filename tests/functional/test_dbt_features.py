@@ -134,3 +134,39 @@ def test_plan_names_the_inputs_to_build_first(feat: Project) -> None:
     text = feat.cli("dvt", "plan", "--select", "revenue")
     assert "revenue: federation -> warehouse" in text.stdout
     assert "Catalog Error" not in text.stdout
+
+
+FEDERATED_UNIT_TESTS = """\
+  - name: revenue_per_country
+    model: revenue
+    given:
+      - input: ref('orders')
+        rows: [{order_id: 1, customer_id: 1, amount: 2.5}, {order_id: 2, customer_id: 2, amount: 4}]
+      - input: ref('customers_clean')
+        rows: [{customer_id: 1, country: 'NZ'}, {customer_id: 2, country: 'NZ'}]
+    expect:
+      rows: [{country: 'NZ', revenue: 6.5}]
+  - name: revenue_expected_wrong
+    model: revenue
+    given:
+      - input: ref('orders')
+        rows: [{order_id: 1, customer_id: 1, amount: 2.5}]
+      - input: ref('customers_clean')
+        rows: [{customer_id: 1, country: 'NZ'}]
+    expect:
+      rows: [{country: 'NZ', revenue: 99}]
+"""
+
+
+def test_unit_tests_on_a_federated_model_run_on_its_target(feat: Project) -> None:
+    schema = feat.root / "models" / "schema.yml"
+    schema.write_text(schema.read_text() + FEDERATED_UNIT_TESTS)
+    built = feat.cli("dvt", "--no-use-colors", "build", "--exclude", "test_type:unit")
+    assert built.returncode == 0, built.stdout
+    done = feat.cli("dvt", "--no-use-colors", "test", "--select", "test_type:unit")
+    assert done.returncode == 1, done.stdout  # the wrong expectation fails, as it should
+    statuses = feat.statuses()
+    assert statuses["unit_test.feat.revenue.revenue_per_country"] == "pass", done.stdout
+    assert statuses["unit_test.feat.revenue.revenue_expected_wrong"] == "fail"
+    assert statuses["unit_test.feat.customer_orders.counts_orders"] == "pass"
+    assert "information_schema" not in done.stdout and "Catalog Error" not in done.stdout

@@ -420,3 +420,30 @@ def test_docs_catalog_holds_tables_from_every_target(multi: Project) -> None:
     assert nodes["model.multi.duck_regions"]["metadata"]["database"] == "lake"
     assert nodes["model.multi.pg_sales"]["metadata"]["database"] == multi.database  # type: ignore[attr-defined]
     assert "source.multi.lake.events" in catalog["sources"]
+
+
+MIXED_UNIT_TEST = """\
+unit_tests:
+  - name: mixed_joins_regions
+    model: mixed
+    given:
+      - input: ref('pg_sales')
+        rows: [{id: 1}, {id: 2}]
+      - input: ref('duck_regions')
+        rows: [{id: 1, region: 'NORTH'}]
+    expect:
+      rows: [{id: 1, region: 'NORTH'}]
+"""
+
+
+def test_unit_test_of_a_federated_model_types_fixtures_from_each_inputs_target(
+    multi: Project,
+) -> None:
+    """The fixture of a DuckDB input of a PostgreSQL model is typed by DuckDB's adapter, in
+    PostgreSQL's types, and runs on PostgreSQL: no cross-database reference."""
+    multi.write({"models/unit.yml": MIXED_UNIT_TEST})
+    ran = multi.dvt("build", "--select", "+duck_regions", "pg_sales", "--exclude", "test_type:unit")
+    assert ran.success, ran.exception
+    done = multi.cli("dvt", "--no-use-colors", "test", "--select", "test_type:unit")
+    assert done.returncode == 0, done.stdout
+    assert multi.statuses() == {"unit_test.multi.mixed.mixed_joins_regions": "pass"}
