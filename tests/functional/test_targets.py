@@ -447,3 +447,46 @@ def test_unit_test_of_a_federated_model_types_fixtures_from_each_inputs_target(
     done = multi.cli("dvt", "--no-use-colors", "test", "--select", "test_type:unit")
     assert done.returncode == 0, done.stdout
     assert multi.statuses() == {"unit_test.multi.mixed.mixed_joins_regions": "pass"}
+
+
+def test_clone_puts_each_node_on_its_own_target(
+    multi: Project, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    built = multi.dvt("build", "--exclude", "test_type:data")
+    assert built.success, built.exception
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "manifest.json").write_bytes((multi.root / "target" / "manifest.json").read_bytes())
+    database = multi.database  # type: ignore[attr-defined]
+    duck_file = multi.duck_file  # type: ignore[attr-defined]
+    multi.profiles(
+        {"pg": pg_output(postgres, database, "dev"), "duck": duck_output(duck_file, "lake_dev")},
+        "pg",
+    )
+    cloned = multi.dvt("clone", "--state", str(state))
+    assert cloned.success, cloned.exception
+    statuses = {r.node.unique_id: str(r.status) for r in cloned.result.results}
+    assert set(statuses.values()) == {"success"}, statuses
+    assert {"pg_sales", "pg_sales_view", "mixed"} <= set(pg_relations(postgres, database, "dev"))
+    assert duck_rows(duck_file, "lake.lake_dev.duck_regions") == [(1, "NORTH"), (2, "SOUTH")]
+    assert pg_rows(postgres, database, "dev.mixed") == [(1, "NORTH"), (2, "SOUTH")]
+
+
+def test_clone_refuses_a_state_relation_on_another_target(
+    multi: Project, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """State built with `--target pg` holds duck_regions on PostgreSQL: the DuckDB node
+    cannot be a clone of it."""
+    built = multi.dvt(
+        "build", "--target", "pg", "--select", "+duck_regions", "--exclude", "test_type:data"
+    )
+    assert built.success, built.exception
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "manifest.json").write_bytes((multi.root / "target" / "manifest.json").read_bytes())
+    cloned = multi.dvt("clone", "--state", str(state), "--select", "duck_regions", "pg_sales")
+    assert not cloned.success
+    by_id = {r.node.unique_id: r for r in cloned.result.results}
+    failed = by_id["model.multi.duck_regions"]
+    assert str(failed.status) == "error"
+    assert "[DVT108]" in failed.message and "'pg'" in failed.message and "'duck'" in failed.message

@@ -48,6 +48,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.task.freshness", "FreshnessTask", "dvt.tasks.freshness:DvtFreshnessTask"),
     ("dbt.task.docs.generate", "GenerateTask", "dvt.tasks.docs:DvtGenerateTask"),
     ("dbt.task.init", "InitTask", "dvt.tasks.init:DvtInitTask"),
+    ("dbt.task.clone", "CloneTask", "dvt.tasks.clone:DvtCloneTask"),
     # retry compares the previous command's task with these names to restore microbatch state.
     ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
