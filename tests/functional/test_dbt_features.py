@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.functional.databases import duck_rows
 from tests.functional.projects import Project, dbt_project_yml, duck_output
 
 pytestmark = [pytest.mark.duckdb]
@@ -170,3 +171,30 @@ def test_unit_tests_on_a_federated_model_run_on_its_target(feat: Project) -> Non
     assert statuses["unit_test.feat.revenue.revenue_expected_wrong"] == "fail"
     assert statuses["unit_test.feat.customer_orders.counts_orders"] == "pass"
     assert "information_schema" not in done.stdout and "Catalog Error" not in done.stdout
+
+
+PYTHON_MODELS = {
+    "models/lake/py_countries.py": """\
+        def model(dbt, session):
+            dbt.config(materialized="table")
+            return dbt.ref("customers").order("customer_id")
+        """,
+    "models/py_mixed.py": """\
+        def model(dbt, session):
+            return dbt.ref("customers_clean")
+        """,
+}
+
+
+def test_python_models_on_a_non_default_duckdb_target(feat: Project) -> None:
+    feat.write(PYTHON_MODELS)
+    done = feat.cli("dvt", "--no-use-colors", "build", "--select", "+py_countries", "+py_mixed")
+    statuses = feat.statuses()
+    assert statuses["model.feat.py_countries"] == "success", done.stdout
+    lake = feat.root.parent / "lake.duckdb"
+    assert duck_rows(lake, "lake.lake.py_countries") == [(1, "nz"), (2, "fr")]
+    # A Python model reading another target is refused, saying what is possible.
+    assert statuses["model.feat.py_mixed"] == "error"
+    assert "[DVT104] Python model model.feat.py_mixed" in done.stdout
+    assert "reads 'lake'" in done.stdout
+    assert "SQLGlot" not in done.stdout

@@ -490,3 +490,19 @@ def test_clone_refuses_a_state_relation_on_another_target(
     failed = by_id["model.multi.duck_regions"]
     assert str(failed.status) == "error"
     assert "[DVT108]" in failed.message and "'pg'" in failed.message and "'duck'" in failed.message
+
+
+def test_python_model_on_a_non_default_duckdb_target(multi: Project) -> None:
+    """dbt-duckdb runs Python models in its process-wide environment, which a PostgreSQL
+    default target never creates: each DuckDB target runs them in its own."""
+    multi.write(
+        {
+            "models/lake/py_regions.py": (
+                'def model(dbt, session):\n    return dbt.ref("regions").filter("id > 1")\n'
+            )
+        }
+    )
+    built = multi.dvt("build", "--select", "+py_regions")
+    assert built.success, built.exception
+    duck_file = multi.duck_file  # type: ignore[attr-defined]
+    assert duck_rows(duck_file, "lake.lake.py_regions") == [(2, "south")]

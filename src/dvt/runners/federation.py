@@ -35,6 +35,20 @@ class FederationError(DvtError):
     code = "DVT104"
 
 
+def refuse_python(node: Any, resolution: Any) -> None:
+    """DVT104 for a Python model whose inputs live on other targets: only SQL is federated."""
+    if getattr(node, "language", "sql") != "python":
+        return
+    others = sorted({t for _, t in resolution.inputs if t != resolution.target})
+    reads = ", ".join(repr(t) for t in others)
+    raise FederationError(
+        f"Python model {node.unique_id} ({node.original_file_path}) lives on "
+        f"{resolution.target!r} and reads {reads}: DVT federates SQL models only. Give it the "
+        f"target its inputs live on (config(target=...)), or ref a SQL model on "
+        f"{resolution.target!r} that selects what it needs (that model is federated)."
+    )
+
+
 class FederatedRunnerMixin:
     """Mix in before a dbt runner: `execute` runs the dbt runner over imports or staged rows."""
 
@@ -52,6 +66,7 @@ class FederatedRunnerMixin:
     def execute(self, node: Any, manifest: Any) -> RunResult:
         dvt = invocation.get()
         resolution = dvt.resolve(node)
+        refuse_python(node, resolution)
         started = time.perf_counter()
         original_sql, original_materialized = node.compiled_code, node.config.materialized
         with FederationSession(dvt, reader_for(dvt, resolution), node) as session:

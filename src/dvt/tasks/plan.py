@@ -153,6 +153,7 @@ class DvtPlanTask(ListTask):
         from dvt.engines.duckdb import DuckDBEngine
         from dvt.execution.node import FederatedNode
         from dvt.execution.session import plan_inputs
+        from dvt.runners.federation import refuse_python
         from dvt.tasks.unbuilt import InputsNotBuiltError, PlanningSession
 
         assert self.manifest is not None
@@ -160,6 +161,7 @@ class DvtPlanTask(ListTask):
         config = dvt.pool.config_for(resolution.target)
         adapter = dvt.pool.adapter_for(resolution.target)
         try:
+            refuse_python(node, resolution)
             with active_adapter(adapter), adapter.connection_named(f"plan.{node.unique_id}"):
                 compiled = Compiler(config).compile_node(node, self.manifest, {}, write=False)
                 compute = resolution.compute or dvt.computes.default
