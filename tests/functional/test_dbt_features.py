@@ -198,3 +198,59 @@ def test_python_models_on_a_non_default_duckdb_target(feat: Project) -> None:
     assert "[DVT104] Python model model.feat.py_mixed" in done.stdout
     assert "reads 'lake'" in done.stdout
     assert "SQLGlot" not in done.stdout
+
+
+MICROBATCH = {
+    "seeds/events.csv": (
+        "id,event_time,amount\n"
+        "1,2020-01-01 10:00:00,1\n2,2020-01-02 10:00:00,2\n3,2020-01-03 10:00:00,3\n"
+    ),
+    "seeds/_events.yml": """\
+        seeds:
+          - name: events
+            config:
+              target: lake
+              event_time: event_time
+              column_types: {event_time: timestamp}
+        """,
+    "models/daily.sql": """\
+        {{ config(materialized='incremental', incremental_strategy='microbatch',
+                  event_time='event_time', batch_size='day', begin='2020-01-01') }}
+        {% set fail = env_var('DVT_FAIL_BATCH', '') == model.batch.id %}
+        select id, event_time, amount from {{ ref('events') }}
+        where {{ "cast('boom' as integer)" if fail else "1" }} = 1
+        """,
+}
+WINDOW = ("--event-time-start", "2020-01-01", "--event-time-end", "2020-01-04")
+
+
+def test_microbatch_on_a_federated_model_runs_and_retries_batch_by_batch(
+    feat: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feat.write(MICROBATCH)
+    seeded = feat.dvt("seed", "--select", "events")
+    assert seeded.success, seeded.exception
+    monkeypatch.setenv("DVT_FAIL_BATCH", "20200102")
+    ran = feat.dvt("--debug", "run", "--select", "daily", *WINDOW)
+    assert not ran.success
+    (result,) = ran.result.results
+    assert str(result.status) == "partial success"
+    assert [str(b[0].date()) for b in result.batch_results.successful] == [
+        "2020-01-01",
+        "2020-01-03",
+    ]
+    assert [str(b[0].date()) for b in result.batch_results.failed] == ["2020-01-02"]
+    warehouse = feat.root.parent / "warehouse.duckdb"
+    assert sorted(r[0] for r in duck_rows(warehouse, "warehouse.analytics.daily")) == [1, 3]
+    # Each batch's SQL holds its own window (dbt's, with its UTC offset: DVT005 keeps such a
+    # literal out of the read, as it cannot prove every source reads it the same).
+    log = (feat.root / "logs" / "dbt.log").read_text()
+    assert "event_time >= '2020-01-03 00:00:00+00:00' and event_time < '2020-01-04" in log
+    monkeypatch.delenv("DVT_FAIL_BATCH")
+    retried = feat.dvt("retry")
+    assert retried.success, retried.exception
+    (again,) = retried.result.results
+    assert not again.batch_results.failed and len(again.batch_results.successful) == 3
+    retry_log = (feat.root / "logs" / "dbt.log").read_text()[len(log) :]
+    assert "Batch 1 of 1 START batch 2020-01-02" in retry_log  # only the failed batch ran
+    assert sorted(r[0] for r in duck_rows(warehouse, "warehouse.analytics.daily")) == [1, 2, 3]

@@ -37,6 +37,12 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
         "dvt.dbt_seams.manifest:load_seed_source_file",
     ),
     ("dbt.task.run", "RunTask", "dvt.tasks.run:DvtRunTask"),
+    # RunTask._submit_batch builds each batch's runner by this name.
+    (
+        "dbt.task.run",
+        "MicrobatchBatchRunner",
+        "dvt.runners.microbatch:DvtMicrobatchBatchRunner",
+    ),
     ("dbt.task.build", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
     ("dbt.task.seed", "SeedTask", "dvt.tasks.seed:DvtSeedTask"),
     ("dbt.task.test", "TestTask", "dvt.tasks.test:DvtTestTask"),

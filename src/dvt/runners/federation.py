@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dbt.artifacts.schemas.run import RunResult, RunStatus
-from dbt.task.run import ModelRunner
+from dbt.task.run import MicrobatchModelRunner, ModelRunner
 from dbt.task.show import ShowRunner
 from dbt.task.snapshot import SnapshotRunner
 from dbt.task.test import TestRunner
@@ -26,6 +26,7 @@ from dvt.exceptions import DvtError, EngineUnavailableError
 from dvt.execution.node import FederatedNode
 from dvt.execution.session import FederationSession, plan_inputs
 from dvt.runners.connections import roll_back
+from dvt.runners.microbatch import DvtMicrobatchBatchRunner
 
 #: Adapters whose table materialization may rename the stage into place (`StageAdoption`).
 ADOPTING_ADAPTERS = frozenset({"postgres", "duckdb"})
@@ -305,8 +306,17 @@ def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
     return reader
 
 
+class FederatedMicrobatchBatchRunner(FederatedRunnerMixin, DvtMicrobatchBatchRunner):
+    """One batch of a federated microbatch model: its compiled SQL (with the batch's
+    event-time window) is planned and its inputs read for that window only; dbt's microbatch
+    materialization writes the batch on the target."""
+
+
 def federated_runner_for(runner: Any) -> type[Any] | None:
-    """The federated counterpart of one of dbt's runners, or None when there is none."""
+    """The federated counterpart of one of dbt's runners, or None when there is none (a
+    microbatch model's runner orchestrates its batches, each of which federates)."""
+    if isinstance(runner, MicrobatchModelRunner):
+        return None
     for dbt_runner, federated in (  # subclasses first: a SnapshotRunner is a ModelRunner
         (ShowRunner, FederatedShowRunner),
         (SnapshotRunner, FederatedSnapshotRunner),
