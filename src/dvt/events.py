@@ -1,7 +1,10 @@
 """DVT's messages and build events, fired through dbt's event system (so text and JSON logs, log
 files, `--quiet` and `dvtRunner` callbacks treat them exactly like dbt's own).
 
-Messages (`info`, `warn`, `debug`) are dbt `Note`s. Build events are DVT's own event types, added
+Messages (`info`, `debug`) are dbt `Note`s. A warning (`warn`) is an event named by its DVT code
+(`DVT001`...), fired as dbt fires its own warnings, so `--warn-error` makes it an error and
+`--warn-error-options` names it (`{"error": ["DVT001"]}`, `{"silence": ["DVT002"]}`). Build events
+are DVT's own event types, added
 the way dbt-core and dbt-adapters add theirs: dbt_common finds an event's protobuf message by the
 event's class name in the class's `PROTO_TYPES_MODULE`, so this module declares DVT's messages
 (enveloped with dbt's own `EventInfo`) when it loads. In `--log-format json` such an event names
@@ -17,8 +20,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from dbt_common.events import types_pb2
-from dbt_common.events.base_types import EventLevel, InfoLevel
-from dbt_common.events.functions import fire_event
+from dbt_common.events.base_types import EventLevel, InfoLevel, WarnLevel
+from dbt_common.events.functions import fire_event, get_event_manager, warn_or_error
 from dbt_common.events.types import Note
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -43,6 +46,8 @@ _MESSAGES: dict[str, tuple[tuple[str, int | str], ...]] = {
         ("federated_models", _Field.TYPE_INT32),
         ("tests", _Field.TYPE_INT32),
         ("snapshots", _Field.TYPE_INT32),
+        ("unit_tests", _Field.TYPE_INT32),
+        ("ephemeral_models", _Field.TYPE_INT32),
     ),
     "DvtEngineStarting": (("compute", _Field.TYPE_STRING), ("engine", _Field.TYPE_STRING)),
     "DvtTypeComplete": (*_COUNT_FIELDS, ("execution_time", _Field.TYPE_DOUBLE)),
@@ -53,7 +58,11 @@ _MESSAGES: dict[str, tuple[tuple[str, int | str], ...]] = {
         ("seconds", _Field.TYPE_DOUBLE),
     ),
 }
+#: DVT's warnings, each an event of that name (`note` fires the debug-level ones).
+WARNING_CODES = ("DVT001", "DVT002", "DVT003", "DVT005", "DVT106")
+_MESSAGES.update({code: (("msg", _Field.TYPE_STRING),) for code in WARNING_CODES})
 _EVENTS = (
+    *WARNING_CODES,
     "DvtBuildPlan",
     "DvtEngineStarting",
     "DvtTypeComplete",
@@ -102,23 +111,28 @@ _PROTOS = _declare_messages()
 
 @dataclass(frozen=True)
 class PlanCounts:
-    """What a build runs, by node type; `federated_models` are part of `models`."""
+    """What a build runs, by node type; `federated_models` are part of `models`. Ephemeral
+    models are not: dbt inlines them into the nodes that ref them."""
 
     seeds: int
     models: int
     federated_models: int
     tests: int
     snapshots: int
+    unit_tests: int = 0
+    ephemeral_models: int = 0
 
     @property
     def pushdown_models(self) -> int:
         return self.models - self.federated_models
 
     def __str__(self) -> str:
+        unit_tests = f", {self.unit_tests} unit tests" if self.unit_tests else ""
+        ephemeral = f" + {self.ephemeral_models} ephemeral" if self.ephemeral_models else ""
         return (
             f"Build plan: {self.seeds} seeds, {self.models} models "
-            f"({self.pushdown_models} pushdown, {self.federated_models} federation), "
-            f"{self.tests} tests, {self.snapshots} snapshots"
+            f"({self.pushdown_models} pushdown, {self.federated_models} federation){ephemeral}, "
+            f"{self.tests} tests{unit_tests}, {self.snapshots} snapshots"
         )
 
 
@@ -140,7 +154,7 @@ class TypeCounts:
 
     @property
     def label(self) -> str:
-        return f"{self.resource_type}s"
+        return f"{self.resource_type.replace('_', ' ')}s"
 
     def __str__(self) -> str:
         return f"{self.label}: {self.ok}/{self.total}"
@@ -161,7 +175,15 @@ class DvtBuildPlan(_DvtEvent):
 
     def message(self) -> str:
         return str(
-            PlanCounts(self.seeds, self.models, self.federated_models, self.tests, self.snapshots)
+            PlanCounts(
+                self.seeds,
+                self.models,
+                self.federated_models,
+                self.tests,
+                self.snapshots,
+                self.unit_tests,
+                self.ephemeral_models,
+            )
         )
 
 
@@ -209,6 +231,24 @@ class DvtRowsMoved(_DvtEvent):
         )
 
 
+class _DvtWarning(WarnLevel):
+    """A DVT warning: the event's name is its code, as `--warn-error-options` names it."""
+
+    PROTO_TYPES_MODULE = _PROTOS
+
+    def code(self) -> str:
+        return type(self).__name__
+
+    def message(self) -> str:
+        return f"[{self.code()}] {self.msg}"
+
+
+WARNINGS: dict[str, type[_DvtWarning]] = {
+    code: type(code, (_DvtWarning,), {"__doc__": f"Warning {code} (docs/errors.md)."})
+    for code in WARNING_CODES
+}
+
+
 def _type_counts(message: Any) -> TypeCounts:
     return TypeCounts(**{name: getattr(message, name) for name, _ in _COUNT_FIELDS})
 
@@ -218,8 +258,20 @@ def info(message: str) -> None:
 
 
 def warn(code: str, message: str) -> None:
-    """A warning with its stable DVT code in front, e.g. `[DVT001] ...`."""
-    fire_event(Note(msg=f"[{code}] {message}"), level=EventLevel.WARN)
+    """A warning with its stable DVT code in front, e.g. `[DVT001] ...`: raises dbt's
+    `EventCompilationError` where `--warn-error` or `--warn-error-options` make it an error."""
+    warn_or_error(WARNINGS[code](msg=message))
+
+
+def note(code: str, message: str) -> None:
+    """A debug-level message with its DVT code (DVT005): an error or silenced only where
+    `--warn-error-options` names the code itself, so `--warn-error` alone leaves it alone."""
+    event = WARNINGS[code](msg=message)
+    options = get_event_manager().warn_error_options._warn_error_options_v2
+    named = any(
+        isinstance(names, list) and code in names for names in (options.error, options.silence)
+    )
+    fire_event(event, level=EventLevel.DEBUG, force_warn_or_error_handling=named)
 
 
 def debug(message: str) -> None:
@@ -227,7 +279,8 @@ def debug(message: str) -> None:
 
 
 def build_plan(counts: PlanCounts) -> None:
-    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`."""
+    """`Build plan: 3 seeds, 10 models (7 pushdown, 3 federation), 15 tests, 2 snapshots`
+    (`, 4 unit tests` before the snapshots when the build runs any)."""
     fire_event(DvtBuildPlan(**asdict(counts), pushdown_models=counts.pushdown_models))
 
 

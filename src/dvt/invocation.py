@@ -54,6 +54,7 @@ class Invocation:
         self._columns_lock = threading.Lock()
         #: Imports several selected nodes read, while they run (`execution.imports`).
         self.shared_imports: Any = None
+        self._homes: dict[tuple[str, str, str], set[str]] | None = None
 
     @property
     def multi_target(self) -> bool:
@@ -77,6 +78,47 @@ class Invocation:
         self.pool.bind_manifest(manifest)
         self._rehome_sources(manifest)
         self._rehome_nodes(manifest)
+        self._homes = None
+        if self.multi_target:
+            self.pool.adapter_for(self.targets.default)  # dbt's own, registered before parsing
+            self.pool.prepare_adapters(self._answer_for_other_targets)
+
+    def _answer_for_other_targets(self, target: str, adapter: Any) -> None:
+        from dvt.dbt_seams.columns import answer_for_other_targets
+
+        answer_for_other_targets(
+            adapter, target, self.home_of, self.pool.adapter_for, self._dialect
+        )
+
+    def _dialect(self, target: str) -> str:
+        from dvt import connectors
+
+        return connectors.for_target(self.targets[target]).dialect
+
+    def home_of(self, relation: Any) -> str | None:
+        """The adapter-backed target a relation of the manifest lives on (by database, schema
+        and name); None for a relation of no target, or of several."""
+        if self._homes is None:
+            self._homes = self._relation_homes()
+        homes = self._homes.get(
+            _relation_key(relation.database, relation.schema, relation.identifier)
+        )
+        if not homes or len(homes) != 1:
+            return None
+        (home,) = homes
+        return home if self.targets.specs[home].has_dbt_adapter else None
+
+    def _relation_homes(self) -> dict[tuple[str, str, str], set[str]]:
+        assert self.manifest is not None and self.resolver is not None
+        homes: dict[tuple[str, str, str], set[str]] = {}
+        for source in self.manifest.sources.values():
+            key = _relation_key(source.database, source.schema, source.identifier)
+            homes.setdefault(key, set()).add(self.resolver.connection_of(source))
+        for node in self.manifest.nodes.values():
+            if node.resource_type in WRITTEN_TYPES and not node.is_ephemeral_model:
+                key = _relation_key(node.database, node.schema, node.alias)
+                homes.setdefault(key, set()).add(self.resolve(node).target)
+        return homes
 
     def resolve(self, node: Any) -> NodeResolution:
         assert self.resolver is not None, "resolve() before the manifest was attached"
@@ -173,6 +215,10 @@ class Invocation:
             engine.stop()
         self._engines.clear()
         self.pool.close()
+
+
+def _relation_key(database: Any, schema: Any, name: Any) -> tuple[str, str, str]:
+    return (str(database or "").lower(), str(schema or "").lower(), str(name or "").lower())
 
 
 def start(config: RuntimeConfig) -> Invocation:

@@ -255,6 +255,8 @@ def test_json_log_carries_the_build_events(built: Built) -> None:
         "federated_models": 2,
         "tests": 2,
         "snapshots": 2,
+        "unit_tests": 0,
+        "ephemeral_models": 0,
     }
     (engine,) = by_name["DvtEngineStarting"]
     assert engine["info"]["code"] == "DVT202"

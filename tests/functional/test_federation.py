@@ -238,7 +238,8 @@ def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -
     assert built.returncode == 0, built.stdout[-3000:]
     plan_lines = [line for line in built.stdout.splitlines() if "Build plan" in line]
     assert len(plan_lines) == 1 and plan_lines[0].endswith(
-        "Build plan: 0 seeds, 5 models (1 pushdown, 4 federation), 0 tests, 0 snapshots"
+        "Build plan: 0 seeds, 5 models (1 pushdown, 4 federation) + 1 ephemeral, 0 tests, "
+        "0 snapshots"
     ), plan_lines
     assert built.stdout.count("Initializing duckdb compute for federation...") == 1
     assert "Build complete in" in built.stdout and "models: 5/5" in built.stdout

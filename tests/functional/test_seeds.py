@@ -415,3 +415,29 @@ def test_a_project_load_macro_or_fast_false_keeps_dbts_own_path(tmp_path: Path) 
     assert project.cli("dvt", "seed").returncode == 0
     assert bulk_loaded(project) == set()
     assert duck_table(tmp_path / "w.duckdb", "fast") == [(1,), (2,)]
+
+
+@pytest.mark.parametrize("target", ["pg", "duck"])
+@pytest.mark.parametrize("delimiter", ["", ";;", "\\t\\t"], ids=["empty", "two", "two-tabs"])
+def test_a_delimiter_dbt_rejects_fails_as_in_dbt(
+    request: pytest.FixtureRequest, tmp_path: Path, target: str, delimiter: str
+) -> None:
+    config = f'seeds:\n  +delimiter: "{delimiter}"\n'
+    results = {}
+    for tool in ("dbt", "dvt"):
+        if target == "pg":
+            server = request.getfixturevalue("postgres")
+            output = pg_output(server, "postgres", f"delim_{tool}_{tmp_path.name[-12:]}")
+        else:
+            output = duck_output(tmp_path / f"{tool}.duckdb")
+        project = Project(tmp_path / tool).write(
+            {"dbt_project.yml": dbt_project_yml("seeds", config), "seeds/codes.csv": "a,b\n1,2\n"}
+        )
+        project.profiles({"main": output}, "main")
+        done = getattr(project, tool)("seed")
+        assert not done.success
+        (result,) = done.result.results
+        results[tool] = (result.status, result.message, type(result).__name__)
+    assert results["dvt"] == results["dbt"]
+    assert results["dvt"][1].startswith("Compilation Error in seed codes")
+    assert '"delimiter" must be a 1-character string' in results["dvt"][1]

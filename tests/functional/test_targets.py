@@ -148,18 +148,25 @@ def test_nodes_run_on_their_own_targets_in_one_build(
 
 
 def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
-    listed = multi.dvt("ls", "--output", "json", "--output-keys", "unique_id", "target", "path")
+    keys = ("unique_id", "path", "dvt_target", "dvt_path", "dvt_input_targets")
+    listed = multi.dvt("ls", "--output", "json", "--output-keys", *keys)
     assert listed.success, listed.exception
     rows = {r["unique_id"]: r for r in map(json.loads, listed.result)}
-    assert rows["model.multi.pg_sales"]["path"] == "pushdown"
-    assert rows["model.multi.duck_regions"]["path"] == "pushdown:duck"
-    assert rows["model.multi.duck_events"]["target"] == "duck"
-    assert rows["model.multi.mixed"]["path"] == "federation"
-    assert rows["source.multi.lake.events"]["target"] == "duck"
+    # `path` keeps dbt's meaning (the file); DVT's fields have their own keys.
+    assert rows["model.multi.pg_sales"]["path"] == "pg_sales.sql"
+    assert rows["model.multi.duck_regions"]["path"] == "lake/duck_regions.sql"
+    assert rows["model.multi.pg_sales"]["dvt_path"] == "pushdown"
+    assert rows["model.multi.duck_regions"]["dvt_path"] == "pushdown:duck"
+    assert rows["model.multi.duck_events"]["dvt_target"] == "duck"
+    assert rows["model.multi.mixed"]["dvt_path"] == "federation"
+    assert rows["model.multi.mixed"]["dvt_input_targets"] == ["duck", "pg"]
+    assert rows["source.multi.lake.events"]["dvt_target"] == "duck"
+    assert "target" not in rows["model.multi.mixed"]
     planned = multi.dvt("plan", "--output", "json", "--select", "mixed")
     assert planned.success, planned.exception
     (mixed,) = map(json.loads, planned.result)
-    assert "pg_sales" in mixed.pop("plan_error")  # its inputs are not built yet
+    assert "pg_sales (model)" in mixed.pop("plan_error")  # its inputs are not built yet
+    assert mixed.pop("unbuilt_inputs") == ["model.multi.pg_sales", "model.multi.duck_regions"]
     assert mixed == {
         "unique_id": "model.multi.mixed",
         "resource_type": "model",
@@ -171,8 +178,8 @@ def test_plan_and_ls_show_targets_and_paths(multi: Project) -> None:
     text = multi.cli("dvt", "plan", "--compute", "spark")
     assert text.returncode == 0, text.stdout
     assert (
-        "Build plan: 1 seeds, 7 models (6 pushdown, 1 federation), 5 tests, 0 snapshots"
-        in text.stdout
+        "Build plan: 1 seeds, 7 models (6 pushdown, 1 federation) + 1 ephemeral, 5 tests, "
+        "0 snapshots" in text.stdout
     )
     assert "mixed" in text.stdout and "spark" in text.stdout
 
@@ -383,3 +390,89 @@ def test_docs_catalog_holds_tables_from_every_target(multi: Project) -> None:
     assert nodes["model.multi.duck_regions"]["metadata"]["database"] == "lake"
     assert nodes["model.multi.pg_sales"]["metadata"]["database"] == multi.database  # type: ignore[attr-defined]
     assert "source.multi.lake.events" in catalog["sources"]
+
+
+MIXED_UNIT_TEST = """\
+unit_tests:
+  - name: mixed_joins_regions
+    model: mixed
+    given:
+      - input: ref('pg_sales')
+        rows: [{id: 1}, {id: 2}]
+      - input: ref('duck_regions')
+        rows: [{id: 1, region: 'NORTH'}]
+    expect:
+      rows: [{id: 1, region: 'NORTH'}]
+"""
+
+
+def test_unit_test_of_a_federated_model_types_fixtures_from_each_inputs_target(
+    multi: Project,
+) -> None:
+    """The fixture of a DuckDB input of a PostgreSQL model is typed by DuckDB's adapter, in
+    PostgreSQL's types, and runs on PostgreSQL: no cross-database reference."""
+    multi.write({"models/unit.yml": MIXED_UNIT_TEST})
+    ran = multi.dvt("build", "--select", "+duck_regions", "pg_sales", "--exclude", "test_type:unit")
+    assert ran.success, ran.exception
+    done = multi.cli("dvt", "--no-use-colors", "test", "--select", "test_type:unit")
+    assert done.returncode == 0, done.stdout
+    assert multi.statuses() == {"unit_test.multi.mixed.mixed_joins_regions": "pass"}
+
+
+def test_clone_puts_each_node_on_its_own_target(
+    multi: Project, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    built = multi.dvt("build", "--exclude", "test_type:data")
+    assert built.success, built.exception
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "manifest.json").write_bytes((multi.root / "target" / "manifest.json").read_bytes())
+    database = multi.database  # type: ignore[attr-defined]
+    duck_file = multi.duck_file  # type: ignore[attr-defined]
+    multi.profiles(
+        {"pg": pg_output(postgres, database, "dev"), "duck": duck_output(duck_file, "lake_dev")},
+        "pg",
+    )
+    cloned = multi.dvt("clone", "--state", str(state))
+    assert cloned.success, cloned.exception
+    statuses = {r.node.unique_id: str(r.status) for r in cloned.result.results}
+    assert set(statuses.values()) == {"success"}, statuses
+    assert {"pg_sales", "pg_sales_view", "mixed"} <= set(pg_relations(postgres, database, "dev"))
+    assert duck_rows(duck_file, "lake.lake_dev.duck_regions") == [(1, "NORTH"), (2, "SOUTH")]
+    assert pg_rows(postgres, database, "dev.mixed") == [(1, "NORTH"), (2, "SOUTH")]
+
+
+def test_clone_refuses_a_state_relation_on_another_target(
+    multi: Project, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """State built with `--target pg` holds duck_regions on PostgreSQL: the DuckDB node
+    cannot be a clone of it."""
+    built = multi.dvt(
+        "build", "--target", "pg", "--select", "+duck_regions", "--exclude", "test_type:data"
+    )
+    assert built.success, built.exception
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "manifest.json").write_bytes((multi.root / "target" / "manifest.json").read_bytes())
+    cloned = multi.dvt("clone", "--state", str(state), "--select", "duck_regions", "pg_sales")
+    assert not cloned.success
+    by_id = {r.node.unique_id: r for r in cloned.result.results}
+    failed = by_id["model.multi.duck_regions"]
+    assert str(failed.status) == "error"
+    assert "[DVT110]" in failed.message and "'pg'" in failed.message and "'duck'" in failed.message
+
+
+def test_python_model_on_a_non_default_duckdb_target(multi: Project) -> None:
+    """dbt-duckdb runs Python models in its process-wide environment, which a PostgreSQL
+    default target never creates: each DuckDB target runs them in its own."""
+    multi.write(
+        {
+            "models/lake/py_regions.py": (
+                'def model(dbt, session):\n    return dbt.ref("regions").filter("id > 1")\n'
+            )
+        }
+    )
+    built = multi.dvt("build", "--select", "+py_regions")
+    assert built.success, built.exception
+    duck_file = multi.duck_file  # type: ignore[attr-defined]
+    assert duck_rows(duck_file, "lake.lake.py_regions") == [(2, "south")]

@@ -24,7 +24,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dvt import __version__, invocation
 from dvt.dbt_seams import flags as dvt_flags
-from dvt.dbt_seams.install import dvt_cli_as_dbt_cli, dvt_seams
+from dvt.dbt_seams.install import dvt_cli_as_dbt_cli, dvt_event_names, dvt_seams
 
 #: dbt commands that run or compile nodes, and so accept `--compute`.
 COMPUTE_COMMANDS = (
@@ -118,6 +118,11 @@ class DvtGroup(click.Group):
         """The command line (`dvt ...`); `dvtRunner` leaves signals to its caller."""
         with sigterm_as_ctrl_c():
             return super().main(*args, **kwargs)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """Parse the top-level options, where `--warn-error-options` may name DVT's codes."""
+        with dvt_event_names():
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         with dvt_seams():

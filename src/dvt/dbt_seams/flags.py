@@ -14,6 +14,9 @@ install.py). An explicit opt-in still wins, exactly as under dbt: `--send-anonym
 dbt 1.12 can hand parsing to a separate "v2 parser" program (`--use-v2-parser`,
 `DBT_ENGINE_USE_V2_PARSER`, or `use_v2_parser` in the project flags); its manifest would bypass
 DVT's manifest loader, so each of those fails with what to do instead.
+
+`--warn-error-options` (and the project flags' `warn_error_options`) accept only dbt's event
+names; under dvt they also accept DVT's warning codes (`EVENT_NAMES`, a seam in install.py).
 """
 
 from __future__ import annotations
@@ -24,7 +27,22 @@ from typing import Any
 
 import click
 from dbt.contracts.project import ProjectFlags
+from dbt.events import ALL_EVENT_NAMES
 from dbt.exceptions import DbtProjectError
+
+from dvt.events import WARNING_CODES
+
+
+class _EventNames(set[str]):
+    """dbt's event names (read live: dbt's `WarnErrorOptionsV2` adds "Deprecations" to the set
+    it is given) and DVT's warning codes."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in ALL_EVENT_NAMES or super().__contains__(name)
+
+
+#: The names `--warn-error-options` accepts under dvt: dbt's events and DVT's warning codes.
+EVENT_NAMES: set[str] = _EventNames(WARNING_CODES)  # not empty: dbt replaces an empty set
 
 #: The click parameter of dbt's tracking option.
 TRACKING_OPTION = "send_anonymous_usage_stats"

@@ -28,6 +28,9 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.parser.manifest", "ManifestLoader", "dvt.dbt_seams.manifest:DvtManifestLoader"),
     # read_project_flags builds these: under dvt, usage tracking defaults to off (flags.py).
     ("dbt.config.project", "ProjectFlags", "dvt.dbt_seams.flags:DvtProjectFlags"),
+    # --warn-error-options and the project flags' warn_error_options accept DVT's codes too.
+    ("dbt.cli.option_types", "ALL_EVENT_NAMES", "dvt.dbt_seams.flags:EVENT_NAMES"),
+    ("dbt.cli.flags", "ALL_EVENT_NAMES", "dvt.dbt_seams.flags:EVENT_NAMES"),
     (
         "dbt.parser.read_files",
         "load_seed_source_file",
@@ -36,6 +39,12 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     # Every runner compiles its node with this module's Compiler (`config(dialect=...)`).
     ("dbt.task.base", "Compiler", "dvt.dbt_seams.compiler:DvtCompiler"),
     ("dbt.task.run", "RunTask", "dvt.tasks.run:DvtRunTask"),
+    # RunTask._submit_batch builds each batch's runner by this name.
+    (
+        "dbt.task.run",
+        "MicrobatchBatchRunner",
+        "dvt.runners.microbatch:DvtMicrobatchBatchRunner",
+    ),
     ("dbt.task.build", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
     ("dbt.task.seed", "SeedTask", "dvt.tasks.seed:DvtSeedTask"),
     ("dbt.task.test", "TestTask", "dvt.tasks.test:DvtTestTask"),
@@ -47,6 +56,7 @@ SEAMS: tuple[tuple[str, str, str], ...] = (
     ("dbt.task.freshness", "FreshnessTask", "dvt.tasks.freshness:DvtFreshnessTask"),
     ("dbt.task.docs.generate", "GenerateTask", "dvt.tasks.docs:DvtGenerateTask"),
     ("dbt.task.init", "InitTask", "dvt.tasks.init:DvtInitTask"),
+    ("dbt.task.clone", "CloneTask", "dvt.tasks.clone:DvtCloneTask"),
     # retry compares the previous command's task with these names to restore microbatch state.
     ("dbt.task.retry", "RunTask", "dvt.tasks.run:DvtRunTask"),
     ("dbt.task.retry", "BuildTask", "dvt.tasks.build:DvtBuildTask"),
@@ -79,7 +89,10 @@ def check_swaps() -> None:
         if original is None:
             raise RuntimeError(f"dbt seam moved: {module_name}.{attribute} is gone")
         ours = _load(replacement)
-        if isinstance(original, type):
+        if isinstance(original, set):
+            if not isinstance(ours, set) or not all(name in ours for name in original):
+                raise RuntimeError(f"{replacement} no longer holds every {module_name}.{attribute}")
+        elif isinstance(original, type):
             if original is not ours and not issubclass(ours, original):  # type: ignore[arg-type]
                 raise RuntimeError(f"{replacement} no longer subclasses {module_name}.{attribute}")
         elif original is not ours and getattr(ours, "__wrapped__", None) is not original:
@@ -90,26 +103,48 @@ def check_swaps() -> None:
 
 
 @contextlib.contextmanager
+def _swapped(seams: tuple[tuple[str, str, str], ...]) -> Iterator[dict[Any, object]]:
+    """Install `seams` and restore dbt's attributes afterwards; yields DVT's replacement of
+    each dbt object, by the dbt object's id (dbt's sets are not hashable)."""
+    saved: list[tuple[Any, str, object]] = []
+    replacements: dict[Any, object] = {}
+    for module_name, attribute, replacement in seams:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute)
+        replacements[id(original)] = _load(replacement)
+        saved.append((module, attribute, original))
+        setattr(module, attribute, replacements[id(original)])
+    try:
+        yield replacements
+    finally:
+        for module, attribute, original in reversed(saved):
+            setattr(module, attribute, original)
+
+
+@contextlib.contextmanager
+def dvt_event_names() -> Iterator[None]:
+    """Only the event-name seams: click parses the top-level options before `dvt_seams`."""
+    with _swapped(tuple(s for s in SEAMS if s[1] == "ALL_EVENT_NAMES")):
+        yield
+
+
+@contextlib.contextmanager
 def dvt_seams() -> Iterator[None]:
     """Swap DVT's subclasses into dbt for one invocation, and restore dbt's afterwards."""
     check_swaps()
-    saved: list[tuple[Any, str, object]] = []
-    replacements = {}
-    for module_name, attribute, replacement in SEAMS:
-        module = importlib.import_module(module_name)
-        original = getattr(module, attribute)
-        replacements[original] = _load(replacement)
-        saved.append((module, attribute, original))
-        setattr(module, attribute, replacements[original])
+    with _swapped(SEAMS) as replacements, _retry_tasks(replacements), per_target_factory():
+        yield
+
+
+@contextlib.contextmanager
+def _retry_tasks(replacements: dict[Any, object]) -> Iterator[None]:
+    """dbt's retry map of command names to tasks, with DVT's tasks."""
     retry_map: dict[str, object] = getattr(importlib.import_module(RETRY_TASKS[0]), RETRY_TASKS[1])
     saved_retry = dict(retry_map)
-    retry_map.update({k: replacements.get(v, v) for k, v in retry_map.items()})
+    retry_map.update({k: replacements.get(id(v), v) for k, v in retry_map.items()})
     try:
-        with per_target_factory():
-            yield
+        yield
     finally:
-        for module, attribute, original in saved:
-            setattr(module, attribute, original)
         retry_map.clear()
         retry_map.update(saved_retry)
 

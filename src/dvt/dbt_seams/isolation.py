@@ -24,7 +24,25 @@ def isolated_adapter_class(adapter_cls: type[Any], target: str) -> type[Any]:
     if hasattr(adapter_cls, "get_binding_char"):
         # dbt-duckdb reads the binding character from the base class's environment.
         members["get_binding_char"] = lambda self: own_manager.env().get_binding_char()
+    if hasattr(adapter_cls, "submit_python_job"):
+        members["submit_python_job"] = _python_job_in(own_manager)
     return type(f"{adapter_cls.__name__}_{target}", (adapter_cls,), members)
+
+
+def _python_job_in(manager: Any) -> Any:
+    """dbt-duckdb's `submit_python_job`, run in `manager`'s environment: dbt-duckdb's own
+    asks the base class's (none when the default target is not DuckDB, another target's
+    database when it is)."""
+
+    def submit_python_job(self: Any, parsed_model: dict[str, Any], compiled_code: str) -> Any:
+        connection = self.connections.get_if_exists() or self.connections.get_thread_connection()
+        env = manager.env()
+        resolve_flight = getattr(self, "_resolve_flight_name", None)  # dbt-duckdb 1.10+
+        if resolve_flight is not None:
+            parsed_model = resolve_flight(env, parsed_model)
+        return env.submit_python_job(connection.handle, parsed_model, compiled_code)
+
+    return submit_python_job
 
 
 def release(adapter: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dbt.adapters.contracts.connection import ConnectionState
@@ -36,6 +37,8 @@ class TargetPool:
         self._adapters: dict[str, BaseAdapter] = {}
         self._manifest: Manifest | None = None
         self._lock = threading.RLock()
+        #: Called with each adapter (and its target) once the invocation's manifest is known.
+        self._prepare: Callable[[str, BaseAdapter], None] | None = None
 
     def load_plugins(self) -> list[str]:
         """Load the dbt plugin of every adapter-backed output; return the types loaded."""
@@ -79,7 +82,16 @@ class TargetPool:
                     if self._manifest is not None:
                         self._bind(adapter, config, self._manifest)
                 self._adapters[name] = adapter
+                if self._prepare is not None:
+                    self._prepare(name, adapter)
             return self._adapters[name]
+
+    def prepare_adapters(self, prepare: Callable[[str, BaseAdapter], None]) -> None:
+        """Call `prepare` with every adapter, now and as each is created."""
+        with self._lock:
+            self._prepare = prepare
+            for name, adapter in self._adapters.items():
+                prepare(name, adapter)
 
     def target_of(self, adapter: BaseAdapter) -> str:
         for name, known in self._adapters.items():

@@ -104,7 +104,7 @@ class FederatedNode:
         """Plan the node and choose its placement; nothing is read or written yet."""
         plan = self.session.plan(inputs, self.dialect, self.engine_dialect)
         for sql in plan.not_pushed:
-            events.debug(f"[DVT005] {self.node.unique_id}: predicate kept in the query: {sql}")
+            events.note("DVT005", f"{self.node.unique_id}: predicate kept in the query: {sql}")
         choice = self._choose(plan)
         events.debug(f"{self.node.unique_id}: placement {choice.placement} ({choice.reason})")
         self.plan, self.choice = plan, choice

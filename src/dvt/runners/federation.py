@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dbt.artifacts.schemas.run import RunResult, RunStatus
-from dbt.task.run import ModelRunner
+from dbt.task.run import MicrobatchModelRunner, ModelRunner
 from dbt.task.show import ShowRunner
 from dbt.task.snapshot import SnapshotRunner
 from dbt.task.test import TestRunner
@@ -26,6 +26,7 @@ from dvt.exceptions import DvtError, EngineUnavailableError
 from dvt.execution.node import FederatedNode
 from dvt.execution.session import FederationSession, plan_inputs
 from dvt.runners.connections import roll_back
+from dvt.runners.microbatch import DvtMicrobatchBatchRunner
 
 #: Adapters whose table materialization may rename the stage into place (`StageAdoption`).
 ADOPTING_ADAPTERS = frozenset({"postgres", "duckdb"})
@@ -33,6 +34,20 @@ ADOPTING_ADAPTERS = frozenset({"postgres", "duckdb"})
 
 class FederationError(DvtError):
     code = "DVT104"
+
+
+def refuse_python(node: Any, resolution: Any) -> None:
+    """DVT104 for a Python model whose inputs live on other targets: only SQL is federated."""
+    if getattr(node, "language", "sql") != "python":
+        return
+    others = sorted({t for _, t in resolution.inputs if t != resolution.target})
+    reads = ", ".join(repr(t) for t in others)
+    raise FederationError(
+        f"Python model {node.unique_id} ({node.original_file_path}) lives on "
+        f"{resolution.target!r} and reads {reads}: DVT federates SQL models only. Give it the "
+        f"target its inputs live on (config(target=...)), or ref a SQL model on "
+        f"{resolution.target!r} that selects what it needs (that model is federated)."
+    )
 
 
 class FederatedRunnerMixin:
@@ -52,6 +67,7 @@ class FederatedRunnerMixin:
     def execute(self, node: Any, manifest: Any) -> RunResult:
         dvt = invocation.get()
         resolution = dvt.resolve(node)
+        refuse_python(node, resolution)
         started = time.perf_counter()
         original_sql, original_materialized = node.compiled_code, node.config.materialized
         with FederationSession(dvt, reader_for(dvt, resolution), node) as session:
@@ -63,6 +79,12 @@ class FederatedRunnerMixin:
                 final=self.adopts_stage(node),
             )
             try:
+                if original_materialized == "view":  # an error under --warn-error: read nothing
+                    events.warn(
+                        "DVT001",
+                        f"{node.unique_id} is a view over other targets; under federation it is "
+                        "materialized as a table.",
+                    )
                 try:
                     sql = work.prepare(plan_inputs(dvt, node, manifest))
                 except DvtError:
@@ -77,11 +99,6 @@ class FederatedRunnerMixin:
                 if work.stage is not None and work.final:
                     self.adoption = StageAdoption(self.adapter, work, sql)
                 if original_materialized == "view":
-                    events.warn(
-                        "DVT001",
-                        f"{node.unique_id} is a view over other targets; under federation it is "
-                        "materialized as a table.",
-                    )
                     node.config.materialized = "table"
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
                 rows = work.rows_staged if work.stage is not None else _rows_written(result)
@@ -178,6 +195,13 @@ class FederatedModelRunner(FederatedRunnerMixin, ModelRunner):
             and not config.contract.enforced
             and not config.get("sql_header")
         )
+
+    def describe_node(self) -> str:
+        """dbt's, naming the table a federated view is built as (DVT001)."""
+        node = self.node
+        if node.config.materialized != "view":
+            return str(super().describe_node())
+        return f"{node.language} table model {self.get_node_representation()}"
 
     def _execute_model(
         self,
@@ -282,8 +306,17 @@ def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
     return reader
 
 
+class FederatedMicrobatchBatchRunner(FederatedRunnerMixin, DvtMicrobatchBatchRunner):
+    """One batch of a federated microbatch model: its compiled SQL (with the batch's
+    event-time window) is planned and its inputs read for that window only; dbt's microbatch
+    materialization writes the batch on the target."""
+
+
 def federated_runner_for(runner: Any) -> type[Any] | None:
-    """The federated counterpart of one of dbt's runners, or None when there is none."""
+    """The federated counterpart of one of dbt's runners, or None when there is none (a
+    microbatch model's runner orchestrates its batches, each of which federates)."""
+    if isinstance(runner, MicrobatchModelRunner):
+        return None
     for dbt_runner, federated in (  # subclasses first: a SnapshotRunner is a ModelRunner
         (ShowRunner, FederatedShowRunner),
         (SnapshotRunner, FederatedSnapshotRunner),

@@ -166,7 +166,7 @@ class _BulkLoad:
         from dvt.seeds.reader import SeedCsv
 
         model, runner = self.model, self.runner
-        seed = SeedCsv.open(self._path(), model.original_file_path, model.config.delimiter or ",")
+        seed = SeedCsv.open(self._path(), model.original_file_path, model.config.delimiter)
         self.seed = seed
         if runner.exact is not None:
             self.table = runner.exact.table

@@ -8,13 +8,14 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from dbt.node_types import NodeType
 from dbt.task.build import BuildTask
 
 from dvt import events
-from dvt.tasks.base import TargetAwareTask
+from dvt.tasks.base import TargetAwareTask, views_as_tables
 from dvt.tasks.plan import plan_counts
 
 if TYPE_CHECKING:
@@ -22,7 +23,13 @@ if TYPE_CHECKING:
     from dbt.task.base import BaseRunner
 
 #: The node types a build reports on, in the order the summary lists them.
-_REPORTED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test)
+_REPORTED_TYPES = (
+    NodeType.Seed,
+    NodeType.Model,
+    NodeType.Snapshot,
+    NodeType.Test,
+    NodeType.Unit,
+)
 #: How a result's status counts; any other status (error, fail, partial success) failed.
 _OUTCOMES = {
     "success": "succeeded",
@@ -50,12 +57,16 @@ class DvtBuildTask(TargetAwareTask, BuildTask):
 
     def before_run(self, adapter: Any, selected_uids: AbstractSet[str]) -> Any:
         nodes = [self.manifest.nodes[u] for u in selected_uids if u in self.manifest.nodes]
-        counts = plan_counts((n, self.dvt.resolve(n)) for n in nodes)
+        unit_tests = len(self.selected_unit_tests)  # dbt runs them beside their models
+        counts = replace(
+            plan_counts((n, self.dvt.resolve(n)) for n in nodes), unit_tests=unit_tests
+        )
         self._planned = {
             str(NodeType.Seed): counts.seeds,
             str(NodeType.Model): counts.models,
             str(NodeType.Snapshot): counts.snapshots,
             str(NodeType.Test): counts.tests,
+            str(NodeType.Unit): counts.unit_tests,
         }
         self._finished = {kind: [] for kind in self._planned}
         events.build_plan(counts)
@@ -65,7 +76,7 @@ class DvtBuildTask(TargetAwareTask, BuildTask):
         """dbt's, then `Completed seeds: 3/3 OK (1.2s)` once the last seed has finished."""
         result = super().call_runner(runner, *args, **kwargs)
         kind = str(runner.node.resource_type)
-        if kind not in self._planned or runner.node.is_ephemeral_model:
+        if kind not in self._planned or getattr(runner.node, "is_ephemeral_model", False):
             return result
         with self._finished_lock:
             statuses = self._finished[kind]
@@ -76,7 +87,8 @@ class DvtBuildTask(TargetAwareTask, BuildTask):
         return result
 
     def print_results_line(self, results: Any, execution_time: float) -> None:
-        super().print_results_line(results, execution_time)
+        with views_as_tables(self.dvt, results):
+            super().print_results_line(results, execution_time)
         statuses: dict[str, list[str]] = {str(t): [] for t in _REPORTED_TYPES}
         for result in results:
             statuses.get(str(result.node.resource_type), []).append(str(result.status))

@@ -1,4 +1,5 @@
-"""`dvt ls`: dbt's list, whose JSON output also carries each node's target and path."""
+"""`dvt ls`: dbt's list, whose JSON output also carries each node's target and path under DVT's
+own keys (`dvt_target`, `dvt_path`...); dbt's keys keep dbt's meaning (`path` is the file)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ from dbt.task.list import ListTask
 
 from dvt import invocation
 
+#: The prefix of DVT's keys in `ls --output json`.
+PREFIX = "dvt_"
+
 
 def resolution_fields(node: Any, config: Any, manifest: Any) -> dict[str, object]:
     """DVT's fields for one listed node: target and path (sources: their connection)."""
     dvt = invocation.current(config, manifest)
+    fields: dict[str, object] = {}
     if node.unique_id in manifest.sources:
-        return {"target": dvt.resolver.connection_of(node)} if dvt.resolver else {}
-    if node.unique_id in manifest.nodes:
-        return dvt.resolve(node).to_dict()
-    return {}
+        fields = {"target": dvt.resolver.connection_of(node)} if dvt.resolver else {}
+    elif node.unique_id in manifest.nodes:
+        fields = dvt.resolve(node).to_dict()
+    return {f"{PREFIX}{key}": value for key, value in fields.items()}
 
 
 class _Annotated:
@@ -35,7 +40,9 @@ class _Annotated:
 
 
 class DvtListTask(ListTask):
-    ALLOWED_KEYS = ListTask.ALLOWED_KEYS | frozenset(("target", "path", "input_targets", "compute"))
+    ALLOWED_KEYS = ListTask.ALLOWED_KEYS | frozenset(
+        f"{PREFIX}{key}" for key in ("target", "path", "input_targets", "compute", "bucket")
+    )
 
     def generate_json(self) -> Iterator[str]:
         self._annotate = True

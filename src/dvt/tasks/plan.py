@@ -24,9 +24,10 @@ PLANNED_TYPES = (NodeType.Seed, NodeType.Model, NodeType.Snapshot, NodeType.Test
 def plan_counts(rows: Iterable[tuple[Any, NodeResolution]]) -> events.PlanCounts:
     """What a build of these nodes runs, by type.
 
-    Ephemeral models are left out: dbt inlines them, nothing runs for them.
+    Ephemeral models are counted apart: dbt inlines them, nothing runs for them.
     """
-    ran = [(n, r) for n, r in rows if n.resource_type in PLANNED_TYPES and not n.is_ephemeral_model]
+    rows = [(n, r) for n, r in rows if n.resource_type in PLANNED_TYPES]
+    ran = [(n, r) for n, r in rows if not n.is_ephemeral_model]
     counts = Counter(str(n.resource_type) for n, _ in ran)
     federated = sum(1 for n, r in ran if n.resource_type == NodeType.Model and r.is_federated)
     return events.PlanCounts(
@@ -35,7 +36,13 @@ def plan_counts(rows: Iterable[tuple[Any, NodeResolution]]) -> events.PlanCounts
         federated_models=federated,
         tests=counts[NodeType.Test],
         snapshots=counts[NodeType.Snapshot],
+        ephemeral_models=len(rows) - len(ran),
     )
+
+
+def path_label(node: Any, resolution: NodeResolution) -> str:
+    """The node's path as the plan shows it: `ephemeral` for a model dbt inlines."""
+    return "ephemeral" if node.is_ephemeral_model else resolution.label
 
 
 def plan_line(rows: Iterable[tuple[Any, NodeResolution]]) -> str:
@@ -60,7 +67,11 @@ class DvtPlanTask(ListTask):
     def run(self) -> list[str]:  # type: ignore[override]
         self.compile_manifest()
         rows = list(self.planned())
-        federated = {n.unique_id: self._federation_sql(n, r) for n, r in rows if r.is_federated}
+        federated = {
+            n.unique_id: self._federation_sql(n, r)
+            for n, r in rows
+            if r.is_federated and not n.is_ephemeral_model
+        }
         dialects = {n.unique_id: d for n, r in rows if (d := self._dialect_sql(n, r))}
         estimates = self._estimates(rows) if getattr(self.args, "estimate", False) else None
         if self.args.output == "json":
@@ -70,6 +81,7 @@ class DvtPlanTask(ListTask):
                         "unique_id": n.unique_id,
                         "resource_type": str(n.resource_type),
                         **r.to_dict(),
+                        "path": path_label(n, r),
                         **federated.get(n.unique_id, {}),
                         **({"dialect": dialects[n.unique_id]} if n.unique_id in dialects else {}),
                         **self._inputs_json(r, estimates),
@@ -190,20 +202,23 @@ class DvtPlanTask(ListTask):
         from dvt.dbt_seams.factory import active_adapter
         from dvt.engines.duckdb import DuckDBEngine
         from dvt.execution.node import FederatedNode
-        from dvt.execution.session import FederationSession, plan_inputs
+        from dvt.execution.session import plan_inputs
+        from dvt.runners.federation import refuse_python
+        from dvt.tasks.unbuilt import InputsNotBuiltError, PlanningSession
 
         assert self.manifest is not None
         dvt = invocation.current(self.config, self.manifest)
         config = dvt.pool.config_for(resolution.target)
         adapter = dvt.pool.adapter_for(resolution.target)
         try:
+            refuse_python(node, resolution)
             with active_adapter(adapter), adapter.connection_named(f"plan.{node.unique_id}"):
                 compiled = DvtCompiler(config).compile_node(node, self.manifest, {}, write=False)
                 compute = resolution.compute or dvt.computes.default
                 spec = dvt.computes.require(compute, used_by=node.unique_id)
                 reader = dvt.engine("duckdb")  # reads schemas; Spark need not start to plan
                 assert isinstance(reader, DuckDBEngine)
-                with FederationSession(dvt, reader, compiled) as session:
+                with PlanningSession(dvt, reader, compiled, self.manifest) as session:
                     work = FederatedNode(
                         session,
                         resolution,
@@ -214,6 +229,8 @@ class DvtPlanTask(ListTask):
                     )
                     plan, choice = work.decide(plan_inputs(dvt, compiled, self.manifest))
                     reads = work.planned_imports() if choice.placement == "target" else ()
+        except InputsNotBuiltError as exc:
+            return {"plan_error": str(exc), "unbuilt_inputs": [m.unique_id for m in exc.missing]}
         except Exception as exc:
             first_line = next(iter(str(exc).splitlines()), type(exc).__name__)
             return {"plan_error": dvt.redact(first_line)}
@@ -236,7 +253,7 @@ class DvtPlanTask(ListTask):
                 continue
             if "plan_error" in sql:
                 lines += ["", f"{node.name}: federation -> {resolution.target}"]
-                lines.append(f"  cannot plan its SQL yet: {sql['plan_error']}")
+                lines.append(f"  cannot plan its SQL: {sql['plan_error']}")
                 continue
             choice = sql["placement"]
             where = (
@@ -270,9 +287,9 @@ class DvtPlanTask(ListTask):
                     node.name,
                     str(node.resource_type),
                     res.target,
-                    res.label,
+                    path_label(node, res),
                     reads,
-                    res.compute or "-",
+                    "-" if node.is_ephemeral_model else res.compute or "-",
                 )
             )
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]

@@ -1,0 +1,24 @@
+"""The batches of a microbatch model: dbt builds each batch's runner itself
+(`RunTask._submit_batch`); a batch of a federated model is run by the federated batch runner,
+so each batch reads its inputs with that batch's event-time window (dbt renders it into the
+batch's compiled SQL and the planner pushes it into every input's read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbt.task.run import MicrobatchBatchRunner
+
+from dvt import invocation
+
+
+class DvtMicrobatchBatchRunner(MicrobatchBatchRunner):
+    """dbt's batch runner, or the federated one for a batch of a federated model (SQLGlot
+    loads only then)."""
+
+    def __new__(cls, config: Any, adapter: Any, node: Any, *args: Any, **kwargs: Any) -> Any:
+        if cls is DvtMicrobatchBatchRunner and invocation.get().resolve(node).is_federated:
+            from dvt.runners.federation import FederatedMicrobatchBatchRunner
+
+            cls = FederatedMicrobatchBatchRunner
+        return super().__new__(cls)
