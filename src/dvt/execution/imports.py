@@ -60,6 +60,7 @@ class SharedImports:
             self._readers.update(remote_inputs(resolution))
         self._loaded: dict[ImportKey, dict[str, RelationKey]] = {}
         self._loading: dict[tuple[ImportKey, str], threading.Lock] = {}
+        self._ended: set[str] = set()
         self._lock = threading.Lock()
 
     def readers(self, key: ImportKey) -> int:
@@ -87,9 +88,14 @@ class SharedImports:
             return found
 
     def release(self, resolution: NodeResolution) -> list[RelationKey]:
-        """A node ended: the shared imports no node still to run reads, to drop now."""
+        """A node ended: the shared imports no node still to run reads, to drop now. A node
+        ends once: a microbatch model's later batches are not counted again (what they load
+        anew is dropped with the invocation)."""
         done: list[RelationKey] = []
         with self._lock:
+            if resolution.unique_id in self._ended:
+                return done
+            self._ended.add(resolution.unique_id)
             for key in remote_inputs(resolution):
                 self._readers[key] -= 1
                 if self._readers[key] <= 0:
