@@ -169,6 +169,7 @@ REFUSED = {
     "avg": "select avg(i) from s.t",
     "float sum": "select sum(f) from s.t",
     "numeric division": "select n / 3 from s.t",
+    "exponent notation": "select n * 1e6 from s.t",
     "division by a column": "select i / b from s.t",
     "date_trunc of a date": "select date_trunc('month', d) from s.t",
     "round": "select round(f) from s.t",

@@ -83,7 +83,10 @@ def _column(node: exp.Expr) -> str | None:
 
 def _literal(node: exp.Expr) -> str | None:
     """A string literal read as a date or time is parsed under DateStyle: ISO only; read as a
-    timestamptz, it is local time of the session's TimeZone."""
+    timestamptz, it is local time of the session's TimeZone. A number in exponent notation is
+    an exact numeric in PostgreSQL, a DOUBLE in DuckDB and Spark."""
+    if node.is_number and "e" in node.this.lower():
+        return f"the number {node.sql()} (exact numeric in PostgreSQL, a float elsewhere)"
     parent = node.parent
     if not node.is_string or not isinstance(parent, (exp.Binary, exp.Between, exp.In)):
         return None
