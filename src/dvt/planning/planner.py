@@ -18,6 +18,7 @@ The plan also says whether the whole query means the same in the engine (`engine
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import sqlglot
@@ -223,7 +224,9 @@ def _keep_output_spelling(tree: exp.Expr, spellings: list[str]) -> None:
             projection.replace(exp.alias_(projection.copy(), alias))
 
 
+@functools.lru_cache(maxsize=65536)
 def _quoted(name: str, dialect: str) -> str:
+    """A name as `dialect` quotes it (asked for every column of every input of every node)."""
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
