@@ -20,6 +20,7 @@ from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
+from dvt.execution.scratch import Scratch
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 
@@ -50,6 +51,8 @@ class Invocation:
         self._engines: dict[str, Engine] = {}
         self._engines_lock = threading.Lock()
         self._on_interrupt: list[Callable[[], None]] = []
+        #: The targets this invocation writes scratch relations to, and its proofs of life.
+        self.scratch = Scratch(self.redact)
 
     @property
     def multi_target(self) -> bool:
@@ -153,6 +156,7 @@ class Invocation:
         return self.buckets.redact(self.targets.redact(text))
 
     def close(self) -> None:
+        self.scratch.close()
         for engine in self._engines.values():
             engine.stop()
         self._engines.clear()
