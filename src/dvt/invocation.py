@@ -22,6 +22,7 @@ from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
+from dvt.scratch import Scratch
 
 if TYPE_CHECKING:
     from dbt.config.runtime import RuntimeConfig
@@ -55,6 +56,8 @@ class Invocation:
         #: Imports several selected nodes read, while they run (`execution.imports`).
         self.shared_imports: Any = None
         self._homes: dict[tuple[str, str, str], set[str]] | None = None
+        #: The targets this invocation writes scratch relations to, and its proofs of life.
+        self.scratch = Scratch(self.redact)
 
     @property
     def multi_target(self) -> bool:
@@ -211,6 +214,7 @@ class Invocation:
         return self.buckets.redact(self.targets.redact(text))
 
     def close(self) -> None:
+        self.scratch.close()
         for engine in self._engines.values():
             engine.stop()
         self._engines.clear()

@@ -100,7 +100,9 @@ class PostgresServer:
         )
         return cls(folder=folder, port=port, password=password)
 
-    def stop(self, remove: bool = True) -> None:
+    def stop(self, remove: bool = True, mode: str = "immediate") -> None:
+        """Stop the server (`pg_ctl stop -m <mode>`: `immediate` aborts every backend,
+        `fast` terminates them and shuts down cleanly); `remove` deletes its files."""
         data = self.folder / "data"
         if (data / "postmaster.pid").exists():
             subprocess.run(
@@ -110,7 +112,7 @@ class PostgresServer:
                     "-D",
                     str(data),
                     "-m",
-                    "immediate",
+                    mode,
                     "-w",
                     "stop",
                 ],

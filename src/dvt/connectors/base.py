@@ -240,3 +240,15 @@ class Connector(ABC):
 
     def drop_stage(self, relation: RelationKey) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
+
+    # -- scratch relations of other invocations (`dvt.scratch`) ------------------------
+
+    def hold_scratch(self, tag: str) -> Any:
+        """Prove, until the returned object is closed, that the invocation tagged `tag` is
+        alive on this target (None: this database needs no proof)."""
+        return None
+
+    def sweep_scratch(self, tag: str, proof: Any) -> list[tuple[str, str]]:
+        """Drop the scratch relations on this target of invocations other than `tag` that
+        can be told to be dead; return (schema, name) of each. `proof`: `hold_scratch`'s."""
+        return []

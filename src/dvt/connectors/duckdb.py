@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dvt.connectors.base import BATCH_ROWS, SCHEMA_LOCK, Connector
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.quoting import quote_literal
+from dvt.scratch import tag_of
 
 if TYPE_CHECKING:
     from dvt.config.spec import TargetSpec
@@ -166,6 +167,29 @@ class DuckDBConnector(Connector):
 
     def drop_stage(self, relation: RelationKey) -> None:
         self._cursor().execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='duckdb')}")
+
+    def sweep_scratch(self, tag: str, proof: Any) -> list[tuple[str, str]]:
+        """Only one process opens a DuckDB file for writing, and dbt-duckdb keeps it open for
+        the whole invocation (`keep_open`, its default): every other invocation's scratch
+        relation in it is dead. Not swept when the file may be shared meanwhile (`keep_open:
+        false`, MotherDuck)."""
+        credentials = self.session.adapter_for(self.spec.name).config.credentials
+        if not getattr(credentials, "keep_open", True) or getattr(
+            credentials, "is_motherduck", False
+        ):
+            return []
+        found = self.rows(
+            "SELECT database_name, schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT temporary"
+        )
+        dropped = []
+        for database, schema, name in found:
+            other = tag_of(name)
+            if other is None or other == tag:
+                continue
+            self.drop_stage(RelationKey(database, schema, name))
+            dropped.append((schema, name))
+        return dropped
 
 
 CONNECTOR = DuckDBConnector

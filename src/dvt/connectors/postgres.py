@@ -17,6 +17,7 @@ from dvt.exceptions import InexactResultError
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.planning.models import unknown as unknown_estimate
 from dvt.quoting import quote_literal
+from dvt.scratch import SCRATCH_NAME, tag_of
 
 if TYPE_CHECKING:
     from dvt.config.spec import TargetSpec
@@ -37,6 +38,16 @@ _INTEGERS = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
     | {"UBIGINT"}
 )
+
+
+#: The first key of DVT's advisory locks ('DVT'); the second is an invocation's tag.
+_SCRATCH_LOCK_CLASS = 0x445654
+
+
+def _lock_key(tag: str) -> int:
+    """An invocation tag (8 hex digits) as the signed 32-bit key of its advisory lock."""
+    value = int(tag, 16)
+    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 class PostgresConnector(ScannedServerConnector):
@@ -250,6 +261,59 @@ class PostgresConnector(ScannedServerConnector):
         # On the server (the stage may have been renamed, or written by Spark): the engine's
         # catalog may still list it, which is harmless as a stage name is used once per run.
         self.server_execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}")
+
+    def hold_scratch(self, tag: str) -> Any:
+        """A connection of its own holding a session-level advisory lock keyed on the tag: the
+        server releases it when the invocation closes it, or dies."""
+        connection = self._own_connection("dvt_scratch_claim")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select pg_try_advisory_lock(%s, %s)", (_SCRATCH_LOCK_CLASS, _lock_key(tag))
+            )
+        return connection
+
+    def sweep_scratch(self, tag: str, proof: Any) -> list[tuple[str, str]]:
+        """A scratch relation is dead when its invocation's lock can be taken: it is dropped
+        while the lock is held, then the lock is released."""
+        if proof is None:
+            return []
+        dropped: list[tuple[str, str]] = []
+        with proof.cursor() as cursor:
+            cursor.execute("set lock_timeout = '5s'")
+            cursor.execute(
+                "select n.nspname::text, c.relname::text from pg_class c join pg_namespace n "
+                "on n.oid = c.relnamespace where c.relkind in ('r', 'p') and c.relname ~ %s",
+                (SCRATCH_NAME.pattern,),
+            )
+            by_tag: dict[str, list[tuple[str, str]]] = {}
+            for schema, name in cursor.fetchall():
+                other = tag_of(name)
+                if other is not None and other != tag:
+                    by_tag.setdefault(other, []).append((schema, name))
+            for other, relations in by_tag.items():
+                key = (_SCRATCH_LOCK_CLASS, _lock_key(other))
+                cursor.execute("select pg_try_advisory_lock(%s, %s)", key)
+                if not cursor.fetchone()[0]:
+                    continue  # its invocation still runs
+                try:
+                    for schema, name in relations:
+                        table = exp.table_(name, db=schema, quoted=True).sql(dialect="postgres")
+                        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                        dropped.append((schema, name))
+                finally:
+                    cursor.execute("select pg_advisory_unlock(%s, %s)", key)
+        return dropped
+
+    def _own_connection(self, name: str) -> Any:
+        """A new auto-commit psycopg2 connection to this target, opened by dbt-postgres from
+        the output's credentials (SSL, role, search_path as dbt's own)."""
+        from dbt.adapters.contracts.connection import Connection
+
+        adapter = self.session.adapter_for(self.spec.name)
+        connection = Connection(adapter.type(), name, adapter.config.credentials)
+        handle = adapter.connections.open(connection).handle
+        handle.autocommit = True
+        return handle
 
     def server_execute(self, statement: str) -> None:
         """Run a statement on the server, in the engine cursor's transaction."""

@@ -20,37 +20,19 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dbt_common.invocation import get_invocation_id
-
 from dvt import events
 from dvt.exceptions import InexactResultError, UnsupportedFederationError
 from dvt.execution.imports import CELLS_PER_READER, ImportKey
 from dvt.planning import placement
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.rewrite import rename_relations
+from dvt.scratch import scratch_name
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector
     from dvt.engines.base import Engine
     from dvt.execution.session import FederationSession
     from dvt.resolution.models import NodeResolution
-
-#: The longest identifier every writable target accepts (PostgreSQL's NAMEDATALEN - 1).
-_MAX_NAME_BYTES = 63
-
-
-def scratch_name(alias: str, role: str, invocation_id: str | None = None) -> str:
-    """`<alias>__dvt_<role>_<invocation>`, shortened (with a digest of the alias) to fit
-    PostgreSQL's 63 bytes: unique per invocation, so two runs never share one."""
-    tag = (invocation_id or get_invocation_id()).replace("-", "")[:8]
-    suffix = f"__dvt_{role}_{tag}"
-    name = f"{alias}{suffix}"
-    if len(name.encode()) <= _MAX_NAME_BYTES:
-        return name
-    digest = hashlib.sha1(alias.encode()).hexdigest()[:8]
-    room = _MAX_NAME_BYTES - len(suffix) - len(digest) - 1
-    head = alias.encode()[:room].decode(errors="ignore")
-    return f"{head}_{digest}{suffix}"
 
 
 class FederatedNode:
@@ -93,7 +75,9 @@ class FederatedNode:
         return self.target.dialect
 
     def relation(self, role: str) -> RelationKey:
-        """A relation of this node on its target, remembered to be dropped at the end."""
+        """A relation of this node on its target, remembered to be dropped at the end. The
+        invocation claims the target first (`Scratch.claim`)."""
+        self.session.dvt.scratch.claim(self.target)
         key = RelationKey(
             self.node.database or "", self.schema, scratch_name(self.node.alias, role)
         )

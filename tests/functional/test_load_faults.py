@@ -1,0 +1,172 @@
+"""PostgreSQL loses the session that loads an import (`COPY ... FROM STDIN` into a `__dvt_`
+relation): the backend is terminated, or the server stopped with `-m fast`. The node that was
+loading fails; the process does not (DuckDB's postgres scanner used to abort it, exit 134,
+rolling back on the dead connection): the other nodes finish, run_results.json is written, the
+exit code is dbt's, and no `__dvt_` relation remains where the database is reachable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.functional.databases import pg_relations, pg_rows
+from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
+from tests.servers.postgres import PostgresServer
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.duckdb,
+    # Not fixed yet (docs/STATUS.md): the scanner's COPY fails with an INTERNAL error, which
+    # invalidates the engine's database; closing a cursor whose transaction then cannot roll
+    # back on the dead connection aborts the process (exit -6, no run_results.json).
+    pytest.mark.xfail(strict=True, reason="a lost connection mid-COPY still aborts dvt"),
+]
+
+FILES = {
+    "dbt_project.yml": dbt_project_yml(
+        "drops", "models:\n  drops:\n    +target: wh\n    +materialized: table\n"
+    ),
+    "models/sources.yml": """\
+        sources:
+          - name: app
+            schema: app
+            config: {connection: src}
+            tables: [{name: events}, {name: kinds}]
+        """,
+    "models/labels.sql": "{{ config(target='duck') }} select 1 as id, 'one' as label",
+    # Its import of app.events is the load the test cuts.
+    "models/joined.sql": """\
+        {{ config(placement='target') }}
+        select e.id, e.kind, l.label from {{ source('app', 'events') }} e
+        left join {{ ref('labels') }} l on l.id = e.id
+        """,
+    "models/other.sql": """\
+        {{ config(placement='target') }}
+        select k.kind, l.label from {{ source('app', 'kinds') }} k
+        join {{ ref('labels') }} l on l.id = k.id
+        """,
+    "models/independent.sql": "{{ config(target='duck') }} select 42 as answer",
+}
+
+#: Two million rows: their COPY into the import takes seconds, and the test cuts it.
+BIG_EVENTS = (
+    "drop table app.events; create view app.events as "
+    "select g as id, repeat('x', 40) || g as kind from generate_series(1, 2000000) g"
+)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A server of this test's own, since the test stops it."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _project(tmp_path: Path, source: PostgresServer, warehouse: PostgresServer) -> Project:
+    """Sources on `source`, models on `warehouse` (database wh), a DuckDB file beside; built
+    once, then app.events made big."""
+    source_db = f"src_{tmp_path.name[-12:].lower().replace('-', '_')}"
+    source.create_database(source_db)
+    source.psql(
+        "create schema app; create table app.events as select 1 as id, 'old' as kind; "
+        "create table app.kinds as select 1 as id, 'k' as kind",
+        source_db,
+    )
+    warehouse.create_database("wh")
+    project = Project(tmp_path / "project").write(FILES)
+    project.profiles(
+        {
+            "wh": pg_output(warehouse, "wh", "public"),
+            "src": pg_output(source, source_db, "public"),
+            "duck": duck_output(tmp_path / "lake.duckdb", "lake"),
+        },
+        "duck",
+    )
+    first = project.cli("dvt", "run")
+    assert first.returncode == 0, first.stdout[-3000:]
+    source.psql(BIG_EVENTS, source_db)
+    return project
+
+
+def _loading_backends(server: PostgresServer, relation_prefix: str) -> list[int]:
+    """Backends of database wh running a COPY into a relation whose name starts so."""
+    found = server.psql(
+        "select pid from pg_stat_activity where datname = 'wh' and state = 'active' "
+        f"and query ilike 'copy %{relation_prefix}%from stdin%'"
+    )
+    return [int(pid) for pid in found.split()]
+
+
+def _run_cutting_the_load(project: Project, server: PostgresServer, cut: Callable[[], None]) -> str:
+    """`dvt run --threads 2`; once the import of `joined` is being COPYed into wh, `cut()`.
+    Returns what the run printed; the run must end within two minutes."""
+    code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
+    folders = ["--project-dir", str(project.root), "--profiles-dir", str(project.root)]
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, "run", "--threads", "2", *folders],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not _loading_backends(server, "joined__dvt_in"):
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()[0]
+        time.sleep(0.1)
+    cut()
+    try:
+        output, _ = child.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        output = child.communicate()[0] + "\n(killed: still running two minutes after the cut)"
+    assert child.returncode == 1, output[-3000:]
+    return output
+
+
+def _assert_only_joined_failed(project: Project, output: str) -> None:
+    assert "terminate called" not in output, output[-3000:]
+    statuses = project.statuses()  # run_results.json was written
+    assert statuses["model.drops.joined"] == "error", output[-3000:]
+    assert statuses["model.drops.independent"] == "success"
+    assert statuses["model.drops.labels"] == "success"
+    assert "DVT104" in output and "model.drops.joined" in output and "'wh'" in output
+
+
+def test_import_backend_terminated(postgres: PostgresServer, tmp_path: Path) -> None:
+    """`pg_terminate_backend` on the COPY: `joined` fails, `other` (federated into the same
+    target, in the same engine, possibly at the same moment) succeeds; nothing is left."""
+    project = _project(tmp_path, postgres, postgres)
+
+    def terminate() -> None:
+        for pid in _loading_backends(postgres, "joined__dvt_in"):
+            postgres.psql(f"select pg_terminate_backend({pid})")
+
+    output = _run_cutting_the_load(project, postgres, terminate)
+    _assert_only_joined_failed(project, output)
+    assert project.statuses()["model.drops.other"] == "success", output[-3000:]
+    assert pg_rows(postgres, "wh", "public.other") == [("k", "one")]
+    assert pg_rows(postgres, "wh", "public.joined") == [(1, "old", "one")]
+    assert not [t for t in pg_relations(postgres, "wh", "public") if "__dvt_" in t]
+
+
+def test_target_stopped_fast_during_an_import(
+    own_postgres: PostgresServer, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """`pg_ctl stop -m fast` while the COPY runs: the target's nodes fail, the DuckDB ones
+    finish; once the target is back the old table is there and no `__dvt_` relation."""
+    project = _project(tmp_path, postgres, own_postgres)
+    output = _run_cutting_the_load(
+        project, own_postgres, lambda: own_postgres.stop(remove=False, mode="fast")
+    )
+    own_postgres.restart()
+    _assert_only_joined_failed(project, output)
+    assert own_postgres.password not in output
+    assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "old", "one")]
+    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]
