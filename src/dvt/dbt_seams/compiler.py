@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbt.compilation import Compiler
+from dbt.contracts.graph.nodes import UnitTestDefinition
 
 
 class DvtCompiler(Compiler):
@@ -22,6 +23,8 @@ class DvtCompiler(Compiler):
     ) -> Any:
         from dvt.runners.dialect import transpiled_sql, written_dialect
 
+        if isinstance(node, UnitTestDefinition):  # dbt hands it back as it is, unwritten
+            return node
         compiled = super().compile_node(node, manifest, extra_context, False, *args, **kwargs)
         written_in = written_dialect(compiled)
         if written_in is not None:
