@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from copy import copy
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -146,20 +146,37 @@ def _with_compute(command: click.Command) -> click.Command:
     return clone
 
 
-@click.pass_context
-@requires.postflight
-@requires.preflight
-@requires.profile
-@requires.project
-@requires.runtime_config
-@requires.manifest(write=False)
-def _plan(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
-    """Print how each selected node will run: target, path, targets read and compute."""
+def _manifest_task(load: Callable[[], type[Any]]) -> Callable[..., tuple[Any, bool]]:
+    """A command that runs a DVT task over the parsed manifest (written by nothing), as dbt's
+    own `ls` does; `load` imports the task only when the command runs."""
+
+    @click.pass_context
+    @requires.postflight
+    @requires.preflight
+    @requires.profile
+    @requires.project
+    @requires.runtime_config
+    @requires.manifest(write=False)
+    def command(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
+        task = load()(ctx.obj["flags"], ctx.obj["runtime_config"], ctx.obj["manifest"])
+        results = task.run()
+        return results, task.interpret_results(results)
+
+    return command
+
+
+def _plan_task() -> type[Any]:
+    """Prints how each selected node will run: target, path, targets read and compute."""
     from dvt.tasks.plan import DvtPlanTask
 
-    task = DvtPlanTask(ctx.obj["flags"], ctx.obj["runtime_config"], ctx.obj["manifest"])
-    results = task.run()
-    return results, task.interpret_results(results)
+    return DvtPlanTask
+
+
+def _diff_task() -> type[Any]:
+    """Compares two relations on any targets: exit 0 when identical, 1 when they differ."""
+    from dvt.tasks.diff import DvtDiffTask
+
+    return DvtDiffTask
 
 
 @click.pass_context
@@ -181,22 +198,6 @@ def _sync(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
     buckets = Buckets.load(get_flags().PROFILES_DIR, profile.profile_name)
     success = sync(targets, computes, buckets, dry_run=kwargs["dry_run"])
     return success, success
-
-
-@click.pass_context
-@requires.postflight
-@requires.preflight
-@requires.profile
-@requires.project
-@requires.runtime_config
-@requires.manifest(write=False)
-def _diff(ctx: click.Context, **kwargs: Any) -> tuple[Any, bool]:
-    """Compare two relations on any targets: exit 0 when identical, 1 when they differ."""
-    from dvt.tasks.diff import DvtDiffTask
-
-    task = DvtDiffTask(ctx.obj["flags"], ctx.obj["runtime_config"], ctx.obj["manifest"])
-    results = task.run()
-    return results, task.interpret_results(results)
 
 
 DIFF_PARAMS = [
@@ -258,7 +259,7 @@ def _build_cli() -> DvtGroup:
         commands[name] = _with_compute(command) if name in COMPUTE_COMMANDS else command
     plan = click.Command(
         "plan",
-        callback=_plan,
+        callback=_manifest_task(_plan_task),
         params=[
             *dbt_cli.commands["list"].params,
             COMPUTE_OPTION,
@@ -287,7 +288,7 @@ def _build_cli() -> DvtGroup:
     )
     commands["diff"] = click.Command(
         "diff",
-        callback=_diff,
+        callback=_manifest_task(_diff_task),
         params=[*dbt_cli.commands["parse"].params, *DIFF_PARAMS],
         help="Compare two relations on any targets (A and B: a model, `model@target`, "
         "`source:src.table` or `target:schema.table`) without copying either; with --state "
