@@ -232,6 +232,67 @@ def test_plan_shows_the_placement_and_why(project: Project) -> None:
     assert "cheaper" in copy["reason"]
 
 
+FIRST_NAME = """\
+    select c.name, r.name as region
+    from {{ source('app', 'customers') }} c join {{ source('lake', 'regions') }} r on r.id = c.region_id
+    where c.name > 'A' order by c.name limit 1
+    """
+
+
+@pytest.mark.parametrize("collated", [None, "column", "database"])
+def test_text_is_ordered_in_the_engine_only_where_the_target_orders_it_by_its_bytes(
+    project: Project, postgres: PostgresServer, collated: str | None
+) -> None:
+    """ORDER BY text, and text compared by order: the engine orders by bytes, as PostgreSQL's C
+    collation does ('Ann' before 'a_b'), and ICU's en-US does not ('a_b' first). With a column
+    or a database of an ICU collation the engine is refused, and the answer is the target's."""
+    database = project.database  # type: ignore[attr-defined]
+    if collated == "column":
+        postgres.psql(
+            'alter table app.customers alter column name type text collate "en-x-icu"', database
+        )
+    if collated == "database":
+        database = f"{database}_icu"
+        postgres.psql(
+            f"create database {database} template template0 locale_provider icu "
+            "icu_locale 'en-US' locale 'C'"
+        )
+        postgres.psql(
+            "create schema app; create table app.customers (id int, name text, region_id int, "
+            "joined date); insert into app.customers values (1, 'a_b', 1, '2024-01-15'), "
+            "(2, 'axb', 2, '2024-02-20'), (3, 'Ann', 1, null), (4, 'bob', 9, '2023-12-31');"
+            "create schema lake; create table lake.regions (id int, name text); "
+            "insert into lake.regions values (1, 'North'), (2, 'South'), (3, 'East')",
+            database,
+        )
+        project.profiles(
+            {
+                "pg": pg_output(postgres, database, "analytics"),
+                "duck": duck_output(project.lake),  # type: ignore[attr-defined]
+            },
+            "pg",
+        )
+    project.write({"models/first_name.sql": FIRST_NAME})
+    native = pg_rows(
+        postgres,
+        database,
+        "(select c.name, r.name as region from app.customers c "
+        "join lake.regions r on r.id = c.region_id where c.name > 'A' "
+        "order by c.name limit 1) as native",
+    )
+    assert native == [("Ann", "North")] if collated is None else [("a_b", "North")]
+    forced = project.cli("dvt", "run", "--select", "first_name", "--placement", "engine")
+    if collated is None:
+        assert forced.returncode == 0, forced.stdout[-3000:]
+        (node,) = project.artifact("run_results.json")["results"]
+        assert node["adapter_response"]["dvt"]["placement"] == "engine"
+    else:
+        assert forced.returncode == 1
+        assert "[DVT104]" in forced.stdout and "collation" in forced.stdout, forced.stdout[-3000:]
+        assert project.dvt("run", "--select", "first_name").success
+    assert pg_rows(postgres, database, "analytics.first_name") == native
+
+
 def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     project: Project, postgres: PostgresServer
 ) -> None:

@@ -183,6 +183,20 @@ REFUSED = {
 }
 
 
+#: Text ordered and compared by order: the same in the engine only where the target orders
+#: text by its bytes (a PostgreSQL database of collation C, as the test cluster's).
+BYTEWISE = {
+    exp.Ordered: "select s, i from s.t order by s nulls first, i",
+    exp.GT: "select i from s.t where s > 'a_b%'",
+    exp.GTE: "select i from s.t where s >= 'apple'",
+    exp.LT: "select i from s.t where s < 'apple'",
+    exp.LTE: "select i from s.t where s <= 'Apple'",
+    exp.Between: "select i from s.t where s between 'Apple' and 'apple'",
+    exp.Min: "select min(s), max(s) from s.t",
+    exp.Max: "select i, max(s) over (order by s desc nulls last, i) from s.t",
+}
+
+
 def _plan(sql: str) -> Any:
     schemas = {
         T.key: [(name, pg_type) for name, pg_type, _ in T_COLUMNS],
@@ -257,3 +271,43 @@ def test_postgres_and_the_engine_agree(databases: Any, construct: type[exp.Expr]
         cur.execute(sql)
         native = cur.fetchall()
     assert _normalised(in_engine) == _normalised(native), f"{sql}\nengine SQL: {plan.engine_sql}"
+
+
+def test_every_bytewise_entry_has_a_query() -> None:
+    from dvt.planning.semantics import BYTEWISE_TEXT
+
+    assert set(BYTEWISE_TEXT) == set(BYTEWISE)
+
+
+@pytest.mark.parametrize("construct", sorted(BYTEWISE, key=lambda k: k.__name__), ids=str)
+def test_text_order_is_the_engines_where_the_target_orders_by_bytes(
+    databases: Any, construct: type[exp.Expr]
+) -> None:
+    """Refused by the list, passed by its bytewise form; the engine's rows, in order, equal
+    PostgreSQL's under collation C, and (for most queries) differ from its ICU en-US order."""
+    import psycopg2
+
+    postgres, engine = databases
+    sql = BYTEWISE[construct]
+    assert sqlglot.parse_one(sql, read="postgres").find(construct), "the query lacks it"
+    plan = _plan(sql)
+    assert plan.engine_refusal and plan.bytewise_refusal is None, plan.bytewise_refusal
+    cursor = engine.cursor()
+    for extraction in plan.extractions:
+        source = extraction.input.key.name
+        cursor.execute(
+            f"create or replace temp view {extraction.engine_name} as select * from {source}"
+        )
+    in_engine = cursor.execute(plan.engine_sql).fetchall()
+    ordered = construct in (exp.Ordered, exp.Max)
+    with psycopg2.connect(postgres.dsn_for("semantics")) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        native = cur.fetchall()
+        cur.execute(sql.replace("s.t", '(select i, s collate "en-x-icu" as s from s.t) as t'))
+        icu = cur.fetchall()
+    if ordered:
+        assert in_engine == native, f"{sql}\nengine SQL: {plan.engine_sql}"
+    else:
+        assert _normalised(in_engine) == _normalised(native), plan.engine_sql
+    if construct is not exp.Min:
+        assert (icu != native) if ordered else (_normalised(icu) != _normalised(native)), sql

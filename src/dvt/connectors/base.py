@@ -156,6 +156,11 @@ class Connector(ABC):
         found = self.rows(sql)
         return found[0][0] if found else None
 
+    def orders_text_bytewise(self, relations: Sequence[RelationKey]) -> bool:
+        """Whether a query here over `relations` (and over imports) orders and compares text
+        by its bytes, as the engines do; False where this database cannot tell."""
+        return False
+
     def estimated_rows(self, key: RelationKey) -> int | None:
         """The relation's row count from the database's statistics (None when it keeps none)."""
         return None

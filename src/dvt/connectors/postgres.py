@@ -256,6 +256,28 @@ class PostgresConnector(ScannedServerConnector):
         )
         return int(found[0]) if found and found[0] is not None and found[0] >= 0 else None
 
+    def orders_text_bytewise(self, relations: Sequence[RelationKey]) -> bool:
+        """The database's collation is libc's C (or POSIX), and no column of `relations` has
+        a collation of its own but those (OIDs 100, 950, 951: default, C, POSIX)."""
+        tables = ", ".join(
+            f"{quote_literal(self.table(key).sql(dialect='postgres'))}::regclass"
+            for key in relations
+        )
+        own_collations = (
+            "SELECT 1 FROM pg_attribute a WHERE a.attrelid IN ("
+            f"{tables}) AND a.attnum > 0 AND NOT a.attisdropped "
+            "AND a.attcollation NOT IN (0, 100, 950, 951)"
+            if relations
+            else "SELECT 1 WHERE false"
+        )
+        found = self.server_row(
+            "SELECT d.datcollate IN ('C', 'POSIX') "
+            "AND coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') = 'c' "
+            f"AND NOT EXISTS ({own_collations}) "
+            "FROM pg_database d WHERE d.datname = current_database()"
+        )
+        return bool(found and found[0])
+
     def drop_stage(self, relation: RelationKey) -> None:
         self._attach()
         # On the server (the stage may have been renamed, or written by Spark): the engine's

@@ -87,6 +87,13 @@ class FederatedNode:
     def decide(self, inputs: list[PlanInput]) -> tuple[FederationPlan, placement.Choice]:
         """Plan the node and choose its placement; nothing is read or written yet."""
         plan = self.session.plan(inputs, self.dialect, self.engine_dialect)
+        if plan.engine_refusal and plan.bytewise_refusal is None:
+            # Only text ordering keeps it off the engine: the same there if the target orders
+            # text by its bytes.
+            target = self.resolution.target
+            here = [e.input.key for e in plan.extractions if e.input.target == target]
+            if self.target.orders_text_bytewise(list(dict.fromkeys(here))):
+                plan = dataclasses.replace(plan, engine_refusal=None)
         for sql in plan.not_pushed:
             events.note("DVT005", f"{self.node.unique_id}: predicate kept in the query: {sql}")
         choice = self._choose(plan)
@@ -160,16 +167,18 @@ class FederatedNode:
         """The input's read with every column, imported once for every node of the invocation
         that reads it with the same filter, when other nodes still to run read the input too
         and it is small enough (`imports.CELLS_PER_READER`); None to import only what this node
-        reads."""
+        reads. The empty import an engine placement types its result over is shared by every
+        such node (zero rows, every column)."""
         registry = self.session.dvt.shared_imports
         columns = tuple(name for name, _ in self.session.schemas.get(extraction.input.key, ()))
-        if registry is None or extraction.limit is not None or not columns:
+        empty = extraction.limit == 0  # typing an engine placement's result: shared too
+        if registry is None or (extraction.limit is not None and not empty) or not columns:
             return None
         key = ImportKey(self.resolution.target, extraction.input.unique_id)
         source = self.session.connector(extraction.input.target)
         wide = dataclasses.replace(extraction, columns=columns)
         wide = dataclasses.replace(wide, sql=source.extraction_sql(wide, wide.input.key))
-        if not registry.loaded(key, wide.sql):
+        if not empty and not registry.loaded(key, wide.sql):
             readers = registry.readers(key)
             rows = self._estimate(extraction) if readers > 1 else None
             if rows is None or rows * len(columns) > readers * CELLS_PER_READER:
@@ -179,7 +188,7 @@ class FederatedNode:
             tag = hashlib.sha1(f"{key.input}\n{wide.sql}".encode()).hexdigest()[:4]
             name = scratch_name(wide.input.key.name, f"sh{tag}")
             relation = RelationKey(self.node.database or "", self.schema, name)
-            self._load_import(wide, relation, through_bucket=True)
+            self._load_import(wide, relation, through_bucket=not empty)
             return relation
 
         return wide, registry.claim(key, wide.sql, load)
@@ -209,7 +218,8 @@ class FederatedNode:
         else:
             source.expose(extraction, extraction.input.key)
             self.target.stage(f"SELECT * FROM {name}", relation, column_types=column_types)
-        self.target.analyze(relation)
+        if extraction.limit != 0:
+            self.target.analyze(relation)
 
     # -- in the engine ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from dvt import connectors, events
 from dvt.connectors.base import BATCH_ROWS, Connector
 from dvt.execution.progress import Progress
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
-from dvt.planning.planner import plan_federation
+from dvt.planning.planner import parse_model_sql, plan_federation
 
 if TYPE_CHECKING:
     from dvt.engines.duckdb import DuckDBEngine
@@ -108,12 +108,13 @@ class FederationSession(contextlib.ExitStack):
         self, inputs: list[PlanInput], dialect: str, engine_dialect: str = "duckdb"
     ) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
-        referenced = relations_in(self.node.compiled_code, dialect)
+        tree = parse_model_sql(self.node.compiled_code, dialect, self.node.unique_id)
+        referenced = {RelationKey.of(t) for t in tree.find_all(exp.Table)}
         schemas = {i.key: self._columns(i) for i in inputs if i.key in referenced}
         self.schemas = schemas
         folding = frozenset(i.target for i in inputs if self.connector(i.target).folds_text)
         plan = plan_federation(
-            self.node.compiled_code,
+            tree,
             dialect,
             inputs,
             schemas,

@@ -103,6 +103,9 @@ class FederationPlan:
     not_pushed: tuple[str, ...] = ()  # predicates kept in the query only (DVT005, debug)
     #: Why the query may not mean the same in the engine (None: proven the same there).
     engine_refusal: str | None = None
+    #: The same, where the target orders text by its bytes (`semantics.BYTEWISE_TEXT`): None
+    #: when only the target's collation keeps the query off the engine.
+    bytewise_refusal: str | None = None
     #: Whether the outermost query groups or aggregates (its result is small).
     aggregates: bool = False
     #: Whether a result value may come from one of several expressions (a set operation, CASE,

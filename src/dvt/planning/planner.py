@@ -28,6 +28,7 @@ from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
+from sqlglot.schema import MappingSchema
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
@@ -48,7 +49,7 @@ _OUTER_SIDES = {"LEFT": "right", "RIGHT": "left", "FULL": "both"}
 
 
 def plan_federation(
-    sql: str,
+    sql: str | exp.Expr,
     dialect: str,
     inputs: Sequence[PlanInput],
     schemas: Schemas,
@@ -58,12 +59,13 @@ def plan_federation(
     engine_dialect: str = "duckdb",
     text_folding_targets: frozenset[str] = frozenset(),
 ) -> FederationPlan:
-    """Plan one model. Raises DVT104 for SQL the planner cannot federate.
+    """Plan one model (its SQL, or that SQL parsed: the tree is planned in place). Raises
+    DVT104 for SQL the planner cannot federate.
 
     `text_folding_targets` are the inputs' targets that compare text their own way (MySQL's
     collations): no text predicate is pushed into them.
     """
-    tree = parse_model_sql(sql, dialect, model)
+    tree = sql if isinstance(sql, exp.Expr) else parse_model_sql(sql, dialect, model)
     by_key = {i.key: i for i in inputs}
     # Names as the databases spell them, quoted: SQLGlot then folds them only where the model's
     # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
@@ -98,6 +100,7 @@ def plan_federation(
     # integer division: DuckDB and Spark need it spelled out).
     tree = annotate_types(tree, schema=mapping, dialect=dialect)
     refusal = engine_refusal(tree, dialect, engine_dialect)
+    bytewise_refusal = refusal and engine_refusal(tree, dialect, engine_dialect, bytewise_text=True)
     aggregates = _aggregates(tree)
     extractions: list[Extraction] = []
     not_pushed: list[str] = []
@@ -126,20 +129,22 @@ def plan_federation(
         engine_dialect,
         not_pushed=tuple(not_pushed),
         engine_refusal=refusal,
+        bytewise_refusal=bytewise_refusal,
         aggregates=aggregates,
         picks_values=tree.find(*_PICKING) is not None,
         folded=tuple(folded),
     )
 
 
-def schema_mapping(schemas: Schemas, dialect: str) -> dict[str, object]:
-    """The inputs' columns as SQLGlot's nested schema: catalog -> schema -> table -> column."""
+def schema_mapping(schemas: Schemas, dialect: str) -> MappingSchema:
+    """The inputs' columns as SQLGlot's nested schema: catalog -> schema -> table -> column
+    (built once per plan: qualifying and typing both read it)."""
     mapping: dict[str, object] = {}
     for key, typed_columns in schemas.items():
         catalog = mapping.setdefault(_quoted(key.catalog, dialect), {})
         tables = catalog.setdefault(_quoted(key.schema, dialect), {})  # type: ignore[attr-defined]
         tables[_quoted(key.name, dialect)] = {_quoted(c, dialect): t for c, t in typed_columns}
-    return mapping
+    return MappingSchema(mapping, dialect=dialect)
 
 
 def _aggregates(tree: exp.Expr) -> bool:

@@ -309,14 +309,34 @@ SAME_SEMANTICS: Mapping[tuple[str, str], Mapping[type[exp.Expr], Check | None] |
 }
 
 
-def engine_refusal(tree: exp.Expr, target_dialect: str, engine_dialect: str) -> str | None:
-    """Why `tree` (qualified and typed) may not mean the same in the engine; None if it does."""
+#: The entries that change where the target orders text by its bytes, as the engines do (a
+#: PostgreSQL database whose collation is C, and no column of another): text may be ordered,
+#: compared by order, and its min() and max() taken.
+BYTEWISE_TEXT: Mapping[type[exp.Expr], Check | None] = {
+    exp.Ordered: None,
+    exp.GT: _mixed_zones,
+    exp.GTE: _mixed_zones,
+    exp.LT: _mixed_zones,
+    exp.LTE: _mixed_zones,
+    exp.Between: _mixed_zones,
+    exp.Min: None,
+    exp.Max: None,
+}
+
+
+def engine_refusal(
+    tree: exp.Expr, target_dialect: str, engine_dialect: str, *, bytewise_text: bool = False
+) -> str | None:
+    """Why `tree` (qualified and typed) may not mean the same in the engine; None if it does.
+    `bytewise_text`: the target orders text by its bytes (`BYTEWISE_TEXT`)."""
     pair = (target_dialect, engine_dialect)
     if pair not in SAME_SEMANTICS:
         return f"no same-semantics list for {target_dialect} computed on {engine_dialect}"
     listed = SAME_SEMANTICS[pair]
     if listed is None:
         return None
+    if bytewise_text:
+        listed = {**listed, **{k: v for k, v in BYTEWISE_TEXT.items() if k in listed}}
     for node in tree.walk():
         kind = type(node)
         if kind not in listed:
