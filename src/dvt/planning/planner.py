@@ -66,6 +66,8 @@ def plan_federation(
     collations): no text predicate is pushed into them.
     """
     tree = sql if isinstance(sql, exp.Expr) else parse_model_sql(sql, dialect, model)
+    _exists_reads_no_columns(tree)
+    _fold_integer_constants(tree)
     by_key = {i.key: i for i in inputs}
     # Names as the databases spell them, quoted: SQLGlot then folds them only where the model's
     # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
@@ -134,6 +136,40 @@ def plan_federation(
         picks_values=tree.find(*_PICKING) is not None,
         folded=tuple(folded),
     )
+
+
+def _exists_reads_no_columns(tree: exp.Expr) -> None:
+    """`EXISTS (SELECT * ...)` asks for a row, not its columns: written `SELECT 1`, so that no
+    column is read for the star (a subquery that groups, aggregates or is DISTINCT is kept)."""
+    for exists in tree.find_all(exp.Exists):
+        query = exists.this
+        if not isinstance(query, exp.Select) or any(
+            query.args.get(k) for k in ("group", "having", "distinct", "qualify")
+        ):
+            continue
+        if all(isinstance(p, exp.Star) or p.is_star for p in query.expressions):
+            query.set("expressions", [exp.Literal.number(1)])
+
+
+#: Integer constants folded exactly in any database (PostgreSQL's int4 range).
+_INT4 = range(-(2**31), 2**31)
+_FOLDABLE = {exp.Add: lambda a, b: a + b, exp.Sub: lambda a, b: a - b, exp.Mul: lambda a, b: a * b}
+
+
+def _fold_integer_constants(tree: exp.Expr) -> None:
+    """`1200 + 11` as `1211` (TPC-DS writes its ranges so): a filter on constants can then be
+    pushed into its input's read. Only integers that stay in PostgreSQL's int4 range."""
+    for node in list(tree.find_all(*_FOLDABLE)):
+        left, right = node.this, node.expression
+        if not (isinstance(left, exp.Literal) and isinstance(right, exp.Literal)):
+            continue
+        if not (left.is_int and right.is_int):
+            continue
+        a, b = int(left.this), int(right.this)
+        value = _FOLDABLE[type(node)](a, b)
+        if a in _INT4 and b in _INT4 and value in _INT4:
+            folded = exp.Literal.number(abs(value))
+            node.replace(exp.Neg(this=folded) if value < 0 else folded)
 
 
 def schema_mapping(schemas: Schemas, dialect: str) -> MappingSchema:

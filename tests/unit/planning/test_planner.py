@@ -59,6 +59,34 @@ def test_star_reads_every_column() -> None:
     assert reads(result)["model.p.users"][0] == ("id", "name", "email")
 
 
+def test_exists_of_a_star_reads_only_the_columns_it_compares() -> None:
+    result = plan(
+        'select o.id from "pg"."public"."orders" o where exists (select * from '
+        '"lake"."main"."users" u where u.id = o.user_id and u.name = \'A\')'
+    )
+    assert reads(result)["model.p.users"] == (("id", "name"), ["name = 'A'"])
+    counted = plan(
+        'select o.id from "pg"."public"."orders" o where exists (select count(*) from '
+        '"lake"."main"."users" u where u.id = o.user_id)'
+    )  # an aggregate always returns a row: the query is kept as written
+    assert "EXISTS(SELECT COUNT(*)" in counted.engine_sql
+
+
+@pytest.mark.parametrize(
+    ("where", "pushed"),
+    [
+        ("u.id between 1200 and 1200 + 11", ["id BETWEEN 1200 AND 1211"]),
+        ("u.id = 3 * 4", ["id = 12"]),
+        ("u.id = 2147483647 + 1", []),  # int4 overflow: an error on PostgreSQL, kept as written
+    ],
+)
+def test_integer_constants_are_folded_so_their_filter_is_pushed(
+    where: str, pushed: list[str]
+) -> None:
+    result = plan(f'select u.name from "lake"."main"."users" u where {where}')
+    assert reads(result)["model.p.users"][1] == pushed
+
+
 @pytest.mark.parametrize(
     ("join", "pushed_to_users"),
     [("left join", []), ("join", ["name IS NULL"])],
