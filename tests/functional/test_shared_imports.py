@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 
 #: Rows of `lake.big`: with two readers and 2 columns, more cells than two readers may share.
 BIG_ROWS = 300_000
+#: The readers of all of `big`.
+WHOLE = ("big_whole_rows", "big_whole_total")
 
 FILES = {
     "dbt_project.yml": dbt_project_yml("shared", "models:\n  shared:\n    +materialized: table\n"),
@@ -26,7 +28,7 @@ FILES = {
           - name: lake
             schema: main
             config: {connection: duck}
-            tables: [{name: regions}, {name: big}]
+            tables: [{name: regions}, {name: big}, {name: big_whole, identifier: big}]
           - name: app
             schema: app
             tables: [{name: customers}]
@@ -56,6 +58,16 @@ FILES = {
     "models/big_high.sql": """\
         select c.id, b.v from {{ source('app', 'customers') }} c
         join {{ source('lake', 'big') }} b on b.k = c.id where b.k >= 3
+        """,
+    # Two readers of all of `big` (as another source): more cells than two readers may share,
+    # but each would import every row of both columns itself.
+    "models/big_whole_rows.sql": """\
+        select c.id, b.v from {{ source('app', 'customers') }} c
+        join {{ source('lake', 'big_whole') }} b on b.k = c.id
+        """,
+    "models/big_whole_total.sql": """\
+        select count(*) as n, sum(b.v) as total from {{ source('lake', 'big_whole') }} b
+        left join {{ source('app', 'customers') }} c on c.id = b.k
         """,
 }
 
@@ -104,6 +116,7 @@ def _native(project: Project, postgres: PostgresServer, model: str) -> list[tupl
     sql = (project.root / "models" / f"{model}.sql").read_text()
     for name in ("regions", "big"):
         sql = sql.replace(f"{{{{ source('lake', '{name}') }}}}", f"lake.{name}")
+    sql = sql.replace("{{ source('lake', 'big_whole') }}", "lake.big")
     sql = sql.replace("{{ source('app', 'customers') }}", "app.customers")
     return pg_rows(postgres, project.database, f"({sql}) as native")  # type: ignore[attr-defined]
 
@@ -153,6 +166,10 @@ def test_readers_of_one_input_share_its_import(project: Project, postgres: Postg
     assert not any(read.get("shared") for read in big)
     assert len({read["import"] for read in big}) == 2
     assert all(" WHERE " in str(read["sql"]) for read in big)
+    whole = [imports[m][0 if "big" in str(imports[m][0]["sql"]) else 1] for m in WHOLE]
+    assert all(read.get("shared") for read in whole)
+    assert whole[0]["import"] == whole[1]["import"]
+    assert sorted(int(read["rows"]) for read in whole) == [0, BIG_ROWS]  # loaded once
     assert _scratch(postgres, project.database) == []  # type: ignore[attr-defined]
 
 

@@ -166,9 +166,10 @@ class FederatedNode:
     def _shared_import(self, extraction: Extraction) -> tuple[Extraction, RelationKey] | None:
         """The input's read with every column, imported once for every node of the invocation
         that reads it with the same filter, when other nodes still to run read the input too
-        and it is small enough (`imports.CELLS_PER_READER`); None to import only what this node
-        reads. The empty import an engine placement types its result over is shared by every
-        such node (zero rows, every column)."""
+        and it is small enough (`imports.CELLS_PER_READER`, or a whole input read for at most
+        twice the node's own import); None to import only what this node reads. The empty
+        import an engine placement types its result over is shared by every such node (zero
+        rows, every column)."""
         registry = self.session.dvt.shared_imports
         columns = tuple(name for name, _ in self.session.schemas.get(extraction.input.key, ()))
         empty = extraction.limit == 0  # typing an engine placement's result: shared too
@@ -181,7 +182,10 @@ class FederatedNode:
         if not empty and not registry.loaded(key, wide.sql):
             readers = registry.readers(key)
             rows = self._estimate(extraction) if readers > 1 else None
-            if rows is None or rows * len(columns) > readers * CELLS_PER_READER:
+            # A read of the whole input costs the node its rows anyway: sharing it (every
+            # column) is worth up to twice that, for the other readers of the whole input.
+            own = 0 if extraction.predicates else 2 * len(extraction.columns) * (rows or 0)
+            if rows is None or rows * len(columns) > max(readers * CELLS_PER_READER, own):
                 return None
 
         def load() -> RelationKey:
