@@ -84,14 +84,17 @@ class Extraction:
 
     def render(self, table: exp.Table, dialect: str) -> str:
         """`SELECT <columns> FROM <table> WHERE <conjuncts> LIMIT <n>` in `dialect`."""
-        # With no column used (count(*)), read one constant per row.
-        select_list: list[exp.Expr | str] = [exp.column(c, quoted=True) for c in self.columns]
-        query = exp.select(*(select_list or ["1"])).from_(table)
+        # With no column used (count(*)), read one constant per row. Built from fresh nodes (the
+        # predicates copied once), so neither building nor rendering copies the tree again.
+        select_list = [exp.column(c, quoted=True) for c in self.columns]
+        query = exp.Select(expressions=select_list or [exp.Literal.number(1)])
+        query.set("from_", exp.From(this=table))
         if self.predicates:
-            query = query.where(exp.and_(*[p.copy() for p in self.predicates]))
+            where = exp.and_(*[p.copy() for p in self.predicates], copy=False)
+            query.set("where", exp.Where(this=where))
         if self.limit is not None:
-            query = query.limit(self.limit)
-        return query.sql(dialect=dialect)
+            query.set("limit", exp.Limit(expression=exp.Literal.number(self.limit)))
+        return query.sql(dialect=dialect, copy=False)
 
 
 @dataclass(frozen=True)

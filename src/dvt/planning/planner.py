@@ -304,7 +304,7 @@ def _outer_side(join: exp.Join) -> str | None:
 def _null_supplying(alias: str, select: exp.Expr) -> bool:
     """Is `alias` on a side of an outer join that may be filled with NULLs?"""
     joins = select.args.get("joins") or []
-    for part in [select.args.get("from"), *joins]:
+    for part in [select.args.get("from_"), *joins]:
         nested = part.this.find_all(exp.Join) if part is not None else ()
         if any(_outer_side(join) for join in nested):
             return True  # a parenthesised outer join: keep this scope's filters in the engine

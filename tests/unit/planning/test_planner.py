@@ -120,6 +120,12 @@ def test_parenthesised_outer_join_keeps_filters_in_the_engine() -> None:
     )
     assert all(not predicates for _, predicates in reads(result).values())
     assert "f.ts IS NULL" in result.engine_sql
+    first = plan(  # the same join, first in FROM
+        'select o.id from ("lake"."main"."users" u left join "pg"."analytics"."facts" f '
+        'on f.id = u.id) join "pg"."public"."orders" o on u.id = o.user_id where f.ts is null'
+    )
+    assert all(not predicates for _, predicates in reads(first).values())
+    assert "f.ts IS NULL" in first.engine_sql
 
 
 def test_uncorrelated_scalar_subquery_is_evaluated_and_pushed() -> None:
