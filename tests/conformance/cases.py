@@ -347,6 +347,14 @@ _CASES: list[tuple[str, str, str]] = [
         "select c.id from {customers} c left join {orders} o on o.customer_id = c.id where o.id is null",
     ),
     (
+        "h_parenthesised_anti_join_first",
+        "outer join filters",
+        """
+        select c.id, i.line from ({customers} c left join {orders} o on o.customer_id = c.id)
+        join {items} i on i.order_id = c.id where o.id is null
+        """,
+    ),
+    (
         "h_full_join_filter",
         "outer join filters",
         "select c.id, o.id as order_id from {customers} c full join {orders} o on o.customer_id = c.id where o.qty > 10 or c.id > 58",
