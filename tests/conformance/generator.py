@@ -462,11 +462,14 @@ def join_condition(d: Draw, left: Scope, right: Rel) -> str | None:
 
 
 def from_clause(d: Draw, tables: int, *, first: Rel | None = None) -> tuple[str, Scope]:
-    """FROM with joins of every kind across inputs on different databases."""
+    """FROM with joins of every kind across inputs on different databases, the first of them
+    sometimes parenthesised."""
     rel = first or base(_pick_table(d), "t0")
     scope = Scope([rel])
     sql = rel.from_sql
     for i in range(1, tables):
+        if i == 2 and d.chance(25):  # the first join as a parenthesised group: (a join b) join c
+            sql = f"({sql})"
         linked = [
             t.name
             for t in TABLES
