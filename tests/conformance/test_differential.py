@@ -23,7 +23,7 @@ from tests.conformance.dataset import (
     build_world,
 )
 from tests.conformance.generator import generate
-from tests.conformance.harness import Case, Suite, placements
+from tests.conformance.harness import Case, Suite
 from tests.functional.projects import Project, dbt_project_yml
 from tests.servers.mariadb import MariaDBServer
 from tests.servers.postgres import PostgresServer

@@ -246,6 +246,17 @@ def _normalised(rows: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(value(v) for v in row) for row in rows)
 
 
+def _in_engine(engine: Any, plan: Any) -> list[tuple[Any, ...]]:
+    """The plan's engine SQL run in DuckDB over the same rows (each read a view of its table)."""
+    cursor = engine.cursor()
+    for extraction in plan.extractions:
+        source = extraction.input.key.name
+        cursor.execute(
+            f"create or replace temp view {extraction.engine_name} as select * from {source}"
+        )
+    return list(cursor.execute(plan.engine_sql).fetchall())
+
+
 @pytest.mark.parametrize(
     "construct", sorted(QUERIES, key=lambda k: k.__name__), ids=lambda k: k.__name__
 )
@@ -260,13 +271,7 @@ def test_postgres_and_the_engine_agree(databases: Any, construct: type[exp.Expr]
         assert sqlglot.parse_one(sql, read="postgres").find(construct), "the query lacks it"
     plan = _plan(sql)
     assert plan.engine_refusal is None, f"{sql}: {plan.engine_refusal}"
-    cursor = engine.cursor()
-    for extraction in plan.extractions:
-        source = extraction.input.key.name
-        cursor.execute(
-            f"create or replace temp view {extraction.engine_name} as select * from {source}"
-        )
-    in_engine = cursor.execute(plan.engine_sql).fetchall()
+    in_engine = _in_engine(engine, plan)
     with psycopg2.connect(postgres.dsn_for("semantics")) as conn, conn.cursor() as cur:
         cur.execute(sql)
         native = cur.fetchall()
@@ -292,13 +297,7 @@ def test_text_order_is_the_engines_where_the_target_orders_by_bytes(
     assert sqlglot.parse_one(sql, read="postgres").find(construct), "the query lacks it"
     plan = _plan(sql)
     assert plan.engine_refusal and plan.bytewise_refusal is None, plan.bytewise_refusal
-    cursor = engine.cursor()
-    for extraction in plan.extractions:
-        source = extraction.input.key.name
-        cursor.execute(
-            f"create or replace temp view {extraction.engine_name} as select * from {source}"
-        )
-    in_engine = cursor.execute(plan.engine_sql).fetchall()
+    in_engine = _in_engine(engine, plan)
     ordered = construct in (exp.Ordered, exp.Max)
     with psycopg2.connect(postgres.dsn_for("semantics")) as conn, conn.cursor() as cur:
         cur.execute(sql)
