@@ -26,7 +26,6 @@ from dvt.exceptions import DvtError, EngineUnavailableError
 from dvt.execution.node import FederatedNode
 from dvt.execution.session import FederationSession, plan_inputs
 from dvt.runners.connections import roll_back
-from dvt.runners.microbatch import DvtMicrobatchBatchRunner
 
 #: Adapters whose table materialization may rename the stage into place (`StageAdoption`).
 ADOPTING_ADAPTERS = frozenset({"postgres", "duckdb"})
@@ -306,15 +305,10 @@ def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
     return reader
 
 
-class FederatedMicrobatchBatchRunner(FederatedRunnerMixin, DvtMicrobatchBatchRunner):
-    """One batch of a federated microbatch model: its compiled SQL (with the batch's
-    event-time window) is planned and its inputs read for that window only; dbt's microbatch
-    materialization writes the batch on the target."""
-
-
 def federated_runner_for(runner: Any) -> type[Any] | None:
     """The federated counterpart of one of dbt's runners, or None when there is none (a
-    microbatch model's runner orchestrates its batches, each of which federates)."""
+    microbatch model's runner orchestrates its batches, each of which federates: its batch
+    runner is `runners.microbatch`'s)."""
     if isinstance(runner, MicrobatchModelRunner):
         return None
     for dbt_runner, federated in (  # subclasses first: a SnapshotRunner is a ModelRunner

@@ -5,6 +5,7 @@ batch's compiled SQL and the planner pushes it into every input's read)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from dbt.task.run import MicrobatchBatchRunner
@@ -18,7 +19,19 @@ class DvtMicrobatchBatchRunner(MicrobatchBatchRunner):
 
     def __new__(cls, config: Any, adapter: Any, node: Any, *args: Any, **kwargs: Any) -> Any:
         if cls is DvtMicrobatchBatchRunner and invocation.get().resolve(node).is_federated:
-            from dvt.runners.federation import FederatedMicrobatchBatchRunner
-
-            cls = FederatedMicrobatchBatchRunner
+            cls = federated_batch_runner()
         return super().__new__(cls)
+
+
+@functools.cache
+def federated_batch_runner() -> type[DvtMicrobatchBatchRunner]:
+    """The runner of one batch of a federated model, made on first use: the federation
+    runners import SQLGlot and the engines, which a project without federation never loads."""
+    from dvt.runners.federation import FederatedRunnerMixin
+
+    class FederatedMicrobatchBatchRunner(FederatedRunnerMixin, DvtMicrobatchBatchRunner):
+        """One batch of a federated microbatch model: its compiled SQL (with the batch's
+        event-time window) is planned and its inputs read for that window only; dbt's
+        microbatch materialization writes the batch on the target."""
+
+    return FederatedMicrobatchBatchRunner
