@@ -144,6 +144,41 @@ _CASES: list[tuple[str, str, str]] = [
         "time zone",
         "select c.id, c.last_seen::date as seen, o.id as order_id from {customers} c join {orders} o on o.customer_id = c.id where c.last_seen is not null",
     ),
+    # Literals with a UTC offset (dbt's microbatch window): pushed into PostgreSQL and DuckDB,
+    # kept on the target for MariaDB; a bare date read as a timestamptz is New York's midnight.
+    (
+        "h_instant_window_pg2",
+        "instant literals",
+        """
+        select o.id, o.ordered_at, o.local_ts from {orders} o
+        where o.ordered_at >= '2024-01-01 00:00:00+00:00' and o.ordered_at < '2024-03-10 02:00:00-05:00'
+          and o.local_ts >= '2023-06-01 00:00:00+00:00' and o.local_ts < '2024-11-03 01:30:00-04:00'
+        """,
+    ),
+    (
+        "h_instant_window_dates",
+        "instant literals",
+        "select o.id, o.shipped from {orders} o where o.shipped >= '2024-01-01 23:00:00-05:00' and o.shipped < '2024-03-10 00:00:00+00:00'",
+    ),
+    (
+        "h_instant_window_duck",
+        "instant literals",
+        """
+        select p.id, p.updated_at, p.launched from {products} p
+        where p.updated_at between '2024-01-01 00:00:00+05:30' and '2025-01-01 00:00:00.5+00'
+           or p.launched >= '2025-06-30 23:59:59.999999+14:00'
+        """,
+    ),
+    (
+        "h_instant_window_maria",
+        "instant literals",
+        "select r.id, r.created from {reviews} r where r.created >= '2024-01-01 00:00:00+00:00' and r.created < '2025-01-01 00:00:00+00:00'",
+    ),
+    (
+        "h_tz_bare_date_timestamptz",
+        "time zone",
+        "select o.id, o.ordered_at from {orders} o where o.ordered_at >= timestamptz '2023-12-31' and o.ordered_at < timestamptz '2024-01-01'",
+    ),
     (
         "h_tz_timestamp_minus_date",
         "date arithmetic",

@@ -6,6 +6,7 @@ construct added to the list without a query here fails `test_every_entry_has_a_q
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ import sqlglot.expressions as exp
 
 from dvt.planning.models import PlanInput, RelationKey
 from dvt.planning.planner import plan_federation
-from dvt.planning.semantics import SAME_SEMANTICS
+from dvt.planning.semantics import SAME_SEMANTICS, Reading
 from tests.servers.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
@@ -310,3 +311,152 @@ def test_text_order_is_the_engines_where_the_target_orders_by_bytes(
         assert _normalised(in_engine) == _normalised(native), plan.engine_sql
     if construct is not exp.Min:
         assert (icu != native) if ordered else (_normalised(icu) != _normalised(native)), sql
+
+
+# -- literals with a UTC offset (dbt's microbatch window) ----------------------------------
+
+E = PlanInput(RelationKey("", "s", "e"), "pg", "source.p.s.e")
+E_COLUMNS = [("id", "integer"), ("ts", "timestamp"), ("tz", "timestamptz"), ("d", "date")]
+E_TIMES = [
+    dt.datetime(2024, 1, 1, 0, 0),
+    dt.datetime(2023, 12, 31, 19, 0),
+    dt.datetime(2024, 1, 1, 5, 0),
+    dt.datetime(2024, 1, 1, 5, 30, 0, 500000),
+    dt.datetime(2024, 1, 2, 0, 0),
+    dt.datetime(2024, 3, 10, 2, 30),  # not a New York time
+    dt.datetime(2024, 3, 10, 7, 30),
+    dt.datetime(2023, 12, 31, 10, 0, 0, 123456),
+    dt.datetime(2024, 11, 3, 5, 30),  # 01:30 EDT, the first of New York's two
+]
+E_ROWS = [(i, t, t.replace(tzinfo=dt.UTC), t.date()) for i, t in enumerate(E_TIMES)]
+E_ROWS.append((len(E_TIMES), None, None, None))
+#: The same instants written with several offsets, and instants between the rows.
+INSTANTS = [
+    "2024-01-01 00:00:00+00:00",
+    "2024-01-01 23:00:00-05:00",
+    "2024-01-01 05:00:00+05",
+    "2024-01-01 05:30:00.5+05:30",
+    "2023-12-31 19:00:00-05:00",
+    "2024-03-10 02:30:00-05:00",
+    "2024-01-01 00:00:00.123456+14:00",
+    "2024-11-03 01:30:00-04:00",
+    "2024-01-02 00:00:00-00",
+]
+ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati"]
+
+
+def _instant_queries() -> list[str]:
+    queries = []
+    for column in ("ts", "tz", "d"):
+        for literal in INSTANTS:
+            for op in ("=", "<>", "<", "<=", ">", ">="):
+                queries.append(f"select id from s.e where {column} {op} '{literal}'")
+            queries.append(
+                f"select id from s.e where {column} between '{INSTANTS[1]}' and '{literal}'"
+            )
+    return queries
+
+
+def _plan_e(sql: str, reads_instants: bool = True, engine: str = "duckdb") -> Any:
+    reading = {"pg": Reading(reads_instants=reads_instants)}
+    schemas = {E.key: E_COLUMNS}
+    return plan_federation(
+        sql, "postgres", [E], schemas, model="model.p.m", readings=reading, engine_dialect=engine
+    )
+
+
+@pytest.fixture(scope="module")
+def instants(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The rows on PostgreSQL (the oracle's database in America/New_York), in DuckDB, and in
+    a SQLite file (without the timestamptz column: SQLite has none)."""
+    import psycopg2
+
+    from dvt.embedded import connect, extension_path
+
+    postgres.create_database("instants")
+    postgres.psql("alter database instants set timezone = 'America/New_York'")
+    with psycopg2.connect(postgres.dsn_for("instants")) as conn, conn.cursor() as cur:
+        cur.execute("create schema s")
+        cur.execute(f"create table s.e ({', '.join(f'{n} {t}' for n, t in E_COLUMNS)})")
+        cur.executemany("insert into s.e values (%s, %s, %s, %s)", E_ROWS)
+    lite = tmp_path_factory.mktemp("instants") / "e.sqlite"
+    with sqlite3.connect(lite) as conn:
+        conn.execute("create table e (id integer, ts timestamp, d date)")
+        conn.executemany(
+            "insert into e values (?, ?, ?)",
+            [(i, t and t.isoformat(sep=" "), d and d.isoformat()) for i, t, _, d in E_ROWS],
+        )
+    engine = connect()
+    engine.execute(f"LOAD '{extension_path('sqlite_scanner')}'")
+    engine.execute(f"ATTACH '{lite}' AS lite (TYPE sqlite, READ_ONLY)")
+    engine.execute(f"create table e ({', '.join(f'{n} {t}' for n, t in E_COLUMNS)})")
+    engine.executemany("insert into e values (?, ?, ?, ?)", E_ROWS)
+    return postgres, engine
+
+
+def _ids(rows: list[tuple[Any, ...]]) -> list[Any]:
+    return sorted(row[0] for row in rows)
+
+
+def test_instant_literals_read_alike_on_every_source(instants: Any) -> None:
+    """Each comparison with an instant literal, pushed into the input's read, selects the rows
+    it selects on the target (PostgreSQL in America/New_York) on PostgreSQL and DuckDB in any
+    session TimeZone, and through the sqlite scanner; the engine computes it alike too."""
+    import psycopg2
+
+    postgres, engine = instants
+    queries = _instant_queries()
+    with psycopg2.connect(postgres.dsn_for("instants")) as conn, conn.cursor() as cur:
+        for zone in ZONES:
+            engine.execute(f"SET TimeZone = '{zone}'")
+            for sql in queries:
+                plan = _plan_e(sql)
+                (read,) = plan.extractions
+                assert read.predicates and not plan.not_pushed, sql
+                assert plan.engine_refusal is None, f"{sql}: {plan.engine_refusal}"
+                cur.execute("set timezone = 'America/New_York'")
+                cur.execute(sql)
+                want = _ids(cur.fetchall())
+                cur.execute(f"set timezone = '{zone}'")
+                cur.execute(read.render(exp.table_("e", db="s"), "postgres"))
+                assert _ids(cur.fetchall()) == want, f"PostgreSQL in {zone}: {sql}"
+                duck_read = read.render(exp.table_("e"), "duckdb")
+                assert _ids(engine.execute(duck_read).fetchall()) == want, f"DuckDB, {zone}: {sql}"
+                if " tz " not in sql:
+                    lite_read = read.render(exp.table_("e", db="lite"), "duckdb")
+                    found = _ids(engine.execute(lite_read).fetchall())
+                    assert found == want, f"sqlite scanner, {zone}: {sql}"
+                cursor = engine.cursor()
+                cursor.execute("create or replace temp view dvt_in_0 as select * from e")
+                assert _ids(cursor.execute(plan.engine_sql).fetchall()) == want, (
+                    f"the engine, {zone}: {plan.engine_sql}"
+                )
+
+
+#: Literals with an offset (or a zone) that are not proven to read alike: kept on the target.
+UNPROVEN = {
+    "no offset, against a timestamptz": "select id from s.e where tz >= '2024-01-01 00:00:00'",
+    "a bare date as a timestamptz": "select id from s.e where tz >= timestamptz '2024-01-01'",
+    "no seconds (DuckDB refuses it)": "select id from s.e where ts >= '2024-01-01 00:00+00:00'",
+    "a T between date and time": "select id from s.e where ts >= '2024-01-01T00:00:00+00:00'",
+    "an offset with seconds": "select id from s.e where tz < '2024-01-01 00:00:00+05:30:15'",
+    "a set of instants": "select id from s.e where tz in ('2024-01-01 00:00:00+00:00')",
+    "an instant plus an interval": "select id from s.e where tz + interval '1 hour' > '2024-01-01 00:00:00+00'",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNPROVEN))
+def test_unproven_offsets_are_neither_pushed_nor_computed_in_the_engine(name: str) -> None:
+    plan = _plan_e(UNPROVEN[name])
+    assert plan.not_pushed and not plan.extractions[0].predicates, plan.extractions
+    assert plan.engine_refusal, UNPROVEN[name]
+
+
+def test_instant_literals_stay_on_the_target_where_the_source_reads_them_otherwise() -> None:
+    """A source whose reading is not proven (MySQL: `reads_instants` False) keeps the window
+    on the target; Spark has no entry for such a literal."""
+    sql = "select id from s.e where ts >= '2024-01-01 00:00:00+00:00' and tz < '2024-01-02 00:00:00+00:00'"
+    kept = _plan_e(sql, reads_instants=False)
+    assert len(kept.not_pushed) == 2 and not kept.extractions[0].predicates
+    assert kept.engine_refusal is None  # the engine (DuckDB) reads it as PostgreSQL does
+    assert "with a UTC offset" in (_plan_e(sql, engine="spark").engine_refusal or "")

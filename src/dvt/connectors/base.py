@@ -78,6 +78,12 @@ class Connector(ABC):
     #: Whether this database compares text its own way (case-insensitive or space-padding
     #: collations): no text predicate is pushed into its reads.
     folds_text: ClassVar[bool] = False
+    #: Whether this database reads a date or time literal with a UTC offset (dbt's microbatch
+    #: window, '2024-01-01 00:00:00+00:00') as PostgreSQL does in any session TimeZone: the
+    #: instant against a timestamptz, the date and time with the offset dropped against a
+    #: timestamp or a date. A comparison with one is pushed into a read only where the source
+    #: and the node's target both do (`planning.semantics.Reading`).
+    reads_instants: ClassVar[bool] = False
     #: Seconds per million rows, for choosing a federated node's placement: reading rows out
     #: of this database, writing them into it, and joining or aggregating them here.
     read_cost: ClassVar[float] = 0.5

@@ -27,6 +27,8 @@ _BUCKETS_LOCK = threading.Lock()
 
 class DuckDBConnector(Connector):
     dialect = "duckdb"
+    #: As PostgreSQL, in any TimeZone (tests/functional/test_same_semantics.py).
+    reads_instants = True
 
     @classmethod
     def estimates(

@@ -34,6 +34,9 @@ class MySQLConnector(ScannedServerConnector):
     scanner_type = "mysql"
     writable = False
     folds_text = True  # case-insensitive, PAD SPACE collations by default
+    #: MySQL 8 turns a literal's UTC offset into the session's time zone (MariaDB drops it):
+    #: no comparison with an instant literal is pushed here.
+    reads_instants = False
     read_cost = 1.0
     debug_sql = "SELECT * FROM mysql_query('src', 'SELECT 1')"
 

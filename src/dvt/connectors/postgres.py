@@ -52,6 +52,7 @@ def _lock_key(tag: str) -> int:
 
 class PostgresConnector(ScannedServerConnector):
     dialect = "postgres"
+    reads_instants = True
     read_cost = 0.35
     write_cost = 1.0
     compute_cost = 0.5

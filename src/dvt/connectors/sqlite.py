@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 class SQLiteConnector(Connector):
     dialect = "duckdb"
+    #: The engine filters the scanner's rows (DuckDB's values, as the import has them): the
+    #: scanner pushes no filter into SQLite, whose text comparison would read no instant.
+    reads_instants = True
     writable = False
     required_option = (
         ("path", "database"),

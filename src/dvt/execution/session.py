@@ -17,6 +17,7 @@ from dvt.connectors.base import BATCH_ROWS, Connector
 from dvt.execution.progress import Progress
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.planner import parse_model_sql, plan_federation
+from dvt.planning.semantics import Reading
 
 if TYPE_CHECKING:
     from dvt.engines.duckdb import DuckDBEngine
@@ -112,7 +113,6 @@ class FederationSession(contextlib.ExitStack):
         referenced = {RelationKey.of(t) for t in tree.find_all(exp.Table)}
         schemas = {i.key: self._columns(i) for i in inputs if i.key in referenced}
         self.schemas = schemas
-        folding = frozenset(i.target for i in inputs if self.connector(i.target).folds_text)
         plan = plan_federation(
             tree,
             dialect,
@@ -121,7 +121,7 @@ class FederationSession(contextlib.ExitStack):
             model=self.node.unique_id,
             evaluate_scalar=self._evaluate,
             engine_dialect=engine_dialect,
-            text_folding_targets=folding,
+            readings={i.target: self._reading(i.target) for i in inputs},
         )
         if engine_dialect == "spark":
             from dvt.engines.spark import semantic_differences
@@ -138,6 +138,15 @@ class FederationSession(contextlib.ExitStack):
             for e in plan.extractions
         )
         return dataclasses.replace(plan, extractions=rendered)
+
+    def _reading(self, source: str) -> Reading:
+        """How `source` reads a predicate pushed into it, held against the node's target."""
+        connector = self.connector(source)
+        target = self.connector(self.dvt.resolve(self.node).target)
+        return Reading(
+            folds_text=connector.folds_text,
+            reads_instants=connector.reads_instants and target.reads_instants,
+        )
 
     def _columns(self, plan_input: PlanInput) -> Sequence[tuple[str, str]]:
         """An input's columns, read once per invocation: a node's inputs are built before it

@@ -32,7 +32,7 @@ from sqlglot.schema import MappingSchema
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
-from dvt.planning.semantics import engine_refusal, portable_predicate
+from dvt.planning.semantics import Reading, engine_refusal, portable_predicate
 
 #: Columns of each input: {key: [(column, type), ...]}.
 Schemas = Mapping[RelationKey, Sequence[tuple[str, str]]]
@@ -57,13 +57,14 @@ def plan_federation(
     model: str,
     evaluate_scalar: ScalarEvaluator | None = None,
     engine_dialect: str = "duckdb",
-    text_folding_targets: frozenset[str] = frozenset(),
+    readings: Mapping[str, Reading] | None = None,
 ) -> FederationPlan:
     """Plan one model (its SQL, or that SQL parsed: the tree is planned in place). Raises
     DVT104 for SQL the planner cannot federate.
 
-    `text_folding_targets` are the inputs' targets that compare text their own way (MySQL's
-    collations): no text predicate is pushed into them.
+    `readings`: how each input's target reads a pushed predicate where databases differ (text
+    compared its own way, a literal with a UTC offset read as the node's target reads it); a
+    target not named gets `Reading()`, which pushes no literal with an offset.
     """
     tree = sql if isinstance(sql, exp.Expr) else parse_model_sql(sql, dialect, model)
     _exists_reads_no_columns(tree)
@@ -112,8 +113,8 @@ def plan_federation(
         alias = table.alias_or_name
         real = _real_names(schemas.get(plan_input.key, ()))
         columns = tuple(real(c) for c in _used_columns(alias, scope))
-        folds_text = plan_input.target in text_folding_targets
-        pushed, kept, complete = _pushable_conjuncts(alias, scope, folds_text)
+        reading = (readings or {}).get(plan_input.target, Reading())
+        pushed, kept, complete = _pushable_conjuncts(alias, scope, reading)
         pushed = [_with_real_names(p, real) for p in pushed]
         not_pushed.extend(kept)
         engine_name = f"dvt_in_{index}"
@@ -320,7 +321,7 @@ def _null_supplying(alias: str, select: exp.Expr) -> bool:
 
 
 def _pushable_conjuncts(
-    alias: str, scope: Scope, folds_text: bool
+    alias: str, scope: Scope, reading: Reading
 ) -> tuple[list[exp.Expr], list[str], bool]:
     """(conjuncts pushed into `alias`'s read, conjuncts on it kept in the query, whether every
     conjunct of the scope's WHERE was pushed)."""
@@ -340,7 +341,7 @@ def _pushable_conjuncts(
         if (
             null_side
             or conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window)
-            or not portable_predicate(conjunct, folds_text)
+            or not portable_predicate(conjunct, reading)
         ):
             kept.append(conjunct.sql())
             complete = False

@@ -4,7 +4,7 @@ Two questions, each answered from data kept here, one entry per construct:
 
 - may a WHERE conjunct be read on a source instead of on the node's target
   (`portable_predicate`)? Only comparisons whose meaning no collation, escape rule, time zone or
-  date style can change;
+  date style can change, on a source that reads them as the target does (`Reading`);
 - does a whole query mean the same in an engine as on its target (`engine_refusal`)? Every
   expression in the typed tree must be listed for the (target dialect, engine) pair, and pass
   its entry's check. The first construct that does not is named, and the node is computed on
@@ -12,13 +12,14 @@ Two questions, each answered from data kept here, one entry per construct:
 
 Result column *types* are not this list's concern: the engine placement writes into a stage
 whose columns the target itself typed (`execution.placements`), so only values must agree.
-Each entry has a differential test in tests/functional/test_federation_semantics.py.
+Each entry has a differential test in tests/functional/test_same_semantics.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import sqlglot.expressions as exp
 
@@ -36,6 +37,14 @@ _ZONED = {Type.TIMESTAMPTZ, Type.TIMESTAMPLTZ, Type.TIMETZ}
 _LOCAL = {Type.DATE, Type.TIMESTAMP, Type.TIMESTAMPNTZ}
 _LOCAL_TIME = _LOCAL - {Type.DATE}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
+#: An ISO date and time with its UTC offset written out: an instant, whatever the session's
+#: TimeZone (dbt writes a microbatch batch's bounds so: '2024-01-01 00:00:00+00:00').
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?")
+#: What PostgreSQL and DuckDB compare such a literal with alike, in any session TimeZone: a
+#: timestamptz with its instant; a date or a timestamp with its date (and time), the offset
+#: dropped (PostgreSQL "silently ignores any time zone indication"; DuckDB does the same).
+_READS_INSTANTS = {Type.DATE, Type.TIMESTAMP, Type.TIMESTAMPNTZ, Type.TIMESTAMPTZ}
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)
 _SAME_EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "DOW", "DOY"}
 _SAME_TRUNC_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE"}
 
@@ -81,16 +90,41 @@ def _column(node: exp.Expr) -> str | None:
     return None
 
 
+def _instant_literal(node: exp.Expr) -> bool:
+    """A string literal with its UTC offset written out, compared only with dates and times
+    (`_READS_INSTANTS`): it means the same in PostgreSQL and DuckDB, in any session TimeZone."""
+    if not isinstance(node, exp.Literal) or not node.is_string:
+        return False
+    parent = node.parent
+    if not _ISO_INSTANT.fullmatch(node.this) or not isinstance(parent, _COMPARISONS):
+        return False
+    others = [
+        o
+        for o in parent.iter_expressions()
+        if o is not node and not (isinstance(o, exp.Literal) and _ISO_INSTANT.fullmatch(o.this))
+    ]
+    return bool(others) and all(_kind(o) in _READS_INSTANTS for o in others)
+
+
 def _literal(node: exp.Expr) -> str | None:
-    """A string literal read as a date or time is parsed under DateStyle: ISO only; read as a
-    timestamptz, it is local time of the session's TimeZone. A number in exponent notation is
-    an exact numeric in PostgreSQL, a DOUBLE in DuckDB and Spark."""
+    """`_zoneless_literal`, and an instant (`_instant_literal`): DuckDB reads one as
+    PostgreSQL does."""
+    return None if _instant_literal(node) else _zoneless_literal(node)
+
+
+def _zoneless_literal(node: exp.Expr) -> str | None:
+    """A string literal read as a date or time is parsed under DateStyle: ISO only, and no
+    UTC offset (`_literal` takes one where it is proven); read as a timestamptz, it is local
+    time of the session's TimeZone. A number in exponent notation is an exact numeric in
+    PostgreSQL, a DOUBLE in DuckDB and Spark."""
     if node.is_number and "e" in node.this.lower():
         return f"the number {node.sql()} (exact numeric in PostgreSQL, a float elsewhere)"
     parent = node.parent
     if not node.is_string or not isinstance(parent, (exp.Binary, exp.Between, exp.In)):
         return None
     kinds = {_kind(o) for o in parent.iter_expressions()}
+    if kinds & (_ZONED | _LOCAL) and _ISO_INSTANT.fullmatch(node.this):
+        return f"the literal {node.sql()} with a UTC offset (not proven to be read alike here)"
     if kinds & _ZONED:
         return f"the literal {node.sql()} read in the target session's TimeZone"
     temporal = _LOCAL & kinds
@@ -299,13 +333,19 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.TimestampTrunc: _trunc,
 }
 
+#: Spark: no division, and no literal with a UTC offset (not proven there).
+_ON_SPARK: Mapping[type[exp.Expr], Check | None] = {
+    **{k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
+    exp.Literal: _zoneless_literal,
+}
+
 #: (target dialect, engine dialect) -> the constructs proven to mean the same there. A DuckDB
 #: target computed in the embedded DuckDB runs the same library: everything is the same.
 SAME_SEMANTICS: Mapping[tuple[str, str], Mapping[type[exp.Expr], Check | None] | None] = {
     ("postgres", "duckdb"): _POSTGRES_ON_DUCKDB,
-    ("postgres", "spark"): {k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
+    ("postgres", "spark"): _ON_SPARK,
     ("duckdb", "duckdb"): None,
-    ("duckdb", "spark"): {k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
+    ("duckdb", "spark"): _ON_SPARK,
 }
 
 
@@ -353,31 +393,41 @@ def _snippet(node: exp.Expr) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_OFFSET = re.compile(r".*[+-]\d{2}(:\d{2})?")
-
-
 def _instant(node: exp.Expr | None) -> bool:
     """A timestamptz constant with its offset written out: the same instant in every zone."""
     return (
         isinstance(node, exp.Cast)
         and node.to.this == Type.TIMESTAMPTZ
         and isinstance(node.this, exp.Literal)
-        and bool(_OFFSET.fullmatch(node.this.this))
+        and bool(_ISO_INSTANT.fullmatch(node.this.this))
     )
 
 
-def _portable_column(node: exp.Expr) -> str | None:
+def _against_instants(node: exp.Expr, literals: bool) -> bool:
+    """Whether `node` is compared only with instants: timestamptz constants, or also instant
+    literals (`literals`)."""
+    parent = node.parent
+    if not isinstance(parent, _COMPARISONS):
+        return False
+    others = [o for o in parent.iter_expressions() if o is not node]
+    return bool(others) and all(_instant(o) or (literals and _instant_literal(o)) for o in others)
+
+
+def _portable_column(node: exp.Expr, literals: bool = False) -> str | None:
     """A column compared on its own database: exact for any type but those whose comparison
-    depends on the session (a time zone, unless compared with an instant) or pads (char(n)),
+    depends on the session (a time zone, unless compared with instants) or pads (char(n)),
     and unknown ones."""
     kind = _kind(node)
-    if kind in _ZONED and isinstance(node.parent, exp.Binary):
-        other = node.parent.expression if node.parent.this is node else node.parent.this
-        if _instant(other):
-            return None
+    if kind in _ZONED and _against_instants(node, literals):
+        return None
     if kind is None or kind == Type.UNKNOWN or kind in _ZONED | _CHAR:
         return f"a column of type {kind}"
     return None
+
+
+def _column_with_instants(node: exp.Expr) -> str | None:
+    """`_portable_column`, a timestamptz compared with instant literals too."""
+    return _portable_column(node, literals=True)
 
 
 def _constant_cast(node: exp.Expr) -> str | None:
@@ -394,7 +444,7 @@ def _constant_cast(node: exp.Expr) -> str | None:
 #: Predicates that mean the same on any source that reads the same values.
 _PORTABLE: Mapping[type[exp.Expr], Check | None] = {
     exp.Column: _portable_column,
-    exp.Literal: _literal,
+    exp.Literal: _zoneless_literal,
     exp.Null: None,
     exp.Boolean: None,
     exp.Paren: None,
@@ -416,21 +466,41 @@ _PORTABLE: Mapping[type[exp.Expr], Check | None] = {
     exp.DataType: None,
     exp.Identifier: None,
 }
+#: The same, on a source that reads a literal with a UTC offset as the target does.
+_PORTABLE_WITH_INSTANTS: Mapping[type[exp.Expr], Check | None] = {
+    **_PORTABLE,
+    exp.Column: _column_with_instants,
+    exp.Literal: _literal,
+}
 
 
-def portable_predicate(conjunct: exp.Expr, source_folds_text: bool) -> bool:
+@dataclass(frozen=True)
+class Reading:
+    """How a source reads a predicate pushed into it, where databases differ (each connector's
+    data, held against the node's target's)."""
+
+    #: It compares text its own way (MySQL's case-insensitive, space-padding collations): no
+    #: text comparison is pushed into it.
+    folds_text: bool = False
+    #: It reads a date or time literal with a UTC offset as the node's target does
+    #: (`_instant_literal`): comparisons with one are pushed into it.
+    reads_instants: bool = False
+
+
+def portable_predicate(conjunct: exp.Expr, source: Reading) -> bool:
     """Whether a typed WHERE conjunct filters the same rows on its source as on the target:
     plain comparisons of columns with constants (and LIKE without escapes), never a function,
-    a cast or arithmetic, no text ordering (collations differ), and no text comparison at all
-    where the source compares text its own way (MySQL's case-insensitive, space-padding
-    collations)."""
+    a cast or arithmetic, no text ordering (collations differ), no text comparison at all
+    where the source compares text its own way, and a literal with a UTC offset only where the
+    source reads it as the target does."""
+    listed = _PORTABLE_WITH_INSTANTS if source.reads_instants else _PORTABLE
     for node in conjunct.walk():
         kind = type(node)
-        if kind not in _PORTABLE:
+        if kind not in listed:
             return False
-        check = _PORTABLE[kind]
+        check = listed[kind]
         if check is not None and check(node):
             return False
-        if source_folds_text and kind is exp.Column and _kind(node) in _TEXT:
+        if source.folds_text and kind is exp.Column and _kind(node) in _TEXT:
             return False
     return True

@@ -237,3 +237,24 @@ def test_a_limit_never_enters_a_correlated_subquery() -> None:
         'from "pg"."public"."orders" o'
     )
     assert all(e.limit is None for e in result.extractions)
+
+
+MICROBATCH_WINDOW = (
+    'select id, ts from (select * from "pg"."public"."orders" where ts >= '
+    "'2024-01-02 00:00:00+00:00' and ts < '2024-01-03 00:00:00+00:00') _dbt_et_filter_subq_orders"
+)
+
+
+def test_a_microbatch_window_is_pushed_where_the_source_reads_instants() -> None:
+    """dbt writes a batch's window with its UTC offset; a source that reads such a literal as
+    the target does gets it in its read, any other keeps it on the target (DVT005)."""
+    from dvt.planning.semantics import Reading
+
+    pushed = plan(MICROBATCH_WINDOW, readings={"pg": Reading(reads_instants=True)})
+    window = ["ts >= '2024-01-02 00:00:00+00:00'", "ts < '2024-01-03 00:00:00+00:00'"]
+    every = ("id", "user_id", "amount", "ts", "note")  # dbt's `select *` reads them all
+    assert reads(pushed)["source.p.app.orders"] == (every, window)
+    assert not pushed.not_pushed
+    kept = plan(MICROBATCH_WINDOW)  # an input of no known reading: MySQL's, say
+    assert reads(kept)["source.p.app.orders"] == (every, [])
+    assert len(kept.not_pushed) == 2
