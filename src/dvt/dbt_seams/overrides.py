@@ -23,8 +23,8 @@ from typing import Any
 #: DVT's packages whose classes subclass dbt's.
 PACKAGES = ("dvt.tasks", "dvt.runners", "dvt.dbt_seams")
 
-#: Mixins DVT composes with dbt classes only at run time (tasks/base.py's `_with_where_line`),
-#: with the dbt classes they are mixed into.
+#: Mixins DVT composes with runner classes only at run time (tasks/base.py's `_with_where_line`,
+#: runners/microbatch.py's `federated_batch_runner`), with the classes they are mixed into.
 MIXED_INTO: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "dvt.tasks.base:WhereLineMixin",
@@ -35,6 +35,10 @@ MIXED_INTO: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("dvt.tasks.base:DataTestWhereLineMixin", ("dbt.task.test:TestRunner",)),
+    (
+        "dvt.runners.federation:FederatedRunnerMixin",
+        ("dvt.runners.microbatch:DvtMicrobatchBatchRunner",),
+    ),
 )
 
 #: Modules whose classes' methods are checked where they override dbt's.

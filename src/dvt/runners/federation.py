@@ -305,12 +305,40 @@ def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
     return reader
 
 
+class FederatedMicrobatchModelRunner(MicrobatchModelRunner):
+    """dbt's runner of a microbatch model, which runs its batches (each federated by
+    `runners.microbatch`'s batch runner); its result keeps what each batch read and wrote
+    (`adapter_response["dvt"]["batches"]`), which dbt's merge of the batches drops."""
+
+    def merge_batch_results(self, result: RunResult, batch_results: list[RunResult]) -> None:
+        super().merge_batch_results(result, batch_results)
+        batches = [_batch_summary(b) for b in batch_results if b.adapter_response.get("dvt")]
+        if not batches:  # dbt merges again, with no batches, when the run is interrupted
+            return
+        rows = [b["rows"] for b in batches]
+        summary = {
+            **invocation.get().resolve(self.node).to_dict(),
+            "rows": sum(rows) if all(isinstance(r, int) for r in rows) else None,
+            "batches": batches,
+        }
+        result.adapter_response = {**(result.adapter_response or {}), "dvt": summary}
+
+
+def _batch_summary(result: RunResult) -> dict[str, Any]:
+    """One batch's reads and rows, without the resolution every batch shares."""
+    done = result.batch_results
+    batch = next(iter((done.successful or done.failed) if done else ()), None)
+    start = batch[0] if batch else None
+    shared = {"target", "path", "input_targets", "bucket"}
+    reads = {k: v for k, v in result.adapter_response["dvt"].items() if k not in shared}
+    return {"batch": start.isoformat() if start else None, "status": str(result.status), **reads}
+
+
 def federated_runner_for(runner: Any) -> type[Any] | None:
-    """The federated counterpart of one of dbt's runners, or None when there is none (a
-    microbatch model's runner orchestrates its batches, each of which federates: its batch
-    runner is `runners.microbatch`'s)."""
+    """The federated counterpart of one of dbt's runners, or None when there is none. A
+    microbatch model's batches are each federated by `runners.microbatch`'s batch runner."""
     if isinstance(runner, MicrobatchModelRunner):
-        return None
+        return FederatedMicrobatchModelRunner
     for dbt_runner, federated in (  # subclasses first: a SnapshotRunner is a ModelRunner
         (ShowRunner, FederatedShowRunner),
         (SnapshotRunner, FederatedSnapshotRunner),
