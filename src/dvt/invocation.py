@@ -20,6 +20,7 @@ from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
+from dvt.planning.models import RelationKey
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 from dvt.scratch import Scratch
@@ -90,8 +91,27 @@ class Invocation:
         from dvt.dbt_seams.columns import answer_for_other_targets
 
         answer_for_other_targets(
-            adapter, target, self.home_of, self.pool.adapter_for, self._dialect
+            adapter,
+            target,
+            self.home_of,
+            self.pool.adapter_for,
+            self._dialect,
+            self._source_only_columns,
         )
+
+    def _source_only_columns(
+        self, home: str, relation: Any, dialect: str
+    ) -> Sequence[tuple[str, str]] | None:
+        """(name, type) of a relation's columns on a source-only target, typed as an import of
+        it is on a target of `dialect` (read once per invocation); None for a target with a
+        dbt adapter, which describes its own relations."""
+        spec = self.targets[home]
+        if not spec.source_only:
+            return None
+        from dvt.connectors.standalone import import_columns
+
+        key = RelationKey(relation.database or "", relation.schema or "", relation.identifier)
+        return self.columns(home, (key, dialect), lambda _: import_columns(spec, key, dialect))
 
     def _dialect(self, target: str) -> str:
         from dvt import connectors
@@ -99,8 +119,8 @@ class Invocation:
         return connectors.for_target(self.targets[target]).dialect
 
     def home_of(self, relation: Any) -> str | None:
-        """The adapter-backed target a relation of the manifest lives on (by database, schema
-        and name); None for a relation of no target, or of several."""
+        """The target a relation of the manifest lives on (by database, schema and name); None
+        for a relation of no target, or of several."""
         if self._homes is None:
             self._homes = self._relation_homes()
         homes = self._homes.get(
@@ -109,7 +129,7 @@ class Invocation:
         if not homes or len(homes) != 1:
             return None
         (home,) = homes
-        return home if self.targets.specs[home].has_dbt_adapter else None
+        return home
 
     def _relation_homes(self) -> dict[tuple[str, str, str], set[str]]:
         assert self.manifest is not None and self.resolver is not None

@@ -138,6 +138,14 @@ class Connector(ABC):
         return None
 
     @classmethod
+    def attached_columns(cls, db: Any, key: RelationKey) -> list[tuple[str, str, str]]:
+        """(name, engine type, own type) of each column of a relation of this database attached
+        as `src` to the DuckDB connection `db` (`standalone.attached_source`): the engine's type
+        is the one an import of the column starts from. For source-only connections, whose
+        relations no dbt adapter describes."""
+        raise NotImplementedError(f"{cls.__name__}'s relations are described by its dbt adapter")
+
+    @classmethod
     def type_loss(cls, source_type: str) -> str | None:
         """What the engine does to values of `source_type`, when it cannot keep them exactly."""
         lowered = source_type.lower()

@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import sqlglot.expressions as exp
+
 from dvt import events
 from dvt.connectors.base import AS_DOUBLE
 from dvt.connectors.scanned import ScannedServerConnector
@@ -102,12 +104,30 @@ class MySQLConnector(ScannedServerConnector):
         return None
 
     def columns_sql(self, key: RelationKey) -> str:
-        # In MySQL a schema is a database: a source's `schema` names it.
-        return (
-            "SELECT column_name, column_type FROM information_schema.columns "
-            f"WHERE table_schema = {quote_literal(key.schema)} "
-            f"AND table_name = {quote_literal(key.name)} ORDER BY ordinal_position"
+        return _columns_sql(key)
+
+    @classmethod
+    def attached_columns(cls, db: Any, key: RelationKey) -> list[tuple[str, str, str]]:
+        """MySQL's column types, and the engine's for what the scanner reads of them."""
+        own = dict(
+            db.execute(
+                f"SELECT * FROM mysql_query('src', {quote_literal(_columns_sql(key))})"
+            ).fetchall()
         )
+        table = exp.table_(key.name, db=key.schema, quoted=True).sql(dialect="mysql")
+        read = quote_literal(f"SELECT * FROM {table} LIMIT 0")
+        found = db.execute(f"DESCRIBE SELECT * FROM mysql_query('src', {read})").fetchall()
+        return [(row[0], row[1], own.get(row[0], row[1])) for row in found]
+
+
+def _columns_sql(key: RelationKey) -> str:
+    """MySQL SQL listing (name, type) of a relation's columns; a source's `schema` names its
+    database (in MySQL a schema is a database)."""
+    return (
+        "SELECT column_name, column_type FROM information_schema.columns "
+        f"WHERE table_schema = {quote_literal(key.schema)} "
+        f"AND table_name = {quote_literal(key.name)} ORDER BY ordinal_position"
+    )
 
 
 CONNECTOR = MySQLConnector

@@ -106,6 +106,12 @@ class SQLiteConnector(Connector):
         # SQLite has one schema per file; dbt renders the source's schema, which is ignored.
         return exp.table_(key.name, db=self.alias, quoted=True)
 
+    @classmethod
+    def attached_columns(cls, db: Any, key: RelationKey) -> list[tuple[str, str, str]]:
+        """The scanner's types: DuckDB's, as the engine reads the file."""
+        table = exp.to_identifier(key.name, quoted=True).sql(dialect="duckdb")
+        return [(row[0], row[1], row[1]) for row in db.execute(f"DESCRIBE src.{table}").fetchall()]
+
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
         self._attach()
         rows = self.session.cursor.execute(
