@@ -20,7 +20,6 @@ from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
-from dvt.planning.models import RelationKey
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 from dvt.scratch import Scratch
@@ -109,6 +108,7 @@ class Invocation:
         if not spec.source_only:
             return None
         from dvt.connectors.standalone import import_columns
+        from dvt.planning.models import RelationKey  # SQLGlot: only once a fixture needs it
 
         key = RelationKey(relation.database or "", relation.schema or "", relation.identifier)
         return self.columns(home, (key, dialect), lambda _: import_columns(spec, key, dialect))
