@@ -40,7 +40,7 @@ class MariaDBServer:
         folder = Path(tempfile.mkdtemp(prefix="dvt-mariadb-"))
         data = folder / "data"
         user = ["--user=root"] if os.geteuid() == 0 else []
-        subprocess.run(
+        installed = subprocess.run(
             [
                 _binary("mariadb-install-db", "mysql_install_db"),
                 "--no-defaults",
@@ -49,9 +49,15 @@ class MariaDBServer:
                 "--skip-test-db",
                 *user,
             ],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if installed.returncode != 0:  # say why: the bootstrap's own output is the only clue
+            shutil.rmtree(folder, ignore_errors=True)
+            raise RuntimeError(
+                f"mariadb-install-db exited {installed.returncode}:\n"
+                + (installed.stdout + installed.stderr)[-3000:]
+            )
         port = free_port()
         process = subprocess.Popen(
             [
