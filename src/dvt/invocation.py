@@ -119,8 +119,9 @@ class Invocation:
         return connectors.for_target(self.targets[target]).dialect
 
     def home_of(self, relation: Any) -> str | None:
-        """The target a relation of the manifest lives on (by database, schema and name); None
-        for a relation of no target, or of several."""
+        """The target a relation of the manifest lives on (by database, schema and name), when
+        a dbt adapter or a DVT connector reads it; None for a relation of no target, or of
+        several."""
         if self._homes is None:
             self._homes = self._relation_homes()
         homes = self._homes.get(
@@ -129,7 +130,8 @@ class Invocation:
         if not homes or len(homes) != 1:
             return None
         (home,) = homes
-        return home
+        spec = self.targets.specs[home]
+        return home if spec.has_dbt_adapter or spec.source_only else None
 
     def _relation_homes(self) -> dict[tuple[str, str, str], set[str]]:
         assert self.manifest is not None and self.resolver is not None
