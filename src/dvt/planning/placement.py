@@ -3,7 +3,8 @@
 `imports` turns a plan's reads of remote inputs into one import per input relation (the model's
 SQL names a relation once for all its occurrences). `choose` picks the placement expected to cost
 less (DESIGN.md section 6, "Choice"): seconds per million rows read, written and computed on
-each side are data of the connectors; the engine only when the plan proved it means the same.
+each side are data of the connectors, beside fixed seconds per read and per placement; the engine
+only when the plan proved it means the same.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ ENGINE_COMPUTE_COST = 0.05
 #: Rows an aggregating query is assumed to return, as a share of its largest input.
 AGGREGATE_SHARE = 0.01
 #: Seconds the engine placement spends before any row moves: the target types the result over
-#: empty imports, and the stage is created and dropped.
-ENGINE_FIXED_SECONDS = 0.05
+#: empty imports, and the stage is created, loaded and dropped.
+ENGINE_FIXED_SECONDS = 0.15
+#: Seconds each read of an input into the engine costs before its rows (a query on its
+#: database, a temporary table), and each import into the target (created, analyzed, dropped).
+READ_FIXED_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ def choose(
     in_engine = sum(known[u] * costs[inputs[u]].read for u in known)
     in_engine += result * here.write + sum(known.values()) * ENGINE_COMPUTE_COST
     in_engine += ENGINE_FIXED_SECONDS * 1e6
+    on_target += len(remote) * READ_FIXED_SECONDS * 1e6
+    in_engine += len(plan.extractions) * READ_FIXED_SECONDS * 1e6
     moved = imported, sum(known.values()) + result
     if in_engine < on_target:
         reason = f"cheaper in the engine (~{in_engine / 1e6:.2f}s against ~{on_target / 1e6:.2f}s)"
