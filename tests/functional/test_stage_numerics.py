@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,17 +23,39 @@ from tests.servers.postgres import PostgresServer
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 
 
-class Context:
-    """What a connector is handed by the node it stages for: an engine cursor and the engine."""
+class Adapter:
+    """What a connector asks of the target's dbt adapter: to open a connection of its own
+    (dbt-postgres's own `open`, with the target's credentials)."""
 
-    def __init__(self, engine: DuckDBEngine) -> None:
+    def __init__(self, credentials: Any) -> None:
+        from dbt.adapters.postgres.connections import PostgresConnectionManager
+
+        self.config = SimpleNamespace(credentials=credentials)
+        self.connections = PostgresConnectionManager
+
+    def type(self) -> str:
+        return "postgres"
+
+
+class Context:
+    """What a connector is handed by the node it stages for: an engine cursor and the engine,
+    the target's adapter."""
+
+    def __init__(self, engine: DuckDBEngine, adapter: Adapter) -> None:
         self.engine = engine
         self.cursor = engine.session()
         self.staging = None
         self.rows_read: dict[str, list[int]] = {}
+        self.adapter = adapter
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Nothing is interrupted here."""
+
+    def adapter_for(self, target: str) -> Adapter:
+        return self.adapter
+
+    def end_streams(self) -> bool:
+        return False  # no input streams here
 
 
 @pytest.fixture
@@ -53,7 +76,17 @@ def target(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[PostgresC
     }
     engine = DuckDBEngine(TargetSpec("duckdb", "duckdb", {}))
     engine.start()
-    context: Any = Context(engine)
+    from dbt.adapters.postgres import PostgresCredentials
+
+    credentials = PostgresCredentials(
+        database=database,
+        schema="public",
+        host=postgres.host,
+        user=postgres.user,
+        port=postgres.port,
+        password=postgres.password,
+    )
+    context: Any = Context(engine, Adapter(credentials))
     try:
         yield PostgresConnector(TargetSpec("pg", "postgres", options), context), database
     finally:
