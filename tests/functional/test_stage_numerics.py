@@ -6,6 +6,7 @@ a real DuckDB engine; the node context is the small part of a node a connector s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from dvt.config.spec import TargetSpec
+from dvt.connections import KeptConnections
 from dvt.connectors.postgres import PostgresConnector
 from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import InexactResultError
@@ -47,12 +49,18 @@ class Context:
         self.staging = None
         self.rows_read: dict[str, list[int]] = {}
         self.adapter = adapter
+        self.connections = KeptConnections()
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Nothing is interrupted here."""
 
     def adapter_for(self, target: str) -> Adapter:
         return self.adapter
+
+    def borrow_connection(
+        self, target: str, open_connection: Callable[[], Any], ready: Callable[[Any], None]
+    ) -> AbstractContextManager[Any]:
+        return self.connections.borrow(target, open_connection, ready)
 
     def end_streams(self) -> bool:
         return False  # no input streams here
@@ -90,6 +98,7 @@ def target(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[PostgresC
     try:
         yield PostgresConnector(TargetSpec("pg", "postgres", options), context), database
     finally:
+        context.connections.close()
         engine.stop()
 
 

@@ -165,42 +165,44 @@ class PostgresConnector(ScannedServerConnector):
                 "LIMIT 0"
             )
         schema = postgres_copy.quoted(relation.schema)
-        connection = self._own_connection("dvt_stage")
-        try:
+
+        def ready(connection: Any) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SET application_name = {quote_literal(self.application_name)}; "
                     f"DROP TABLE IF EXISTS {server_table}"
                 )
-                with SCHEMA_LOCK:
-                    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                cursor.execute("BEGIN")
-                try:
-                    cursor.execute(create)
-                    numerics = {}
-                    if typed_sql is not None:
-                        numerics = self._scaled_numerics(cursor, server_table, engine_sql)
-                        for statement in _alter_types(server_table, numerics):
-                            cursor.execute(statement)
-                    cursor.execute(postgres_copy.COLUMNS_SQL, (server_table,))
-                    columns = [postgres_copy.TargetColumn(*row) for row in cursor.fetchall()]
-                    rows = postgres_copy.copy_from_engine(
-                        self.session.cursor,
-                        cursor,
-                        postgres_copy.plan_copy(engine_sql, columns),
-                        server_table,
-                        self.session.end_streams,
-                    )
-                    restored = dict.fromkeys(numerics, "numeric")
-                    for statement in _alter_types(server_table, restored):
+
+        opened = self.session.borrow_connection(
+            self.spec.name, lambda: self._own_connection("dvt_load"), ready
+        )
+        with opened as connection, connection.cursor() as cursor:
+            with SCHEMA_LOCK:
+                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            try:
+                cursor.execute(f"BEGIN; {create}")
+                numerics = {}
+                if typed_sql is not None:
+                    numerics = self._scaled_numerics(cursor, server_table, engine_sql)
+                    for statement in _alter_types(server_table, numerics):
                         cursor.execute(statement)
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(Exception):  # a lost server rolls back itself
-                        cursor.execute("ROLLBACK")
-                    raise
-        finally:
-            connection.close()
+                cursor.execute(postgres_copy.COLUMNS_SQL, (server_table,))
+                columns = [postgres_copy.TargetColumn(*row) for row in cursor.fetchall()]
+                rows = postgres_copy.copy_from_engine(
+                    self.session.cursor,
+                    cursor,
+                    postgres_copy.plan_copy(engine_sql, columns),
+                    server_table,
+                    self.session.end_streams,
+                )
+                restored = dict.fromkeys(numerics, "numeric")
+                for statement in _alter_types(server_table, restored):
+                    cursor.execute(statement)
+                cursor.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):  # a lost server rolls back itself
+                    cursor.execute("ROLLBACK")
+                raise
         return rows
 
     def _scaled_numerics(self, cursor: Any, server_table: str, engine_sql: str) -> dict[str, str]:

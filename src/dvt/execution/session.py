@@ -80,6 +80,12 @@ class FederationSession(contextlib.ExitStack):
         """The invocation's dbt adapter of a target."""
         return self.dvt.pool.adapter_for(target)
 
+    def borrow_connection(
+        self, target: str, open_connection: Callable[[], Any], ready: Callable[[Any], None]
+    ) -> contextlib.AbstractContextManager[Any]:
+        """A connection of DVT's own to a target, kept by the invocation between loads."""
+        return self.dvt.kept_connections.borrow(target, open_connection, ready)
+
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Register how to cancel work that an engine interrupt alone does not stop."""
         self.dvt.on_interrupt(cancel)
