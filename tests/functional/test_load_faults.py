@@ -64,7 +64,12 @@ def own_postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _project(tmp_path: Path, source: PostgresServer, warehouse: PostgresServer) -> Project:
+def _project(
+    tmp_path: Path,
+    source: PostgresServer,
+    warehouse: PostgresServer,
+    files: dict[str, str] | None = None,
+) -> Project:
     """Sources on `source`, models on `warehouse` (database wh), a DuckDB file beside; built
     once, then app.events made big."""
     source_db = f"src_{tmp_path.name[-12:].lower().replace('-', '_')}"
@@ -75,7 +80,7 @@ def _project(tmp_path: Path, source: PostgresServer, warehouse: PostgresServer) 
         source_db,
     )
     warehouse.create_database("wh")
-    project = Project(tmp_path / "project").write(FILES)
+    project = Project(tmp_path / "project").write({**FILES, **(files or {})})
     project.profiles(
         {
             "wh": pg_output(warehouse, "wh", "public"),
@@ -104,10 +109,11 @@ def _run_cutting_the_load(
     server: PostgresServer,
     cut: Callable[[subprocess.Popen[str]], None],
     exit_code: int = 1,
+    loading: str = "joined__dvt_in",
 ) -> str:
-    """`dvt run --threads 2`; once the import of `joined` is being COPYed into wh, `cut(the
-    run's process)`. Returns what the run printed; the run must end within two minutes, with
-    `exit_code`."""
+    """`dvt run --threads 2`; once a relation of `joined` (its import) is being COPYed into
+    wh, `cut(the run's process)`. Returns what the run printed; the run must end within two
+    minutes, with `exit_code`."""
     code = "import sys; from dvt.cli.main import cli; sys.exit(cli())"
     folders = ["--project-dir", str(project.root), "--profiles-dir", str(project.root)]
     child = subprocess.Popen(
@@ -117,7 +123,7 @@ def _run_cutting_the_load(
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not _loading_backends(server, "joined__dvt_in"):
+    while not _loading_backends(server, loading):
         assert child.poll() is None and time.monotonic() < deadline, child.communicate()[0]
         time.sleep(0.1)
     cut(child)
@@ -195,4 +201,22 @@ def test_a_signal_during_an_import(
     assert "terminate called" not in output and "Fatal Python error" not in output, output
     assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "old", "one")]
     assert not _loading_backends(own_postgres, "joined__dvt_in")
+    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]
+
+
+def test_stage_backend_terminated(
+    own_postgres: PostgresServer, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """The same cut in the engine placement, whose result is COPYed into a stage: `joined`
+    fails, the rest finish, the old table stays and the stage is gone."""
+    engine_joined = FILES["models/joined.sql"].replace("placement='target'", "placement='engine'")
+    project = _project(tmp_path, postgres, own_postgres, {"models/joined.sql": engine_joined})
+
+    def terminate(_: object) -> None:
+        for pid in _loading_backends(own_postgres, "joined__dvt_stage"):
+            own_postgres.psql(f"select pg_terminate_backend({pid})")
+
+    output = _run_cutting_the_load(project, own_postgres, terminate, loading="joined__dvt_stage")
+    _assert_only_joined_failed(project, output)
+    assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "old", "one")]
     assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]

@@ -233,11 +233,11 @@ def copy_from_engine(
     a named pipe that `pg_cursor` COPYs into `table`; the rows copied.
 
     Whichever side fails, the other stops and the first error is raised. When PostgreSQL
-    fails, the engine's query is let finish: the node's input streams end (`end_inputs`,
-    True when the query may read one), else the query is interrupted, and the pipe is drained
-    until the query ends. When the engine fails, the pipe ends early, and the engine's error
-    is raised even if PostgreSQL took the rows it had (a stream cut at a row boundary looks
-    complete to it)."""
+    fails, the node's input streams end early (`end_inputs`; True when one had rows left, which
+    the query may be reading: it is let finish) or else the engine's query is interrupted, and
+    the pipe is drained until the query ends. When the engine fails, the pipe ends early, and
+    the engine's error is raised even if PostgreSQL took the rows it had (a stream cut at a row
+    boundary looks complete to it)."""
     folder = tempfile.mkdtemp(prefix="dvt-copy-")
     path = os.path.join(folder, "rows")
     failed: list[BaseException] = []
@@ -245,21 +245,24 @@ def copy_from_engine(
         os.mkfifo(path, 0o600)
         # Both ends opened here: the engine's open never waits for a reader, and the reader
         # sees the end of the stream only once the engine is done (`keep` closed after it).
-        reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        keep = os.open(path, os.O_WRONLY)
-        os.set_blocking(reader, True)
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0) as stream:
+            keep = os.open(path, os.O_WRONLY)
+            os.set_blocking(stream.fileno(), True)
 
-        def produce() -> None:
+            def produce() -> None:
+                try:
+                    engine_cursor.execute(plan.engine_sql(path))
+                except BaseException as exc:  # handed to the loading thread
+                    failed.append(exc)
+                finally:
+                    os.close(keep)
+
+            engine = threading.Thread(target=produce, name="dvt-copy", daemon=True)
             try:
-                engine_cursor.execute(plan.engine_sql(path))
-            except BaseException as exc:  # handed to the loading thread
-                failed.append(exc)
-            finally:
+                engine.start()
+            except BaseException:
                 os.close(keep)
-
-        engine = threading.Thread(target=produce, name="dvt-copy", daemon=True)
-        engine.start()
-        with open(reader, "rb", buffering=0) as stream:
+                raise
             try:
                 with _psycopg2_reports() as lost:
                     pg_cursor.copy_expert(plan.postgres_sql(table), stream, size=_CHUNK)

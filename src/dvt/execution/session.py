@@ -38,8 +38,8 @@ class FederationSession(contextlib.ExitStack):
         self._connectors: dict[str, Connector] = {}
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
-        #: Registered streams the engine may still read, by name (`end_streams`).
-        self._registered: set[str] = set()
+        #: Registered streams with rows left, by name (`end_streams`).
+        self._open_streams: set[str] = set()
         self._ended = threading.Event()
         self.rows_read: dict[str, list[int]] = {}
         self.progress = Progress(node.unique_id)
@@ -110,19 +110,21 @@ class FederationSession(contextlib.ExitStack):
     def register_stream(self, name: str, reader: Any) -> None:
         """Make an input's stream readable in the engine as `name`, counting its rows."""
         counter = self.rows_read.setdefault(name, [0])
-        stream = counted(reader, counter, self.progress, self._ended)
+        self._open_streams.add(name)
+        stream = counted(
+            reader, counter, self.progress, self._ended, lambda: self._open_streams.discard(name)
+        )
         self._streams.append((reader, stream))  # alive until the engine has consumed them
         self.cursor.register(name, stream)
-        self._registered.add(name)
 
     def end_streams(self) -> bool:
         """End every input stream of the node early, as if its input had no more rows: a load
         that failed then lets the engine query reading them finish, where interrupting it
         would leave the stream's read-ahead running (pyarrow's scanner, which calls back into
-        Python, and aborts the process if it still does as Python exits). Whether the engine
-        may still be reading one."""
+        Python, and aborts the process if it still does as Python exits). Whether one had rows
+        left (the engine may be reading it)."""
         self._ended.set()
-        return bool(self._registered)
+        return bool(self._open_streams)
 
     def plan(
         self, inputs: list[PlanInput], dialect: str, engine_dialect: str = "duckdb"
@@ -203,7 +205,6 @@ class FederationSession(contextlib.ExitStack):
             self.connector(extraction.input.target).expose(extraction, extraction.input.key)
             self.cursor.execute(f"CREATE TEMP TABLE {name}__rows AS SELECT * FROM {name}")
             self.cursor.unregister(name)
-            self._registered.discard(name)
             self.cursor.execute(f"ALTER TABLE {name}__rows RENAME TO {name}")
 
     def stage_input(self, extraction: Extraction) -> None:
@@ -229,21 +230,26 @@ def counted(
     counter: list[int],
     progress: Progress | None = None,
     ended: threading.Event | None = None,
+    on_end: Callable[[], None] | None = None,
 ) -> Any:
     """The same Arrow stream, counting rows as they pass (and telling `progress`); it ends
-    early once `ended` is set."""
+    early once `ended` is set, and calls `on_end` when it has ended."""
     import pyarrow as pa
 
     def batches() -> Iterator[Any]:
-        batches = iter(reader)
-        while ended is None or not ended.is_set():
-            batch = next(batches, None)
-            if batch is None:
-                return
-            counter[0] += batch.num_rows
-            if progress is not None:
-                progress.moved(batch.num_rows)
-            yield batch
+        try:
+            read = iter(reader)
+            while ended is None or not ended.is_set():
+                batch = next(read, None)
+                if batch is None:
+                    return
+                counter[0] += batch.num_rows
+                if progress is not None:
+                    progress.moved(batch.num_rows)
+                yield batch
+        finally:
+            if on_end is not None:
+                on_end()
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
