@@ -6,6 +6,7 @@ exit code is dbt's, and no `__dvt_` relation remains where the database is reach
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def _project(
 ) -> Project:
     """Sources on `source`, models on `warehouse` (database wh), a DuckDB file beside; built
     once, then app.events made big."""
-    source_db = f"src_{tmp_path.name[-12:].lower().replace('-', '_')}"
+    source_db = f"src_{hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]}"
     source.create_database(source_db)
     source.psql(
         "create schema app; create table app.events as select 1 as id, 'old' as kind; "

@@ -213,9 +213,11 @@ def plan_copy(engine_sql: str, columns: Sequence[TargetColumn]) -> CopyPlan:
         for column, name in zip(columns, names, strict=True)
     ]
     select = f"SELECT {', '.join(values)} FROM ({engine_sql}) AS dvt_rows({', '.join(names)})"
+    # Written in place: a temporary file renamed over the pipe would never reach it.
     if binary:
-        return CopyPlan(select, "FORMAT postgres_binary", "FORMAT binary")
-    return CopyPlan(select, "FORMAT csv, HEADER false, FORCE_QUOTE *, NULLSTR ''", "FORMAT csv")
+        return CopyPlan(select, "FORMAT postgres_binary, USE_TMP_FILE false", "FORMAT binary")
+    csv = "FORMAT csv, HEADER false, FORCE_QUOTE *, NULLSTR '', USE_TMP_FILE false"
+    return CopyPlan(select, csv, "FORMAT csv")
 
 
 def quoted(name: str) -> str:
