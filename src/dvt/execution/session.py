@@ -38,8 +38,8 @@ class FederationSession(contextlib.ExitStack):
         self._connectors: dict[str, Connector] = {}
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
-        #: Registered streams with rows left, by name (`end_streams`).
-        self._open_streams: set[str] = set()
+        #: A token for each registered stream with rows left (`end_streams`).
+        self._open_streams: set[object] = set()
         self._ended = threading.Event()
         self.rows_read: dict[str, list[int]] = {}
         self.progress = Progress(node.unique_id)
@@ -110,9 +110,10 @@ class FederationSession(contextlib.ExitStack):
     def register_stream(self, name: str, reader: Any) -> None:
         """Make an input's stream readable in the engine as `name`, counting its rows."""
         counter = self.rows_read.setdefault(name, [0])
-        self._open_streams.add(name)
+        token = object()  # a name may be registered again
+        self._open_streams.add(token)
         stream = counted(
-            reader, counter, self.progress, self._ended, lambda: self._open_streams.discard(name)
+            reader, counter, self.progress, self._ended, lambda: self._open_streams.discard(token)
         )
         self._streams.append((reader, stream))  # alive until the engine has consumed them
         self.cursor.register(name, stream)
