@@ -18,6 +18,7 @@ from dvt import engines, events
 from dvt.config.buckets import Buckets
 from dvt.config.computes import Computes
 from dvt.config.targets import ProfileTargets
+from dvt.connections import KeptConnections
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
 from dvt.resolution.models import NodeResolution
@@ -58,6 +59,8 @@ class Invocation:
         self._homes: dict[tuple[str, str, str], set[str]] | None = None
         #: The targets this invocation writes scratch relations to, and its proofs of life.
         self.scratch = Scratch(self.redact)
+        #: Connections of DVT's own between the loads of its nodes (PostgreSQL's COPY).
+        self.kept_connections = KeptConnections()
 
     @property
     def multi_target(self) -> bool:
@@ -237,6 +240,7 @@ class Invocation:
 
     def close(self) -> None:
         self.scratch.close()
+        self.kept_connections.close()
         for engine in self._engines.values():
             engine.stop()
         self._engines.clear()

@@ -6,12 +6,15 @@ a real DuckDB engine; the node context is the small part of a node a connector s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from dvt.config.spec import TargetSpec
+from dvt.connections import KeptConnections
 from dvt.connectors.postgres import PostgresConnector
 from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import InexactResultError
@@ -22,17 +25,45 @@ from tests.servers.postgres import PostgresServer
 pytestmark = [pytest.mark.postgres, pytest.mark.duckdb]
 
 
-class Context:
-    """What a connector is handed by the node it stages for: an engine cursor and the engine."""
+class Adapter:
+    """What a connector asks of the target's dbt adapter: to open a connection of its own
+    (dbt-postgres's own `open`, with the target's credentials)."""
 
-    def __init__(self, engine: DuckDBEngine) -> None:
+    def __init__(self, credentials: Any) -> None:
+        from dbt.adapters.postgres.connections import PostgresConnectionManager
+
+        self.config = SimpleNamespace(credentials=credentials)
+        self.connections = PostgresConnectionManager
+
+    def type(self) -> str:
+        return "postgres"
+
+
+class Context:
+    """What a connector is handed by the node it stages for: an engine cursor and the engine,
+    the target's adapter."""
+
+    def __init__(self, engine: DuckDBEngine, adapter: Adapter) -> None:
         self.engine = engine
         self.cursor = engine.session()
         self.staging = None
         self.rows_read: dict[str, list[int]] = {}
+        self.adapter = adapter
+        self.connections = KeptConnections()
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Nothing is interrupted here."""
+
+    def adapter_for(self, target: str) -> Adapter:
+        return self.adapter
+
+    def borrow_connection(
+        self, target: str, open_connection: Callable[[], Any], ready: Callable[[Any], None]
+    ) -> AbstractContextManager[Any]:
+        return self.connections.borrow(target, open_connection, ready)
+
+    def end_streams(self) -> bool:
+        return False  # no input streams here
 
 
 @pytest.fixture
@@ -53,10 +84,21 @@ def target(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[PostgresC
     }
     engine = DuckDBEngine(TargetSpec("duckdb", "duckdb", {}))
     engine.start()
-    context: Any = Context(engine)
+    from dbt.adapters.postgres import PostgresCredentials
+
+    credentials = PostgresCredentials(
+        database=database,
+        schema="public",
+        host=postgres.host,
+        user=postgres.user,
+        port=postgres.port,
+        password=postgres.password,
+    )
+    context: Any = Context(engine, Adapter(credentials))
     try:
         yield PostgresConnector(TargetSpec("pg", "postgres", options), context), database
     finally:
+        context.connections.close()
         engine.stop()
 
 

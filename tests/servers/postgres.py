@@ -6,6 +6,7 @@ Runs as the `postgres` system user when started as root (initdb refuses root), w
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -171,5 +172,7 @@ def _run_as_postgres(folder: Path) -> list[str]:
         return []
     entry = pwd.getpwnam(SUPERUSER)
     for path in [folder, *folder.rglob("*")]:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
+        # A running server removes files meanwhile (a dropped table's).
+        with contextlib.suppress(FileNotFoundError):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
     return ["runuser", "-u", SUPERUSER, "--"]

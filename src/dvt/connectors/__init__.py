@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from dvt.connectors.base import Connector
 
 #: Modules of this package that are not a database's.
-_SHARED = frozenset({"base", "scanned", "standalone"})
+_SHARED = frozenset({"base", "scanned", "standalone", "postgres_copy"})
 
 
 def exists(type_name: str) -> bool:

@@ -6,6 +6,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import sqlglot.expressions as exp
@@ -46,11 +47,17 @@ class NodeContext(Protocol):
 
     def adapter_for(self, target: str) -> Any: ...
 
+    def borrow_connection(
+        self, target: str, open_connection: Callable[[], Any], ready: Callable[[Any], None]
+    ) -> AbstractContextManager[Any]: ...
+
     def on_interrupt(self, cancel: Callable[[], None]) -> None: ...
 
     def engine_stream(self, sql: str) -> Any: ...
 
     def register_stream(self, name: str, reader: Any) -> None: ...
+
+    def end_streams(self) -> bool: ...
 
     def expose_inputs(self, plan: FederationPlan) -> None: ...
 

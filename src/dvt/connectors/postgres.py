@@ -22,16 +22,6 @@ from dvt.scratch import SCRATCH_NAME, tag_of
 if TYPE_CHECKING:
     from dvt.config.spec import TargetSpec
 
-#: Server SQL turning the unbounded `character varying` columns the scanner creates for DuckDB's
-#: VARCHAR into `text` (what a model pushed down writes, and what contracts declare).
-_TEXT_COLUMNS = """DO $dvt$ DECLARE stage regclass := {table}; columns text; BEGIN
-SELECT string_agg(format('ALTER COLUMN %I TYPE text', attname), ', ') INTO columns
-FROM pg_attribute WHERE attrelid = stage AND attnum > 0 AND NOT attisdropped
-AND atttypid = 'character varying'::regtype AND atttypmod = -1;
-IF columns IS NOT NULL THEN EXECUTE format('ALTER TABLE %s ', stage) || columns; END IF;
-END $dvt$"""
-
-
 _VARCHAR = re.compile(r"(?:character varying|varchar)\((\d+)\)")
 _DECIMAL = re.compile(r"DECIMAL\(\d+,\s*(\d+)\)")
 _INTEGERS = frozenset(
@@ -141,11 +131,6 @@ class PostgresConnector(ScannedServerConnector):
                 fetch=True,
             )
 
-    def _engine_table(self, relation: RelationKey) -> str:
-        """The relation in the engine's attached catalog of this target."""
-        table = exp.table_(relation.name, db=relation.schema, catalog=self.alias, quoted=True)
-        return table.sql(dialect="duckdb")
-
     def stage(
         self,
         engine_sql: str,
@@ -155,59 +140,85 @@ class PostgresConnector(ScannedServerConnector):
         logged: bool = False,
         column_types: Mapping[str, str] | None = None,
     ) -> int:
-        """Create the staging table empty and COPY the result into it, in one transaction: a
-        load cut short (the server or dvt stopped) leaves no staging table behind. Its types
-        are PostgreSQL's own for `typed_sql`, else the scanner's mapping of the engine's (its
-        VARCHAR becomes `text`, as PostgreSQL models write it). A stage is UNLOGGED (writing WAL
-        twice is waste) unless it is renamed into place (`logged`)."""
-        self._attach()
-        cursor = self.session.cursor
-        table = self._engine_table(relation)
-        server_table = self.table(relation).sql(dialect="postgres")
-        with SCHEMA_LOCK:
-            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS {self.alias}."{relation.schema}"')
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute("BEGIN")
-        try:
-            # The statements that shape the empty table go to the server in one round trip.
-            if typed_sql is None:
-                cursor.execute(f"CREATE TABLE {table} AS SELECT * FROM ({engine_sql}) LIMIT 0")
-                shape = [_TEXT_COLUMNS.replace("{table}", quote_literal(server_table))]
-                shape += _alter_types(server_table, column_types or {})
-            else:
-                shape = [
-                    f"CREATE TABLE {server_table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
-                    "LIMIT 0"
-                ]
-            if not logged:
-                shape.append(f"ALTER TABLE {server_table} SET UNLOGGED")
-            self.server_execute(";\n".join(shape))
-            numerics = self._scaled_numerics(server_table, engine_sql) if typed_sql else {}
-            for statement in _alter_types(server_table, numerics):
-                self.server_execute(statement)
-            # No pg_clear_cache(): it is global, and nodes in other threads would lose their
-            # catalog mid-statement. The cached VARCHAR columns COPY into text unchanged.
-            (rows,) = cursor.execute(f"INSERT INTO {table} {engine_sql}").fetchone()
-            for statement in _alter_types(server_table, dict.fromkeys(numerics, "numeric")):
-                self.server_execute(statement)
-            cursor.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(Exception):  # the server may be gone: it rolls back itself
-                cursor.execute("ROLLBACK")
-            raise
-        return int(rows)
+        """Create the staging table empty and COPY the result into it, in one transaction on a
+        connection of the node's own (`postgres_copy`): a load cut short (the server or dvt
+        stopped, the connection lost) fails the node only, and leaves no staging table behind.
+        Its types are PostgreSQL's own for `typed_sql`, else the scanner's mapping of the
+        engine's (its VARCHAR as `text`, as PostgreSQL models write it). A stage is UNLOGGED
+        (writing WAL twice is waste) unless it is renamed into place (`logged`)."""
+        from dvt.connectors import postgres_copy
 
-    def _scaled_numerics(self, server_table: str, engine_sql: str) -> dict[str, str]:
+        self._attach()  # so that Ctrl-C cancels the load too (`cancel_server_queries`)
+        server_table = self.table(relation).sql(dialect="postgres")
+        kind = "TABLE" if logged else "UNLOGGED TABLE"
+        if typed_sql is None:
+            result = self.session.cursor.sql(f"SELECT * FROM ({engine_sql}) AS dvt_result")
+            declared = column_types or {}
+            definition = ", ".join(
+                f"{postgres_copy.quoted(name)} "
+                f"{declared.get(name) or postgres_copy.created_type(duckdb_type)}"
+                for name, duckdb_type in zip(result.columns, result.types, strict=True)
+            )
+            create = f"CREATE {kind} {server_table} ({definition})"
+        else:
+            create = (
+                f"CREATE {kind} {server_table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
+                "LIMIT 0"
+            )
+        schema = postgres_copy.quoted(relation.schema)
+
+        def ready(connection: Any) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SET application_name = {quote_literal(self.application_name)}; "
+                    f"DROP TABLE IF EXISTS {server_table}"
+                )
+
+        opened = self.session.borrow_connection(
+            self.spec.name, lambda: self._own_connection("dvt_load"), ready
+        )
+        with opened as connection, connection.cursor() as cursor:
+            with SCHEMA_LOCK:
+                cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            try:
+                cursor.execute(f"BEGIN; {create}")
+                numerics = {}
+                if typed_sql is not None:
+                    numerics = self._scaled_numerics(cursor, server_table, engine_sql)
+                    for statement in _alter_types(server_table, numerics):
+                        cursor.execute(statement)
+                cursor.execute(postgres_copy.COLUMNS_SQL, (server_table,))
+                columns = [postgres_copy.TargetColumn(*row) for row in cursor.fetchall()]
+                rows = postgres_copy.copy_from_engine(
+                    self.session.cursor,
+                    cursor,
+                    postgres_copy.plan_copy(engine_sql, columns),
+                    server_table,
+                    self.session.end_streams,
+                )
+                restored = dict.fromkeys(numerics, "numeric")
+                for statement in _alter_types(server_table, restored):
+                    cursor.execute(statement)
+                cursor.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):  # a lost server rolls back itself
+                    cursor.execute("ROLLBACK")
+                raise
+        return rows
+
+    def _scaled_numerics(self, cursor: Any, server_table: str, engine_sql: str) -> dict[str, str]:
         """The stage's unconstrained `numeric` columns (PostgreSQL's type for sums and products
         of numerics), each as `numeric(38, s)` for the engine's exact DECIMAL(p, s) or integer
-        result: the scanner carries an unconstrained numeric as DOUBLE, a scaled one exactly.
-        An inexact engine type (DOUBLE) raises InexactResultError: the node goes back to its
-        target."""
-        found = self.rows(
+        result: the binary COPY carries DECIMAL values with their scale, and the column is an
+        unconstrained numeric again afterwards. An inexact engine type (DOUBLE) raises
+        InexactResultError: the node goes back to its target."""
+        cursor.execute(
             "SELECT attnum, attname::text FROM pg_attribute WHERE attrelid = "
-            f"{quote_literal(server_table)}::regclass AND attnum > 0 AND NOT attisdropped "
-            "AND atttypid = 'numeric'::regtype AND atttypmod = -1 ORDER BY attnum"
+            "%s::regclass AND attnum > 0 AND NOT attisdropped "
+            "AND atttypid = 'numeric'::regtype AND atttypmod = -1 ORDER BY attnum",
+            (server_table,),
         )
+        found = cursor.fetchall()
         if not found:
             return {}
         described = self.session.cursor.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,9 @@ class FederationSession(contextlib.ExitStack):
         self._connectors: dict[str, Connector] = {}
         self._handles: dict[str, Any] = {}
         self._streams: list[Any] = []
+        #: A token for each registered stream with rows left (`end_streams`).
+        self._open_streams: set[object] = set()
+        self._ended = threading.Event()
         self.rows_read: dict[str, list[int]] = {}
         self.progress = Progress(node.unique_id)
         #: (name, type) of each input's columns, as the last plan read them.
@@ -77,6 +81,12 @@ class FederationSession(contextlib.ExitStack):
         """The invocation's dbt adapter of a target."""
         return self.dvt.pool.adapter_for(target)
 
+    def borrow_connection(
+        self, target: str, open_connection: Callable[[], Any], ready: Callable[[Any], None]
+    ) -> contextlib.AbstractContextManager[Any]:
+        """A connection of DVT's own to a target, kept by the invocation between loads."""
+        return self.dvt.kept_connections.borrow(target, open_connection, ready)
+
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Register how to cancel work that an engine interrupt alone does not stop."""
         self.dvt.on_interrupt(cancel)
@@ -101,9 +111,22 @@ class FederationSession(contextlib.ExitStack):
     def register_stream(self, name: str, reader: Any) -> None:
         """Make an input's stream readable in the engine as `name`, counting its rows."""
         counter = self.rows_read.setdefault(name, [0])
-        stream = counted(reader, counter, self.progress)
+        token = object()  # a name may be registered again
+        self._open_streams.add(token)
+        stream = counted(
+            reader, counter, self.progress, self._ended, lambda: self._open_streams.discard(token)
+        )
         self._streams.append((reader, stream))  # alive until the engine has consumed them
         self.cursor.register(name, stream)
+
+    def end_streams(self) -> bool:
+        """End every input stream of the node early, as if its input had no more rows: a load
+        that failed then lets the engine query reading them finish, where interrupting it
+        would leave the stream's read-ahead running (pyarrow's scanner, which calls back into
+        Python, and aborts the process if it still does as Python exits). Whether one had rows
+        left (the engine may be reading it)."""
+        self._ended.set()
+        return bool(self._open_streams)
 
     def plan(
         self, inputs: list[PlanInput], dialect: str, engine_dialect: str = "duckdb"
@@ -213,16 +236,31 @@ class FederationSession(contextlib.ExitStack):
         self.cursor.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {self.staging.read_sql(name)}")
 
 
-def counted(reader: Any, counter: list[int], progress: Progress | None = None) -> Any:
-    """The same Arrow stream, counting rows as they pass (and telling `progress`)."""
+def counted(
+    reader: Any,
+    counter: list[int],
+    progress: Progress | None = None,
+    ended: threading.Event | None = None,
+    on_end: Callable[[], None] | None = None,
+) -> Any:
+    """The same Arrow stream, counting rows as they pass (and telling `progress`); it ends
+    early once `ended` is set, and calls `on_end` when it has ended."""
     import pyarrow as pa
 
     def batches() -> Iterator[Any]:
-        for batch in reader:
-            counter[0] += batch.num_rows
-            if progress is not None:
-                progress.moved(batch.num_rows)
-            yield batch
+        try:
+            read = iter(reader)
+            while ended is None or not ended.is_set():
+                batch = next(read, None)
+                if batch is None:
+                    return
+                counter[0] += batch.num_rows
+                if progress is not None:
+                    progress.moved(batch.num_rows)
+                yield batch
+        finally:
+            if on_end is not None:
+                on_end()
 
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
