@@ -23,11 +23,15 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer.start()
-    try:
+    with PostgresServer.start() as server:
         yield server
-    finally:
-        server.stop()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A server of the test's own, for a test that stops or breaks it."""
+    with PostgresServer.start() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -38,16 +38,6 @@ FILES = {
 }
 
 
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A server of this test's own, since the test stops it."""
-    server = PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _project(
     tmp_path: Path, server: PostgresServer, extra: dict[str, str] | None = None
 ) -> Project:

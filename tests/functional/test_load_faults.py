@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,16 +53,6 @@ BIG_EVENTS = (
     "drop table app.events; create view app.events as "
     "select g as id, repeat('x', 40) || g as kind from generate_series(1, 2000000) g"
 )
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A server of this test's own, since the test stops it."""
-    server = PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _project(

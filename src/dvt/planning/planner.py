@@ -148,7 +148,7 @@ def _exists_reads_no_columns(tree: exp.Expr) -> None:
             query.args.get(k) for k in ("group", "having", "distinct", "qualify")
         ):
             continue
-        if all(isinstance(p, exp.Star) or p.is_star for p in query.expressions):
+        if all(p.is_star for p in query.expressions):
             query.set("expressions", [exp.Literal.number(1)])
 
 
