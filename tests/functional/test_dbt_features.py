@@ -124,11 +124,14 @@ def test_plan_before_anything_is_built(feat: Project) -> None:
 
 
 def test_plan_names_the_inputs_to_build_first(feat: Project) -> None:
-    planned = feat.dvt("plan", "--output", "json", "--select", "revenue")
+    revenue_sql = (feat.root / "models" / "revenue.sql").read_text()
+    feat.write({"models/revenue_again.sql": revenue_sql})  # a second reader of the same inputs
+    planned = feat.dvt("plan", "--output", "json", "--select", "revenue", "revenue_again")
     assert planned.success, planned.exception
     rows = {r["unique_id"]: r for r in map(json.loads, planned.result)}
     revenue = rows["model.feat.revenue"]
     assert revenue["unbuilt_inputs"] == ["model.feat.customers_clean"]  # orders: a seed
+    assert rows["model.feat.revenue_again"]["unbuilt_inputs"] == ["model.feat.customers_clean"]
     assert "customers_clean (model)" in revenue["plan_error"]
     assert "dvt build --select +revenue" in revenue["plan_error"]
     assert revenue["path"] == "federation" and revenue["input_targets"] == ["lake", "warehouse"]
@@ -255,3 +258,23 @@ def test_microbatch_on_a_federated_model_runs_and_retries_batch_by_batch(
     retry_log = (feat.root / "logs" / "dbt.log").read_text()[len(log) :]
     assert "Batch 1 of 1 START batch 2020-01-02" in retry_log  # only the failed batch ran
     assert sorted(r[0] for r in duck_rows(warehouse, "warehouse.analytics.daily")) == [1, 2, 3]
+
+
+def test_microbatch_batches_on_another_target_render_that_target(feat: Project) -> None:
+    """dbt builds each batch's runner with the default target's config: DVT gives it the
+    model's own target, as the model's other runners have."""
+    feat.write(
+        {
+            **MICROBATCH,
+            "models/lake/daily_here.sql": """\
+                {{ config(materialized='incremental', incremental_strategy='microbatch',
+                          event_time='event_time', batch_size='day', begin='2020-01-01') }}
+                select id, event_time, '{{ target.name }}' as rendered_for from {{ ref('events') }}
+                """,
+        }
+    )
+    assert feat.dvt("seed", "--select", "events").success
+    ran = feat.dvt("run", "--select", "daily_here", *WINDOW)
+    assert ran.success, ran.exception
+    lake = feat.root.parent / "lake.duckdb"
+    assert {r[2] for r in duck_rows(lake, "lake.lake.daily_here")} == {"lake"}

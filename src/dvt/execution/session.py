@@ -133,7 +133,7 @@ class FederationSession(contextlib.ExitStack):
     ) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
         tree = parse_model_sql(self.node.compiled_code, dialect, self.node.unique_id)
-        referenced = {RelationKey.of(t) for t in tree.find_all(exp.Table)}
+        referenced = relations_in(tree, dialect)
         schemas = {i.key: self._columns(i) for i in inputs if i.key in referenced}
         self.schemas = schemas
         plan = plan_federation(
@@ -265,12 +265,14 @@ def counted(
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
-def relations_in(sql: str, dialect: str) -> set[RelationKey]:
-    """Every table name the SQL mentions (CTE names included: they match no input)."""
+def relations_in(sql: str | exp.Expr, dialect: str) -> set[RelationKey]:
+    """Every table name the SQL (or its parsed tree) mentions (CTE names included: they match
+    no input)."""
     try:
-        return {RelationKey.of(t) for t in sqlglot.parse_one(sql, read=dialect).find_all(exp.Table)}
+        tree = sql if isinstance(sql, exp.Expr) else sqlglot.parse_one(sql, read=dialect)
     except sqlglot.errors.ParseError:
         return set()  # the planner reports the parse error, with the model named
+    return {RelationKey.of(t) for t in tree.find_all(exp.Table)}
 
 
 def model_dialect(dvt: Invocation, node: Any) -> str:

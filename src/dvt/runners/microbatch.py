@@ -14,13 +14,21 @@ from dvt import invocation
 
 
 class DvtMicrobatchBatchRunner(MicrobatchBatchRunner):
-    """dbt's batch runner, or the federated one for a batch of a federated model (SQLGlot
-    loads only then)."""
+    """dbt's batch runner, with the model's target's config, or the federated one for a batch
+    of a federated model (SQLGlot loads only then)."""
 
     def __new__(cls, config: Any, adapter: Any, node: Any, *args: Any, **kwargs: Any) -> Any:
         if cls is DvtMicrobatchBatchRunner and invocation.get().resolve(node).is_federated:
             cls = federated_batch_runner()
         return super().__new__(cls)
+
+    def __init__(self, config: Any, adapter: Any, node: Any, *args: Any, **kwargs: Any) -> None:
+        # dbt builds a batch's runner with the default target's config; the model's runner had
+        # its own target's (`TargetAwareTask.get_runner`).
+        dvt = invocation.get()
+        if dvt.multi_target:
+            config = dvt.pool.config_for(dvt.resolve(node).target)
+        super().__init__(config, adapter, node, *args, **kwargs)
 
 
 @functools.cache

@@ -26,14 +26,18 @@ class StateOnAnotherTargetError(DvtError):
     code = "DVT110"
 
 
+def database_of(dvt: Any, target: str) -> str:
+    """A target's database name, lowercased (as relations are compared)."""
+    return str(dvt.pool.config_for(target).credentials.database or "").lower()
+
+
 def targets_of_database(dvt: Any, database: str | None) -> list[str]:
     """The adapter-backed targets whose database is `database` (case-insensitive)."""
     wanted = (database or "").lower()
     return [
         name
         for name, spec in dvt.targets.specs.items()
-        if spec.has_dbt_adapter
-        and str(dvt.pool.config_for(name).credentials.database or "").lower() == wanted
+        if spec.has_dbt_adapter and database_of(dvt, name) == wanted
     ]
 
 
@@ -70,7 +74,7 @@ class DvtCloneTask(TargetAwareTask, CloneTask):
             self.defer_to_manifest()
         for target in sorted(self.dvt.targets_in_use(selected_uids)):
             other = self.dvt.pool.adapter_for(target)
-            database = str(self.dvt.pool.config_for(target).credentials.database or "").lower()
+            database = database_of(self.dvt, target)
             with active_adapter(other), other.connection_named("master"):
                 on_target = self._on_target(other, set(selected_uids))
                 self.create_schemas(
@@ -78,7 +82,7 @@ class DvtCloneTask(TargetAwareTask, CloneTask):
                 )
                 cached = {
                     s
-                    for s in self.get_model_schemas(other, on_target)
+                    for s in CloneTask.get_model_schemas(self, other, on_target)
                     if str(s.database or "").lower() == database
                 }
                 self.populate_adapter_cache(other, cached)

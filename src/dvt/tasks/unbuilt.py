@@ -5,13 +5,14 @@ plan names every input to build first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from dbt.node_types import NodeType
 
 from dvt.execution.session import FederationSession
-from dvt.planning.models import FederationPlan, PlanInput, RelationKey
+from dvt.planning.models import FederationPlan, PlanInput
 
 #: The column a plan gives an input it knows nothing of, so that every such input is named.
 _PLACEHOLDER = [("dvt_unknown", "integer")]
@@ -31,17 +32,15 @@ class InputsNotBuiltError(Exception):
 
 
 class PlanningSession(FederationSession):
-    """A federated node's session for `dvt plan`, whose connectors fall back to the manifest's
-    columns (`DeclaredColumns`)."""
+    """A federated node's session for `dvt plan`: an input that does not exist yet is planned
+    from the manifest's columns, or named to be built first."""
 
     def __init__(self, dvt: Any, engine: Any, node: Any, manifest: Any) -> None:
         super().__init__(dvt, engine, node)
         self.manifest = manifest
-        self.input_ids: dict[RelationKey, str] = {}
         self.missing: list[Any] = []
 
     def plan(self, inputs: list[PlanInput], *args: Any, **kwargs: Any) -> FederationPlan:
-        self.input_ids = {i.key: i.unique_id for i in inputs}
         try:
             plan = super().plan(inputs, *args, **kwargs)
         except Exception:
@@ -52,37 +51,23 @@ class PlanningSession(FederationSession):
             raise InputsNotBuiltError(self.node, self.missing)
         return plan
 
-    def connector(self, target: str) -> Any:
-        return DeclaredColumns(super().connector(target), self, target)
-
-
-class DeclaredColumns:
-    """A connector whose `columns` of a relation that does not exist yet are the manifest's."""
-
-    def __init__(self, connector: Any, session: PlanningSession, target: str) -> None:
-        self._connector = connector
-        self._session = session
-        self._target = target
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connector, name)
-
-    def columns(self, key: RelationKey) -> Any:
+    def _columns(self, plan_input: PlanInput) -> Sequence[tuple[str, str]]:
+        """The input's columns on its database; for one not built yet (it has none there, and
+        nothing is kept for the invocation), the manifest's, or a placeholder and the input
+        named."""
         try:
-            found = self._connector.columns(key)
-        except Exception:  # DuckDB raises for a missing relation; the others return no rows
+            found = super()._columns(plan_input)
+        except Exception:  # a relation that does not exist: DuckDB and PostgreSQL raise
             found = []
         if found:
             return found
-        session = self._session
-        unique_id = session.input_ids.get(key, "")
-        manifest = session.manifest
-        node = manifest.sources.get(unique_id) or manifest.nodes.get(unique_id)
+        uid = plan_input.unique_id
+        node = self.manifest.sources.get(uid) or self.manifest.nodes.get(uid)
         if node is None:
             return found
-        declared = declared_columns(session.dvt, node, self._target)
+        declared = declared_columns(self.dvt, node, plan_input.target)
         if declared is None:
-            session.missing.append(node)
+            self.missing.append(node)
             return _PLACEHOLDER
         return declared
 
@@ -107,11 +92,18 @@ def _seed_columns(dvt: Any, node: Any, target: str) -> list[tuple[str, str]]:
     overrides = node.config.column_types or {}
     path = Path(node.root_path, node.original_file_path)
     seed = SeedCsv.open(path, node.original_file_path, node.config.delimiter)
-    con = connect()
+    opened: list[Any] = []  # DuckDB only when the head is not plain CSV (as seeds do)
+
+    def duckdb() -> Any:
+        if not opened:
+            opened.append(connect())
+        return opened[0]
+
     try:
-        table = infer_head(seed, overrides, lambda: con).table(0)
+        table = infer_head(seed, overrides, duckdb).table(0)
     finally:
-        con.close()
+        for con in opened:
+            con.close()
     adapter = dvt.pool.adapter_for(target)
     return [
         (name, overrides.get(name) or adapter.convert_type(table, i))
