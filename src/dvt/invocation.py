@@ -52,8 +52,9 @@ class Invocation:
         self._engines: dict[str, Engine] = {}
         self._engines_lock = threading.Lock()
         self._on_interrupt: list[Callable[[], None]] = []
-        self._columns: dict[tuple[str, Any], Sequence[tuple[str, str]]] = {}
-        self._columns_lock = threading.Lock()
+        #: Facts about relations, read once per invocation: (kind, target, key) -> value.
+        self._facts: dict[tuple[str, str, Any], Any] = {}
+        self._facts_lock = threading.Lock()
         #: Imports several selected nodes read, while they run (`execution.imports`).
         self.shared_imports: Any = None
         self._homes: dict[tuple[str, str, str], set[str]] | None = None
@@ -208,12 +209,23 @@ class Invocation:
         self, target: str, key: Any, read: Callable[[Any], Sequence[tuple[str, str]]]
     ) -> Sequence[tuple[str, str]]:
         """A relation's (name, type) columns on a target, read once per invocation."""
-        with self._columns_lock:
-            found = self._columns.get((target, key))
-        if found is None:
-            found = read(key)
-            with self._columns_lock:
-                self._columns[(target, key)] = found
+        return self._fact("columns", target, key, read)
+
+    def estimated_rows(
+        self, target: str, key: Any, read: Callable[[Any], int | None]
+    ) -> int | None:
+        """A relation's row estimate on a target, read once per invocation."""
+        return self._fact("rows", target, key, read)
+
+    def _fact(self, kind: str, target: str, key: Any, read: Callable[[Any], Any]) -> Any:
+        """What `read` says of a relation, asked once per invocation: a node's inputs are built
+        before it runs, and stay as they are while it and the nodes after it read them."""
+        with self._facts_lock:
+            if (kind, target, key) in self._facts:
+                return self._facts[(kind, target, key)]
+        found = read(key)
+        with self._facts_lock:
+            self._facts[(kind, target, key)] = found
         return found
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:

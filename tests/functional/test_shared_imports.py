@@ -184,3 +184,75 @@ def test_a_shared_import_whose_reader_was_skipped_is_dropped_at_the_end(
     assert statuses["north"] == statuses["north_codes"] == statuses["per_region"] == "success"
     assert all(read.get("shared") for read in _imports(result)["north"] if "regions" in read["sql"])
     assert _scratch(postgres, project.database) == []  # type: ignore[attr-defined]
+
+
+TYPED = """\
+    create table typed as select * from (values
+      (1, 10000000000::bigint, 12.345::decimal(12, 3), 1.5::double, 'a''b'::varchar,
+       date '2024-02-29', timestamp '2024-01-01 10:00:00.123456',
+       timestamptz '2024-01-01 10:00:00+00', true, '\\x00ff'::blob,
+       '00000000-0000-0000-0000-000000000001'::uuid, interval 3 day, [1, 2]::int[]),
+      (2, null, null, null, '', null, null, null, null, null, null, null, [])
+    ) t(i, b, d, f, t, dt, ts, tz, bo, bl, u, iv, l)
+    """
+
+
+def test_an_import_from_duckdb_is_written_by_duckdb_itself_or_streamed_the_same(
+    project: Project, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small import from a DuckDB database is encoded there and copied straight into
+    PostgreSQL; a large one streams through the engine, logging progress. Both give the
+    same table: column types and values."""
+    from dvt.execution import node, session
+
+    with duckdb.connect(str(project.root.parent / "lake.duckdb")) as conn:
+        conn.execute(TYPED)
+    project.write(
+        {
+            "models/typed_sources.yml": """\
+                sources:
+                  - name: typed_lake
+                    schema: main
+                    config: {connection: duck}
+                    tables: [{name: typed}]
+                """,
+            "models/typed_copy.sql": """\
+                select t.*, c.region_id from {{ source('typed_lake', 'typed') }} t
+                left join {{ source('app', 'customers') }} c on c.id = t.i
+                """,
+        }
+    )
+    streamed: list[str] = []
+    register = session.FederationSession.register_stream
+    monkeypatch.setattr(
+        session.FederationSession,
+        "register_stream",
+        lambda self, name, reader: (streamed.append(name), register(self, name, reader))[1],
+    )
+    tables = {}
+    for quiet_rows in (node.QUIET_ROWS, 0):
+        monkeypatch.setattr(node, "QUIET_ROWS", quiet_rows)
+        streamed.clear()
+        result = project.dvt("run", "--select", "typed_copy", "--placement", "target")
+        assert result.success, result.exception
+        assert bool(streamed) == (quiet_rows == 0)
+        (read,) = _imports(result)["typed_copy"]
+        assert read["rows"] == 2
+        columns = pg_rows(
+            postgres,
+            project.database,  # type: ignore[attr-defined]
+            "(select column_name, data_type from information_schema.columns where "
+            "table_schema = 'analytics' and table_name = 'typed_copy' order by ordinal_position)"
+            " as c",
+        )
+        values = pg_rows(
+            postgres,
+            project.database,  # type: ignore[attr-defined]
+            "(select i, b, d, f, t, dt, ts, tz, bo, bl, u, iv::text, l, region_id "
+            "from analytics.typed_copy order by i) as v",
+        )
+        tables[quiet_rows] = (columns, values)
+    assert tables[node.QUIET_ROWS] == tables[0]
+    columns, values = tables[0]
+    assert ("d", "numeric") in columns and ("l", "ARRAY") in columns
+    assert values[0][4] == "a'b" and values[1][4] == ""

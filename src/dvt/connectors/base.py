@@ -195,6 +195,12 @@ class Connector(ABC):
         directly (its scanners); None when rows must be streamed in from outside."""
         return None
 
+    def duckdb_cursor(self) -> Any | None:
+        """A cursor on this database itself, where it is a DuckDB database: an import from it
+        runs its extraction there (the same library as the engine's) and is written straight
+        into the target, with no stream through the engine. None for other databases."""
+        return None
+
     def expose(self, extraction: Extraction, key: RelationKey) -> str:
         """Make the extraction readable in the engine session as `extraction.engine_name`;
         return the SQL sent to this database."""
@@ -210,6 +216,7 @@ class Connector(ABC):
         typed_sql: str | None = None,
         logged: bool = False,
         column_types: Mapping[str, str] | None = None,
+        on: Any | None = None,
     ) -> int:
         """Write the engine's result into a new `relation` on this target; return the row count.
 
@@ -217,7 +224,8 @@ class Connector(ABC):
         the columns and types this target gives that query, and the engine's rows are cast to
         them. `logged`: the relation outlives the run (renamed into place), so it is durable.
         `column_types`: columns declared with a type of their source the engine does not keep
-        (`varchar(60)`), which this target gives them before the rows arrive.
+        (`varchar(60)`), which this target gives them before the rows arrive. `on`: the DuckDB
+        cursor that runs `engine_sql` instead of the engine's (`duckdb_cursor`).
         """
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")
 

@@ -88,6 +88,9 @@ class DuckDBConnector(Connector):
     def stream(self, sql: str) -> Any:
         return self._cursor().execute(sql).to_arrow_reader(BATCH_ROWS)
 
+    def duckdb_cursor(self) -> Any:
+        return self._cursor()
+
     def execute(self, sql: str) -> None:
         self._cursor().execute(sql)
 
@@ -99,8 +102,9 @@ class DuckDBConnector(Connector):
         typed_sql: str | None = None,
         logged: bool = False,
         column_types: Mapping[str, str] | None = None,
+        on: Any | None = None,
     ) -> int:
-        reader = self.session.cursor.execute(engine_sql).to_arrow_reader(BATCH_ROWS)
+        reader = (on or self.session.cursor).execute(engine_sql).to_arrow_reader(BATCH_ROWS)
         return self.stage_arrow(reader, relation, typed_sql=typed_sql)
 
     def stage_arrow(self, reader: Any, relation: RelationKey, typed_sql: str | None = None) -> int:

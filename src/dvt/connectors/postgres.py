@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
 
 from dvt.connectors.base import AS_DOUBLE, AS_TEXT, SCHEMA_LOCK
 from dvt.connectors.scanned import ScannedServerConnector
+from dvt.embedded import extension_path
 from dvt.exceptions import InexactResultError
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.planning.models import unknown as unknown_estimate
@@ -139,20 +142,26 @@ class PostgresConnector(ScannedServerConnector):
         typed_sql: str | None = None,
         logged: bool = False,
         column_types: Mapping[str, str] | None = None,
+        on: Any | None = None,
     ) -> int:
         """Create the staging table empty and COPY the result into it, in one transaction on a
         connection of the node's own (`postgres_copy`): a load cut short (the server or dvt
         stopped, the connection lost) fails the node only, and leaves no staging table behind.
         Its types are PostgreSQL's own for `typed_sql`, else the scanner's mapping of the
         engine's (its VARCHAR as `text`, as PostgreSQL models write it). A stage is UNLOGGED
-        (writing WAL twice is waste) unless it is renamed into place (`logged`)."""
+        (writing WAL twice is waste) unless it is renamed into place (`logged`). `on`: a
+        DuckDB cursor that encodes the rows instead of the engine's (it loads the postgres
+        extension for the encoder)."""
         from dvt.connectors import postgres_copy
 
         self._attach()  # so that Ctrl-C cancels the load too (`cancel_server_queries`)
+        duckdb = on or self.session.cursor
+        if on is not None:
+            on.execute(f"LOAD '{_encoder()}'")
         server_table = self.table(relation).sql(dialect="postgres")
         kind = "TABLE" if logged else "UNLOGGED TABLE"
         if typed_sql is None:
-            result = self.session.cursor.sql(f"SELECT * FROM ({engine_sql}) AS dvt_result")
+            result = duckdb.sql(f"SELECT * FROM ({engine_sql}) AS dvt_result")
             declared = column_types or {}
             definition = ", ".join(
                 f"{postgres_copy.quoted(name)} "
@@ -166,17 +175,7 @@ class PostgresConnector(ScannedServerConnector):
                 "LIMIT 0"
             )
         schema = postgres_copy.quoted(relation.schema)
-
-        def ready(connection: Any) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SET application_name = {quote_literal(self.application_name)}; "
-                    f"DROP TABLE IF EXISTS {server_table}"
-                )
-
-        opened = self.session.borrow_connection(
-            self.spec.name, lambda: self._own_connection("dvt_load"), ready
-        )
+        opened = self._kept_connection(f"DROP TABLE IF EXISTS {server_table}")
         with opened as connection, connection.cursor() as cursor:
             with SCHEMA_LOCK:
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -184,13 +183,13 @@ class PostgresConnector(ScannedServerConnector):
                 cursor.execute(f"BEGIN; {create}")
                 numerics = {}
                 if typed_sql is not None:
-                    numerics = self._scaled_numerics(cursor, server_table, engine_sql)
+                    numerics = self._scaled_numerics(cursor, duckdb, server_table, engine_sql)
                     for statement in _alter_types(server_table, numerics):
                         cursor.execute(statement)
                 cursor.execute(postgres_copy.COLUMNS_SQL, (server_table,))
                 columns = [postgres_copy.TargetColumn(*row) for row in cursor.fetchall()]
                 rows = postgres_copy.copy_from_engine(
-                    self.session.cursor,
+                    duckdb,
                     cursor,
                     postgres_copy.plan_copy(engine_sql, columns),
                     server_table,
@@ -206,7 +205,9 @@ class PostgresConnector(ScannedServerConnector):
                 raise
         return rows
 
-    def _scaled_numerics(self, cursor: Any, server_table: str, engine_sql: str) -> dict[str, str]:
+    def _scaled_numerics(
+        self, cursor: Any, duckdb: Any, server_table: str, engine_sql: str
+    ) -> dict[str, str]:
         """The stage's unconstrained `numeric` columns (PostgreSQL's type for sums and products
         of numerics), each as `numeric(38, s)` for the engine's exact DECIMAL(p, s) or integer
         result: the binary COPY carries DECIMAL values with their scale, and the column is an
@@ -221,7 +222,7 @@ class PostgresConnector(ScannedServerConnector):
         found = cursor.fetchall()
         if not found:
             return {}
-        described = self.session.cursor.execute(
+        described = duckdb.execute(
             f"DESCRIBE SELECT * FROM ({engine_sql}) AS dvt_result"
         ).fetchall()
         scaled = {}
@@ -259,7 +260,9 @@ class PostgresConnector(ScannedServerConnector):
         return [f"{name!r} would be an unconstrained numeric" for (name,) in found]
 
     def analyze(self, relation: RelationKey) -> None:
-        self.execute(f"ANALYZE {self.table(relation).sql(dialect='postgres')}")
+        self._attach()
+        with self._kept_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {self.table(relation).sql(dialect='postgres')}")
 
     def estimated_rows(self, key: RelationKey) -> int | None:
         table = quote_literal(self.table(key).sql(dialect="postgres"))
@@ -294,7 +297,8 @@ class PostgresConnector(ScannedServerConnector):
         self._attach()
         # On the server (the stage may have been renamed, or written by Spark): the engine's
         # catalog may still list it, which is harmless as a stage name is used once per run.
-        self.server_execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}")
+        with self._kept_connection() as connection, connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}")
 
     def hold_scratch(self, tag: str) -> Any:
         """A connection of its own holding a session-level advisory lock keyed on the tag: the
@@ -338,6 +342,21 @@ class PostgresConnector(ScannedServerConnector):
                     cursor.execute("select pg_advisory_unlock(%s, %s)", key)
         return dropped
 
+    def _kept_connection(self, first: str = "") -> contextlib.AbstractContextManager[Any]:
+        """An auto-commit connection of DVT's own, kept by the invocation between loads and
+        named so that Ctrl-C cancels its work (`cancel_server_queries`); `first` runs on it
+        before it is lent, which also proves a kept one still alive."""
+
+        def ready(connection: Any) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SET application_name = {quote_literal(self.application_name)}; {first}"
+                )
+
+        return self.session.borrow_connection(
+            self.spec.name, lambda: self._own_connection("dvt_load"), ready
+        )
+
     def _own_connection(self, name: str) -> Any:
         """A new auto-commit psycopg2 connection to this target, opened by dbt-postgres from
         the output's credentials (SSL, role, search_path as dbt's own)."""
@@ -377,6 +396,12 @@ class PostgresConnector(ScannedServerConnector):
         if low is None:
             return None
         return column, int(low), int(high), int(estimate) if estimate > 0 else int(high - low + 1)
+
+
+@functools.cache
+def _encoder() -> Path:
+    """The postgres extension's binary, whose COPY encoder a DuckDB source loads."""
+    return extension_path(PostgresConnector.extension)
 
 
 def _alter_types(server_table: str, types: Mapping[str, str]) -> list[str]:

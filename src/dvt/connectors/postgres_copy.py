@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -287,7 +286,9 @@ def copy_from_engine(
             raise failed[0]
         return int(pg_cursor.rowcount)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        for remove, name in ((os.unlink, path), (os.rmdir, folder)):
+            with contextlib.suppress(OSError):
+                remove(name)
 
 
 _REPORTS = threading.local()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,9 @@ from dvt.planning import placement
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.rewrite import rename_relations
 from dvt.scratch import scratch_name
+
+#: Rows an import moves within a few seconds: one this small logs no progress on the way.
+QUIET_ROWS = 1_000_000
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector
@@ -198,10 +202,16 @@ class FederatedNode:
         return wide, registry.claim(key, wide.sql, load)
 
     def _estimate(self, extraction: Extraction) -> int | None:
-        key = extraction.input.key
+        """An input's row estimate: read once per invocation, but the node's own (`this`)."""
+        plan_input = extraction.input
+        key = plan_input.key
         if key not in self._estimates:
-            connector = self.session.connector(extraction.input.target)
-            self._estimates[key] = _estimate(connector, key)
+            connector = self.session.connector(plan_input.target)
+            if plan_input.unique_id == self.node.unique_id:
+                self._estimates[key] = _estimate(connector, key)
+            else:
+                read = lambda k: _estimate(connector, k)  # noqa: E731
+                self._estimates[key] = self.session.dvt.estimated_rows(plan_input.target, key, read)
         return self._estimates[key]
 
     def _load_import(
@@ -210,6 +220,7 @@ class FederatedNode:
         session = self.session
         name = extraction.engine_name
         source = session.connector(extraction.input.target)
+        started = time.perf_counter()
         declared = dict(session.schemas.get(extraction.input.key, ()))
         column_types = {
             column: kind
@@ -219,11 +230,30 @@ class FederatedNode:
         if through_bucket and session.staging is not None:  # as Parquet files in the bucket
             session.stage_input(extraction)
             self.target.load_files(session.staging, name, relation, column_types=column_types)
+        elif (on := self._local_source(extraction)) is not None:
+            rows = self.target.stage(extraction.sql, relation, column_types=column_types, on=on)
+            session.rows_read.setdefault(name, [0])[0] += rows
         else:
             source.expose(extraction, extraction.input.key)
             self.target.stage(f"SELECT * FROM {name}", relation, column_types=column_types)
         if extraction.limit != 0:
             self.target.analyze(relation)
+        rows = session.rows_read.get(name, [0])[0]
+        events.debug(
+            f"{self.node.unique_id}: imported {extraction.input.unique_id} from "
+            f"{extraction.input.target!r} into {relation.name}: {rows} rows in "
+            f"{time.perf_counter() - started:.3f}s"
+        )
+
+    def _local_source(self, extraction: Extraction) -> Any | None:
+        """The source's own DuckDB cursor, to import from without a stream through the engine,
+        when the source is a DuckDB database and the import is small enough to need no
+        progress lines (`QUIET_ROWS`)."""
+        cursor = self.session.connector(extraction.input.target).duckdb_cursor()
+        if cursor is None or extraction.limit == 0:
+            return cursor
+        rows = self._estimate(extraction)
+        return cursor if rows is not None and rows <= QUIET_ROWS else None
 
     # -- in the engine ---------------------------------------------------------------------
 
