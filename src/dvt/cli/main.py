@@ -10,13 +10,8 @@ adds `--compute`, `--bucket` and `--placement` to the commands that run nodes, `
 from __future__ import annotations
 
 import contextlib
-import os as _os
 import signal
-import sys as _sys
 import threading
-
-if _os.environ.get("DVT_SWITCH"):
-    _sys.setswitchinterval(float(_os.environ["DVT_SWITCH"]))
 from collections.abc import Callable, Iterator
 from copy import copy
 from importlib.metadata import PackageNotFoundError, version
