@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import re
@@ -11,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import sqlglot.expressions as exp
-
+from dvt.connectors import postgres_copy
 from dvt.connectors.base import AS_DOUBLE, AS_TEXT, SCHEMA_LOCK
+from dvt.connectors.postgres_copy import quoted
 from dvt.connectors.scanned import ScannedServerConnector
 from dvt.embedded import extension_path
 from dvt.exceptions import InexactResultError
@@ -152,8 +153,6 @@ class PostgresConnector(ScannedServerConnector):
         (writing WAL twice is waste) unless it is renamed into place (`logged`). `on`: a
         DuckDB cursor that encodes the rows instead of the engine's (it loads the postgres
         extension for the encoder)."""
-        from dvt.connectors import postgres_copy
-
         self._attach()  # so that Ctrl-C cancels the load too (`cancel_server_queries`)
         duckdb = on or self.session.cursor
         if on is not None:
@@ -164,8 +163,7 @@ class PostgresConnector(ScannedServerConnector):
             result = duckdb.sql(f"SELECT * FROM ({engine_sql}) AS dvt_result")
             declared = column_types or {}
             definition = ", ".join(
-                f"{postgres_copy.quoted(name)} "
-                f"{declared.get(name) or postgres_copy.created_type(duckdb_type)}"
+                f"{quoted(name)} {declared.get(name) or postgres_copy.created_type(duckdb_type)}"
                 for name, duckdb_type in zip(result.columns, result.types, strict=True)
             )
             create = f"CREATE {kind} {server_table} ({definition})"
@@ -174,20 +172,20 @@ class PostgresConnector(ScannedServerConnector):
                 f"CREATE {kind} {server_table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
                 "LIMIT 0"
             )
-        schema = postgres_copy.quoted(relation.schema)
+        schema = quoted(relation.schema)
         opened = self._kept_connection(f"DROP TABLE IF EXISTS {server_table}")
         with opened as connection, connection.cursor() as cursor:
             with SCHEMA_LOCK:
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             try:
                 cursor.execute(f"BEGIN; {create}")
-                numerics = {}
-                if typed_sql is not None:
-                    numerics = self._scaled_numerics(cursor, duckdb, server_table, engine_sql)
-                    for statement in _alter_types(server_table, numerics):
-                        cursor.execute(statement)
                 cursor.execute(postgres_copy.COLUMNS_SQL, (server_table,))
                 columns = [postgres_copy.TargetColumn(*row) for row in cursor.fetchall()]
+                numerics: dict[str, str] = {}
+                if typed_sql is not None:
+                    columns, numerics = _scaled_numerics(columns, duckdb, engine_sql)
+                    for statement in _alter_types(server_table, numerics):
+                        cursor.execute(statement)
                 rows = postgres_copy.copy_from_engine(
                     duckdb,
                     cursor,
@@ -204,41 +202,6 @@ class PostgresConnector(ScannedServerConnector):
                     cursor.execute("ROLLBACK")
                 raise
         return rows
-
-    def _scaled_numerics(
-        self, cursor: Any, duckdb: Any, server_table: str, engine_sql: str
-    ) -> dict[str, str]:
-        """The stage's unconstrained `numeric` columns (PostgreSQL's type for sums and products
-        of numerics), each as `numeric(38, s)` for the engine's exact DECIMAL(p, s) or integer
-        result: the binary COPY carries DECIMAL values with their scale, and the column is an
-        unconstrained numeric again afterwards. An inexact engine type (DOUBLE) raises
-        InexactResultError: the node goes back to its target."""
-        cursor.execute(
-            "SELECT attnum, attname::text FROM pg_attribute WHERE attrelid = "
-            "%s::regclass AND attnum > 0 AND NOT attisdropped "
-            "AND atttypid = 'numeric'::regtype AND atttypmod = -1 ORDER BY attnum",
-            (server_table,),
-        )
-        found = cursor.fetchall()
-        if not found:
-            return {}
-        described = duckdb.execute(
-            f"DESCRIBE SELECT * FROM ({engine_sql}) AS dvt_result"
-        ).fetchall()
-        scaled = {}
-        for position, name in found:
-            engine_type = str(described[position - 1][1])
-            decimal = _DECIMAL.fullmatch(engine_type)
-            if decimal:
-                scaled[name] = f"numeric(38, {decimal.group(1)})"
-            elif engine_type in _INTEGERS:
-                scaled[name] = "numeric(38, 0)"
-            else:
-                raise InexactResultError(
-                    f"its column {name!r} is an unconstrained numeric on the target, and "
-                    f"{engine_type} in the engine"
-                )
-        return scaled
 
     def execute(self, sql: str) -> None:
         self._attach()
@@ -335,7 +298,7 @@ class PostgresConnector(ScannedServerConnector):
                     continue  # its invocation still runs
                 try:
                     for schema, name in relations:
-                        table = exp.table_(name, db=schema, quoted=True).sql(dialect="postgres")
+                        table = self.table(RelationKey("", schema, name)).sql(dialect="postgres")
                         cursor.execute(f"DROP TABLE IF EXISTS {table}")
                         dropped.append((schema, name))
                 finally:
@@ -388,7 +351,7 @@ class PostgresConnector(ScannedServerConnector):
         if found is None or found[0] not in columns:
             return None
         column, estimate = found
-        name = exp.to_identifier(column, quoted=True).sql(dialect="postgres")
+        name = quoted(column)
         bounds = self.server_row(
             f"SELECT min({name}), max({name}) FROM {self.table(key).sql('postgres')}"
         )
@@ -396,6 +359,38 @@ class PostgresConnector(ScannedServerConnector):
         if low is None:
             return None
         return column, int(low), int(high), int(estimate) if estimate > 0 else int(high - low + 1)
+
+
+def _scaled_numerics(
+    columns: list[postgres_copy.TargetColumn], duckdb: Any, engine_sql: str
+) -> tuple[list[postgres_copy.TargetColumn], dict[str, str]]:
+    """The stage's unconstrained `numeric` columns (PostgreSQL's type for sums and products of
+    numerics), each as `numeric(38, s)` for the engine's exact DECIMAL(p, s) or integer result:
+    the binary COPY carries DECIMAL values with their scale, and the column is an unconstrained
+    numeric again afterwards. Returns the columns so typed, and each such column's type. An
+    inexact engine type (DOUBLE) raises InexactResultError: the node goes back to its target."""
+    unbounded = [
+        index
+        for index, column in enumerate(columns)
+        if column.type_name == "numeric" and column.modifier == -1 and column.element is None
+    ]
+    if not unbounded:
+        return columns, {}
+    described = duckdb.execute(f"DESCRIBE SELECT * FROM ({engine_sql}) AS dvt_result").fetchall()
+    scaled, typed = {}, list(columns)
+    for index in unbounded:
+        column, engine_type = columns[index], str(described[index][1])
+        decimal = _DECIMAL.fullmatch(engine_type)
+        if decimal is None and engine_type not in _INTEGERS:
+            raise InexactResultError(
+                f"its column {column.name!r} is an unconstrained numeric on the target, and "
+                f"{engine_type} in the engine"
+            )
+        scale = int(decimal.group(1)) if decimal else 0
+        scaled[column.name] = f"numeric(38, {scale})"
+        # PostgreSQL's type modifier of numeric(p, s): ((p << 16) | s) + VARHDRSZ.
+        typed[index] = dataclasses.replace(column, modifier=((38 << 16) | scale) + 4)
+    return typed, scaled
 
 
 @functools.cache
@@ -408,10 +403,7 @@ def _alter_types(server_table: str, types: Mapping[str, str]) -> list[str]:
     """The statement giving columns of a table new types (none when there are none)."""
     if not types:
         return []
-    changes = ", ".join(
-        f"ALTER COLUMN {exp.to_identifier(c, quoted=True).sql('postgres')} TYPE {t}"
-        for c, t in types.items()
-    )
+    changes = ", ".join(f"ALTER COLUMN {quoted(c)} TYPE {t}" for c, t in types.items())
     return [f"ALTER TABLE {server_table} {changes}"]
 
 
