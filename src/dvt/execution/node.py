@@ -164,7 +164,7 @@ class FederatedNode:
                 self.imports.append((extraction, relation))
             renames[extraction.input.key] = self.target.table(relation).sql(dialect=self.dialect)
         return rename_relations(
-            self.node.compiled_code, self.dialect, renames, model=self.node.unique_id
+            self.node.compiled_code, self.session.spans, renames, model=self.node.unique_id
         )
 
     def _shared_import(self, extraction: Extraction) -> tuple[Extraction, RelationKey] | None:

@@ -18,6 +18,7 @@ from dvt.connectors.base import BATCH_ROWS, Connector
 from dvt.execution.progress import Progress
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.planner import parse_model_sql, plan_federation
+from dvt.planning.rewrite import Spans, relation_spans
 from dvt.planning.semantics import Reading
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class FederationSession(contextlib.ExitStack):
         self.progress = Progress(node.unique_id)
         #: (name, type) of each input's columns, as the last plan read them.
         self.schemas: dict[RelationKey, Sequence[tuple[str, str]]] = {}
+        #: Where the last plan found each relation written in the node's compiled SQL.
+        self.spans: Spans = {}
         #: Whether the staged table becomes the node's table (renamed into place, not copied).
         self.stage_is_final = False
         self.staging = self._staging()
@@ -133,7 +136,8 @@ class FederationSession(contextlib.ExitStack):
     ) -> FederationPlan:
         """Plan the node's compiled SQL and render each extraction in its source's dialect."""
         tree = parse_model_sql(self.node.compiled_code, dialect, self.node.unique_id)
-        referenced = relations_in(tree, dialect)
+        self.spans = relation_spans(tree)
+        referenced = set(self.spans)
         schemas = {i.key: self._columns(i) for i in inputs if i.key in referenced}
         self.schemas = schemas
         plan = plan_federation(
