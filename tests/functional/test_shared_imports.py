@@ -5,6 +5,7 @@ input is imported per node."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -256,3 +257,25 @@ def test_an_import_from_duckdb_is_written_by_duckdb_itself_or_streamed_the_same(
     columns, values = tables[0]
     assert ("d", "numeric") in columns and ("l", "ARRAY") in columns
     assert values[0][4] == "a'b" and values[1][4] == ""
+
+
+def test_plan_says_which_reads_the_selected_nodes_would_share(project: Project) -> None:
+    readers = ("north", "north_codes", "per_region", "big_low", "big_high")
+    planned = project.dvt("plan", "--output", "json", "--placement", "target", "-s", *readers)
+    assert planned.success, planned.exception
+    rows = {r["unique_id"].split(".")[-1]: r for r in map(json.loads, planned.result)}
+    regions = {
+        name: next(e for e in rows[name]["extractions"] if "regions" in e["sql"])
+        for name in ("north", "north_codes", "per_region")
+    }
+    assert all(read.get("shared") for read in regions.values())
+    assert regions["north"]["sql"] == regions["north_codes"]["sql"]  # one import, every column
+    assert '"code"' in regions["north"]["sql"] and " WHERE " in regions["north"]["sql"]
+    big = [next(e for e in rows[m]["extractions"] if "big" in e["sql"]) for m in readers[3:]]
+    assert not any(read.get("shared") for read in big)  # too large to share
+    alone = project.dvt("plan", "--output", "json", "--placement", "target", "-s", "north")
+    (row,) = map(json.loads, alone.result)
+    assert not any(e.get("shared") for e in row["extractions"])  # no other reader selected
+    text = project.dvt("plan", "--placement", "target", "-s", "north", "north_codes")
+    assert text.success, text.exception
+    assert "import from duck (shared, every column): SELECT" in "\n".join(text.result)

@@ -167,7 +167,7 @@ class FederatedNode:
             self.node.compiled_code, self.session.spans, renames, model=self.node.unique_id
         )
 
-    def _shared_import(self, extraction: Extraction) -> tuple[Extraction, RelationKey] | None:
+    def shared_read(self, extraction: Extraction) -> Extraction | None:
         """The input's read with every column, imported once for every node of the invocation
         that reads it with the same filter, when other nodes still to run read the input too
         and it is small enough (`imports.CELLS_PER_READER`, or a whole input read for at most
@@ -191,12 +191,21 @@ class FederatedNode:
             own = 0 if extraction.predicates else 2 * len(extraction.columns) * (rows or 0)
             if rows is None or rows * len(columns) > max(readers * CELLS_PER_READER, own):
                 return None
+        return wide
+
+    def _shared_import(self, extraction: Extraction) -> tuple[Extraction, RelationKey] | None:
+        """The shared import of the read (`shared_read`), loaded by its first reader."""
+        wide = self.shared_read(extraction)
+        registry = self.session.dvt.shared_imports
+        if wide is None or registry is None:
+            return None
+        key = ImportKey(self.resolution.target, extraction.input.unique_id)
 
         def load() -> RelationKey:
             tag = hashlib.sha1(f"{key.input}\n{wide.sql}".encode()).hexdigest()[:4]
             name = scratch_name(wide.input.key.name, f"sh{tag}")
             relation = RelationKey(self.node.database or "", self.schema, name)
-            self._load_import(wide, relation, through_bucket=not empty)
+            self._load_import(wide, relation, through_bucket=wide.limit != 0)
             return relation
 
         return wide, registry.claim(key, wide.sql, load)

@@ -13,6 +13,7 @@ from dbt_common.events.functions import fire_event
 from dbt_common.events.types import PrintEvent
 
 from dvt import engines, events, invocation
+from dvt.execution.imports import share_imports
 from dvt.resolution.models import NodeResolution
 
 if TYPE_CHECKING:
@@ -67,11 +68,18 @@ class DvtPlanTask(ListTask):
     def run(self) -> list[str]:  # type: ignore[override]
         self.compile_manifest()
         rows = list(self.planned())
-        federated = {
-            n.unique_id: self._federation_sql(n, r)
-            for n, r in rows
-            if r.is_federated and not n.is_ephemeral_model
-        }
+        assert self.manifest is not None
+        dvt = invocation.current(self.config, self.manifest)
+        # Which reads the selected nodes would share, as a run of them would (nothing loads).
+        share_imports(dvt, [n.unique_id for n, _ in rows])
+        try:
+            federated = {
+                n.unique_id: self._federation_sql(n, r)
+                for n, r in rows
+                if r.is_federated and not n.is_ephemeral_model
+            }
+        finally:
+            dvt.shared_imports = None
         dialects = {n.unique_id: d for n, r in rows if (d := self._dialect_sql(n, r))}
         estimates = self._estimates(rows) if getattr(self.args, "estimate", False) else None
         if self.args.output == "json":
@@ -228,7 +236,9 @@ class DvtPlanTask(ListTask):
                         final=False,
                     )
                     plan, choice = work.decide(plan_inputs(dvt, compiled, self.manifest))
-                    reads = work.planned_imports() if choice.placement == "target" else ()
+                    planned = work.planned_imports() if choice.placement == "target" else ()
+                    shared = [work.shared_read(e) for e in planned]
+                    reads = [(w or e, w is not None) for e, w in zip(planned, shared, strict=True)]
         except InputsNotBuiltError as exc:
             return {"plan_error": str(exc), "unbuilt_inputs": [m.unique_id for m in exc.missing]}
         except Exception as exc:
@@ -238,8 +248,13 @@ class DvtPlanTask(ListTask):
         return {
             "placement": choice.to_dict(),
             "extractions": [
-                {"input": e.input.unique_id, "target": e.input.target, "sql": e.sql}
-                for e in (plan.extractions if engine else reads)
+                {
+                    "input": e.input.unique_id,
+                    "target": e.input.target,
+                    "sql": e.sql,
+                    **({"shared": True} if shared else {}),
+                }
+                for e, shared in ([(e, False) for e in plan.extractions] if engine else reads)
             ],
             "engine_sql": plan.engine_sql if engine else None,
         }
@@ -270,7 +285,8 @@ class DvtPlanTask(ListTask):
                 )
             verb = "read" if choice["placement"] == "engine" else "import"
             for extraction in sql["extractions"]:
-                lines.append(f"  {verb} from {extraction['target']}: {extraction['sql']}")
+                shared = " (shared, every column)" if extraction.get("shared") else ""
+                lines.append(f"  {verb} from {extraction['target']}{shared}: {extraction['sql']}")
             if sql["engine_sql"]:
                 lines.append(f"  engine: {sql['engine_sql']}")
             else:
