@@ -419,6 +419,46 @@ _CASES: list[tuple[str, str, str]] = [
         "after a correlated exists",
         "select c.id, r.name from {customers} c join {regions} r on r.code = c.region",
     ),
+    # dbt's import CTEs and microbatch's filtered `select *`: each input is read with only the
+    # columns used above the star, and the target still finds every column the SQL writes.
+    (
+        "h_import_ctes",
+        "stars of ctes",
+        """
+        with customers as (select * from {customers}), orders as (select * from {orders})
+        select c.id, c.name, sum(o.amount) as total from customers c
+        join orders o on o.customer_id = c.id group by c.id, c.name
+        """,
+    ),
+    (
+        "h_star_subquery_window",
+        "stars of ctes",
+        """
+        select s.id, s.qty from (select * from {orders} where qty > 3) s
+        join {customers} c on c.id = s.customer_id
+        """,
+    ),
+    (
+        "h_star_with_written_column",
+        "stars of ctes",
+        """
+        with o as (select *, qty * 2 as double_qty from {orders}), unused as (select * from {customers})
+        select o.id from o join {customers} c on c.id = o.customer_id
+        """,
+    ),
+    (
+        "h_star_ordered_by_position",
+        "stars of ctes",
+        """
+        select s.id from (select * from {orders} order by 4 desc nulls last, 1 limit 7) s
+        join {customers} c on c.id = s.customer_id
+        """,
+    ),
+    (
+        "h_star_distinct",
+        "stars of ctes",
+        "select count(*) as n from (select distinct * from {orders}) s cross join (select count(*) from {customers}) c",
+    ),
     (
         "h_not_exists_correlated",
         "correlated exists",

@@ -74,6 +74,10 @@ def plan_federation(
     # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
     mapping = schema_mapping(schemas, dialect)
     written = [p.alias_or_name for p in tree.selects] if isinstance(tree, exp.Query) else []
+    for column in tree.find_all(exp.Column):
+        column.meta[_WRITTEN] = True  # a star's columns, expanded by qualify, carry no mark
+    for select in tree.find_all(exp.Select):  # before qualify names what `order by 2` means
+        select.meta[_BY_POSITION] = _ordered_by_position(select)
     try:
         tree = qualify(
             tree,
@@ -88,6 +92,7 @@ def plan_federation(
         stored = [name for columns in schemas.values() for name, _ in columns]
         _keep_output_spelling(tree, [*written, *stored])
 
+    _prune_star_columns(tree)
     occurrences = _input_tables(tree, by_key, model)
     folded: list[Extraction] = []
     if evaluate_scalar is not None:
@@ -136,6 +141,73 @@ def plan_federation(
         aggregates=aggregates,
         picks_values=tree.find(*_PICKING) is not None,
         folded=tuple(folded),
+    )
+
+
+#: The mark of a column the model's SQL writes (not one a `*` stands for).
+_WRITTEN = "dvt_written"
+_PROJECTION = "dvt_projection"
+#: The mark of a select the model orders or groups by position: its target reads `order by 2`
+#: among the import's columns, so the import keeps every one.
+_BY_POSITION = "dvt_by_position"
+
+
+def _prune_star_columns(tree: exp.Expr) -> None:
+    """Drop the columns a `*` of a CTE or derived table stands for that nothing above it uses
+    (dbt's `with orders as (select * from {{ ref('orders') }})`), so that each input is read
+    with only the columns the model needs. SQLGlot's `pushdown_projections`, run on a copy,
+    tells which projections every output needs, rows included. Only a star's own columns go:
+    a column the model writes stays (its target runs the SQL as written, and must find it in
+    the import), and so does every column of a set operation's branch, a DISTINCT or grouped
+    select, a select ordered by position, and a select that would keep none."""
+    from sqlglot.optimizer.pushdown_projections import pushdown_projections
+
+    prunable = [
+        select
+        for select in tree.find_all(exp.Select)
+        if (
+            isinstance(select.parent, exp.CTE)
+            or (
+                isinstance(select.parent, exp.Subquery)
+                and isinstance(select.parent.parent, (exp.From, exp.Join))
+            )
+        )
+        and not any(select.args.get(k) for k in ("distinct", "group", "having", "qualify"))
+        and not select.meta.get(_BY_POSITION, True)
+        and any(_from_star(p) for p in select.expressions)
+    ]
+    if not prunable:
+        return
+    for number, projection in enumerate(p for select in prunable for p in select.expressions):
+        projection.meta[_PROJECTION] = number
+    try:
+        kept = {
+            p.meta.get(_PROJECTION)
+            for select in pushdown_projections(tree.copy()).find_all(exp.Select)
+            for p in select.expressions
+        }
+    except Exception:  # an optimisation only: without it, every column is read
+        return
+    for select in prunable:
+        keep = [p for p in select.expressions if not _from_star(p) or p.meta[_PROJECTION] in kept]
+        if keep and len(keep) < len(select.expressions):
+            select.set("expressions", keep)
+
+
+def _from_star(projection: exp.Expr) -> bool:
+    """A projection qualify wrote for a `*`: one column (aliased), which the model never wrote."""
+    column = projection.this if isinstance(projection, exp.Alias) else projection
+    return isinstance(column, exp.Column) and not column.meta.get(_WRITTEN)
+
+
+def _ordered_by_position(select: exp.Select) -> bool:
+    """`ORDER BY 2` or `GROUP BY 1`: a column named by its place in the select list."""
+    clauses = [select.args.get("order"), select.args.get("group")]
+    return any(
+        isinstance(item.this if isinstance(item, exp.Ordered) else item, exp.Literal)
+        for clause in clauses
+        if clause is not None
+        for item in clause.expressions
     )
 
 

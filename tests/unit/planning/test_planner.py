@@ -252,9 +252,55 @@ def test_a_microbatch_window_is_pushed_where_the_source_reads_instants() -> None
 
     pushed = plan(MICROBATCH_WINDOW, readings={"pg": Reading(reads_instants=True)})
     window = ["ts >= '2024-01-02 00:00:00+00:00'", "ts < '2024-01-03 00:00:00+00:00'"]
-    every = ("id", "user_id", "amount", "ts", "note")  # dbt's `select *` reads them all
-    assert reads(pushed)["source.p.app.orders"] == (every, window)
+    used = ("id", "ts")  # dbt's `select *` stands for every column; the batch uses two
+    assert reads(pushed)["source.p.app.orders"] == (used, window)
     assert not pushed.not_pushed
     kept = plan(MICROBATCH_WINDOW)  # an input of no known reading: MySQL's, say
-    assert reads(kept)["source.p.app.orders"] == (every, [])
+    assert reads(kept)["source.p.app.orders"] == (used, [])
     assert len(kept.not_pushed) == 2
+
+
+EVERY_ORDER_COLUMN = ("id", "user_id", "amount", "ts", "note")
+
+
+@pytest.mark.parametrize(
+    ("sql", "orders_columns"),
+    [
+        # dbt's import CTEs: each input read with what the model uses of it.
+        (
+            "with o as (select * from pg.public.orders), u as (select * from lake.main.users) "
+            "select o.id, u.name from o join u on u.id = o.user_id",
+            ("id", "user_id"),
+        ),
+        (
+            "select s.id from (select * from pg.public.orders where ts > '2024-01-01') s",
+            ("id", "ts"),
+        ),
+        # A column the model writes is read even where unused: its target runs the SQL as
+        # written, and must find the column in the import.
+        ("with o as (select id, note from pg.public.orders) select o.id from o", ("id", "note")),
+        (
+            "with o as (select *, amount * 2 as a2 from pg.public.orders) select o.id from o",
+            ("id", "amount"),
+        ),
+        # What the rows depend on keeps every column.
+        ("select count(*) from (select distinct * from pg.public.orders) s", EVERY_ORDER_COLUMN),
+        (
+            "select x.id from (select * from pg.public.orders union all "
+            "select * from pg.public.orders) x",
+            EVERY_ORDER_COLUMN,
+        ),
+        ("with o as (select * from pg.public.orders) select * from o", EVERY_ORDER_COLUMN),
+        (
+            "select s.id from (select * from pg.public.orders order by 2 limit 3) s",
+            EVERY_ORDER_COLUMN,
+        ),
+    ],
+)
+def test_a_star_of_a_cte_or_derived_table_reads_only_the_columns_used_above_it(
+    sql: str, orders_columns: tuple[str, ...]
+) -> None:
+    result = plan(sql)
+    reads_of_orders = [e.columns for e in result.extractions if e.input == ORDERS]
+    assert reads_of_orders and all(columns == orders_columns for columns in reads_of_orders)
+    assert "dvt_in_" in result.engine_sql
