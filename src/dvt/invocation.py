@@ -6,8 +6,9 @@ handed in), and ends with the CLI invocation, which closes every adapter it open
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dbt.flags import get_flags
@@ -224,13 +225,23 @@ class Invocation:
             if (kind, target, key) in self._facts:
                 return self._facts[(kind, target, key)]
         found = read(key)
-        with self._facts_lock:
-            self._facts[(kind, target, key)] = found
+        if found is not None:  # an unknown (a table not analyzed yet) is asked again
+            with self._facts_lock:
+                self._facts[(kind, target, key)] = found
         return found
 
     def on_interrupt(self, cancel: Callable[[], None]) -> None:
         """Register how to cancel work that an engine interrupt alone does not stop."""
         self._on_interrupt.append(cancel)
+
+    @contextlib.contextmanager
+    def interruptible(self, cancel: Callable[[], None]) -> Iterator[None]:
+        """`cancel` stops the work of the block on Ctrl-C (`on_interrupt`, for the block only)."""
+        self._on_interrupt.append(cancel)
+        try:
+            yield
+        finally:
+            self._on_interrupt.remove(cancel)
 
     def interrupt(self) -> None:
         """Cancel what runs on engines and non-default targets (dbt cancels the default's).

@@ -188,41 +188,55 @@ def test_a_shared_import_whose_reader_was_skipped_is_dropped_at_the_end(
 
 
 TYPED = """\
+    create type mood as enum ('calm', 'busy');
     create table typed as select * from (values
       (1, 10000000000::bigint, 12.345::decimal(12, 3), 1.5::double, 'a''b'::varchar,
        date '2024-02-29', timestamp '2024-01-01 10:00:00.123456',
-       timestamptz '2024-01-01 10:00:00+00', true, '\\x00ff'::blob,
-       '00000000-0000-0000-0000-000000000001'::uuid, interval 3 day, [1, 2]::int[]),
-      (2, null, null, null, '', null, null, null, null, null, null, null, [])
-    ) t(i, b, d, f, t, dt, ts, tz, bo, bl, u, iv, l)
+       timestamptz '2024-01-01 10:00:00+00', true, '\\x00ff'::blob, interval 3 day, [1, 2]::int[]),
+      (2, null, null, null, '', null, null, null, null, null, null, [])
+    ) t(i, b, d, f, t, dt, ts, tz, bo, bl, iv, l);
+    create table odd as select * from (values
+      (1, 12345678901234567890123::hugeint, 'calm'::mood, '{"a": 1}'::json,
+       '00000000-0000-0000-0000-000000000001'::uuid),
+      (2, null, null, null, null)
+    ) t(i, h, m, j, u)
     """
+#: Per table: the columns compared, and whether a small import of it is copied straight from
+#: DuckDB (its types are the ones the engine reads from a stream, as they are).
+COMPARED = {
+    "typed": ("i, b, d, f, t, dt, ts, tz, bo, bl, iv::text, l, region_id", True),
+    "odd": ("i, h, m, j, u::text, region_id", False),
+}
 
 
+@pytest.mark.parametrize("table", sorted(COMPARED))
 def test_an_import_from_duckdb_is_written_by_duckdb_itself_or_streamed_the_same(
-    project: Project, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+    project: Project, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch, table: str
 ) -> None:
     """A small import from a DuckDB database is encoded there and copied straight into
-    PostgreSQL; a large one streams through the engine, logging progress. Both give the
-    same table: column types and values."""
+    PostgreSQL; a large one, or one with a type the engine reads otherwise from a stream
+    (HUGEINT, ENUM, JSON, UUID), streams through the engine. Both give the same table: column
+    types and values."""
     from dvt.execution import node, session
 
     with duckdb.connect(str(project.root.parent / "lake.duckdb")) as conn:
         conn.execute(TYPED)
     project.write(
         {
-            "models/typed_sources.yml": """\
+            "models/typed_sources.yml": f"""\
                 sources:
                   - name: typed_lake
                     schema: main
-                    config: {connection: duck}
-                    tables: [{name: typed}]
+                    config: {{connection: duck}}
+                    tables: [{{name: {table}}}]
                 """,
-            "models/typed_copy.sql": """\
-                select t.*, c.region_id from {{ source('typed_lake', 'typed') }} t
-                left join {{ source('app', 'customers') }} c on c.id = t.i
+            "models/typed_copy.sql": f"""\
+                select t.*, c.region_id from {{{{ source('typed_lake', '{table}') }}}} t
+                left join {{{{ source('app', 'customers') }}}} c on c.id = t.i
                 """,
         }
     )
+    columns_compared, direct = COMPARED[table]
     streamed: list[str] = []
     register = session.FederationSession.register_stream
     monkeypatch.setattr(
@@ -236,7 +250,7 @@ def test_an_import_from_duckdb_is_written_by_duckdb_itself_or_streamed_the_same(
         streamed.clear()
         result = project.dvt("run", "--select", "typed_copy", "--placement", "target")
         assert result.success, result.exception
-        assert bool(streamed) == (quiet_rows == 0)
+        assert bool(streamed) == (quiet_rows == 0 or not direct)
         (read,) = _imports(result)["typed_copy"]
         assert read["rows"] == 2
         columns = pg_rows(
@@ -249,14 +263,16 @@ def test_an_import_from_duckdb_is_written_by_duckdb_itself_or_streamed_the_same(
         values = pg_rows(
             postgres,
             project.database,  # type: ignore[attr-defined]
-            "(select i, b, d, f, t, dt, ts, tz, bo, bl, u, iv::text, l, region_id "
-            "from analytics.typed_copy order by i) as v",
+            f"(select {columns_compared} from analytics.typed_copy order by i) as v",
         )
         tables[quiet_rows] = (columns, values)
     assert tables[node.QUIET_ROWS] == tables[0]
     columns, values = tables[0]
-    assert ("d", "numeric") in columns and ("l", "ARRAY") in columns
-    assert values[0][4] == "a'b" and values[1][4] == ""
+    if table == "typed":
+        assert ("d", "numeric") in columns and ("l", "ARRAY") in columns
+        assert values[0][4] == "a'b" and values[1][4] == ""
+    else:
+        assert values[0][1] == 12345678901234567890123  # no double on the way
 
 
 def test_plan_says_which_reads_the_selected_nodes_would_share(project: Project) -> None:

@@ -195,10 +195,11 @@ class Connector(ABC):
         directly (its scanners); None when rows must be streamed in from outside."""
         return None
 
-    def duckdb_cursor(self) -> Any | None:
-        """A cursor on this database itself, where it is a DuckDB database: an import from it
-        runs its extraction there (the same library as the engine's) and is written straight
-        into the target, with no stream through the engine. None for other databases."""
+    def duckdb_cursor(self, sql: str) -> Any | None:
+        """A cursor on this database itself, where it is a DuckDB database and `sql` (its
+        extraction) has only types the engine would read from its stream as they are: an import
+        then runs there (the same library as the engine's) and is written straight into the
+        target, with no stream through the engine. None otherwise."""
         return None
 
     def expose(self, extraction: Extraction, key: RelationKey) -> str:

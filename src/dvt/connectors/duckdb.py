@@ -88,8 +88,17 @@ class DuckDBConnector(Connector):
     def stream(self, sql: str) -> Any:
         return self._cursor().execute(sql).to_arrow_reader(BATCH_ROWS)
 
-    def duckdb_cursor(self) -> Any:
-        return self._cursor()
+    def duckdb_cursor(self, sql: str) -> Any | None:
+        """Not for MotherDuck, nor a database that may not write files (the COPY's pipe)."""
+        credentials = self.session.adapter_for(self.spec.name).config.credentials
+        if getattr(credentials, "is_motherduck", False):
+            return None
+        cursor = self._cursor()
+        (external,) = cursor.execute("SELECT current_setting('enable_external_access')").fetchone()
+        if external and all(_same_through_arrow(kind) for kind in cursor.sql(sql).types):
+            return cursor
+        cursor.close()
+        return None
 
     def execute(self, sql: str) -> None:
         self._cursor().execute(sql)
@@ -196,6 +205,25 @@ class DuckDBConnector(Connector):
             self.drop_stage(RelationKey(database, schema, name))
             dropped.append((schema, name))
         return dropped
+
+
+#: DuckDB types an Arrow stream hands to another DuckDB as they are (HUGEINT arrives as
+#: DECIMAL(38,0), ENUM and JSON as VARCHAR, UUID as VARCHAR, TIMETZ as TIME, BIT as BLOB).
+_ARROW_SAME = frozenset(
+    {
+        "boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint",
+        "uinteger", "ubigint", "float", "double", "decimal", "varchar", "blob", "date", "time",
+        "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns", "timestamp with time zone",
+        "interval",
+    }
+)  # fmt: skip
+
+
+def _same_through_arrow(kind: Any) -> bool:
+    if kind.id == "list":
+        (_, child), *_ = kind.children
+        return _same_through_arrow(child)
+    return kind.id in _ARROW_SAME and str(kind) != "JSON"
 
 
 CONNECTOR = DuckDBConnector

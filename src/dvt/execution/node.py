@@ -73,6 +73,8 @@ class FederatedNode:
         self.shared: set[RelationKey] = set()
         self._made: list[RelationKey] = []
         self._estimates: dict[RelationKey, int | None] = {}
+        #: The node's own relation (`this`, or a source naming it), whose rows change as it runs.
+        self._own: set[RelationKey] = set()
 
     @property
     def dialect(self) -> str:
@@ -90,6 +92,7 @@ class FederatedNode:
 
     def decide(self, inputs: list[PlanInput]) -> tuple[FederationPlan, placement.Choice]:
         """Plan the node and choose its placement; nothing is read or written yet."""
+        self._own = {i.key for i in inputs if i.unique_id == self.node.unique_id}
         plan = self.session.plan(inputs, self.dialect, self.engine_dialect)
         if plan.engine_refusal and plan.bytewise_refusal is None:
             # Only text ordering keeps it off the engine: the same there if the target orders
@@ -216,7 +219,7 @@ class FederatedNode:
         key = plan_input.key
         if key not in self._estimates:
             connector = self.session.connector(plan_input.target)
-            if plan_input.unique_id == self.node.unique_id:
+            if plan_input.unique_id == self.node.unique_id or key in self._own:
                 self._estimates[key] = _estimate(connector, key)
             else:
                 read = lambda k: _estimate(connector, k)  # noqa: E731
@@ -240,7 +243,13 @@ class FederatedNode:
             session.stage_input(extraction)
             self.target.load_files(session.staging, name, relation, column_types=column_types)
         elif (on := self._local_source(extraction)) is not None:
-            rows = self.target.stage(extraction.sql, relation, column_types=column_types, on=on)
+            try:
+                with session.dvt.interruptible(on.interrupt):  # Ctrl-C stops its query too
+                    rows = self.target.stage(
+                        extraction.sql, relation, column_types=column_types, on=on
+                    )
+            finally:
+                on.close()
             session.rows_read.setdefault(name, [0])[0] += rows
         else:
             source.expose(extraction, extraction.input.key)
@@ -258,11 +267,11 @@ class FederatedNode:
         """The source's own DuckDB cursor, to import from without a stream through the engine,
         when the source is a DuckDB database and the import is small enough to need no
         progress lines (`QUIET_ROWS`)."""
-        cursor = self.session.connector(extraction.input.target).duckdb_cursor()
-        if cursor is None or extraction.limit == 0:
-            return cursor
-        rows = self._estimate(extraction)
-        return cursor if rows is not None and rows <= QUIET_ROWS else None
+        if extraction.limit != 0:
+            rows = self._estimate(extraction)
+            if rows is None or rows > QUIET_ROWS:
+                return None
+        return self.session.connector(extraction.input.target).duckdb_cursor(extraction.sql)
 
     # -- in the engine ---------------------------------------------------------------------
 

@@ -237,8 +237,8 @@ class DvtPlanTask(ListTask):
                     )
                     plan, choice = work.decide(plan_inputs(dvt, compiled, self.manifest))
                     planned = work.planned_imports() if choice.placement == "target" else ()
-                    shared = [work.shared_read(e) for e in planned]
-                    reads = [(w or e, w is not None) for e, w in zip(planned, shared, strict=True)]
+                    wide = [work.shared_read(e) for e in planned]
+                    reads = [(w or e, w is not None) for e, w in zip(planned, wide, strict=True)]
         except InputsNotBuiltError as exc:
             return {"plan_error": str(exc), "unbuilt_inputs": [m.unique_id for m in exc.missing]}
         except Exception as exc:

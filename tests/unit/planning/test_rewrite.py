@@ -43,3 +43,20 @@ def test_a_reference_without_a_position_fails_the_model_by_name() -> None:
     key = RelationKey("", "lake", "t")
     with pytest.raises(UnsupportedFederationError, match=r"model\.p\.m.*lake\.t"):
         rename_relations("select 1", {key: [None]}, {key: "x"}, model="model.p.m")
+
+
+def test_the_spans_survive_planning_the_same_tree() -> None:
+    """The session reads the spans, then plans the very tree (which planning rewrites)."""
+    from dvt.planning.models import PlanInput
+    from dvt.planning.planner import plan_federation
+
+    sql = 'select u.name from "lake"."main"."users" u where u.id in (select 1)'
+    users = PlanInput(RelationKey("lake", "main", "users"), "duck", "model.p.users")
+    tree = parse_model_sql(sql, "postgres", "model.p.m")
+    spans = relation_spans(tree)
+    plan_federation(
+        tree, "postgres", [users], {users.key: [("id", "int"), ("name", "text")]}, model="model.p.m"
+    )
+    assert tree.sql() != sql  # planned in place
+    renamed = rename_relations(sql, spans, {users.key: '"s"."users_in0"'}, model="model.p.m")
+    assert renamed == sql.replace('"lake"."main"."users"', '"s"."users_in0"')
