@@ -290,6 +290,7 @@ def test_plan_says_which_reads_the_selected_nodes_would_share(project: Project) 
     big = [next(e for e in rows[m]["extractions"] if "big" in e["sql"]) for m in readers[3:]]
     assert not any(read.get("shared") for read in big)  # too large to share
     alone = project.dvt("plan", "--output", "json", "--placement", "target", "-s", "north")
+    assert alone.success, alone.exception
     (row,) = map(json.loads, alone.result)
     assert not any(e.get("shared") for e in row["extractions"])  # no other reader selected
     text = project.dvt("plan", "--placement", "target", "-s", "north", "north_codes")

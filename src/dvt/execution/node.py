@@ -214,12 +214,13 @@ class FederatedNode:
         return wide, registry.claim(key, wide.sql, load)
 
     def _estimate(self, extraction: Extraction) -> int | None:
-        """An input's row estimate: read once per invocation, but the node's own (`this`)."""
+        """An input's row estimate: read once per invocation, but the node's own (`this`,
+        `_own`, known once `decide` has run)."""
         plan_input = extraction.input
         key = plan_input.key
         if key not in self._estimates:
             connector = self.session.connector(plan_input.target)
-            if plan_input.unique_id == self.node.unique_id or key in self._own:
+            if key in self._own:
                 self._estimates[key] = _estimate(connector, key)
             else:
                 read = lambda k: _estimate(connector, k)  # noqa: E731

@@ -269,11 +269,10 @@ def counted(
     return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
 
-def relations_in(sql: str | exp.Expr, dialect: str) -> set[RelationKey]:
-    """Every table name the SQL (or its parsed tree) mentions (CTE names included: they match
-    no input)."""
+def relations_in(sql: str, dialect: str) -> set[RelationKey]:
+    """Every table name the SQL mentions (CTE names included: they match no input)."""
     try:
-        tree = sql if isinstance(sql, exp.Expr) else sqlglot.parse_one(sql, read=dialect)
+        tree = sqlglot.parse_one(sql, read=dialect)
     except sqlglot.errors.ParseError:
         return set()  # the planner reports the parse error, with the model named
     return {RelationKey.of(t) for t in tree.find_all(exp.Table)}

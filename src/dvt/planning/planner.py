@@ -74,10 +74,12 @@ def plan_federation(
     # dialect folds quoted names (DuckDB), and "Order ID" stays "Order ID" for PostgreSQL.
     mapping = schema_mapping(schemas, dialect)
     written = [p.alias_or_name for p in tree.selects] if isinstance(tree, exp.Query) else []
-    for column in tree.find_all(exp.Column):
-        column.meta[_WRITTEN] = True  # a star's columns, expanded by qualify, carry no mark
-    for select in tree.find_all(exp.Select):  # before qualify names what `order by 2` means
-        select.meta[_BY_POSITION] = _ordered_by_position(select)
+    stars = tree.find(exp.Star) is not None
+    if stars:  # marked before qualify expands each star and names what `order by 2` means
+        for column in tree.find_all(exp.Column):
+            column.meta[_WRITTEN] = True  # a star's columns carry no mark
+        for select in tree.find_all(exp.Select):
+            select.meta[_BY_POSITION] = _ordered_by_position(select)
     try:
         tree = qualify(
             tree,
@@ -92,7 +94,8 @@ def plan_federation(
         stored = [name for columns in schemas.values() for name, _ in columns]
         _keep_output_spelling(tree, [*written, *stored])
 
-    _prune_star_columns(tree)
+    if stars:
+        _prune_star_columns(tree)
     occurrences = _input_tables(tree, by_key, model)
     folded: list[Extraction] = []
     if evaluate_scalar is not None:
