@@ -22,6 +22,7 @@ from dvt.config.targets import ProfileTargets
 from dvt.connections import KeptConnections
 from dvt.dbt_seams.factory import active_adapter
 from dvt.dbt_seams.pool import TargetPool
+from dvt.exceptions import InterruptedNodeError
 from dvt.resolution.models import NodeResolution
 from dvt.resolution.resolver import WRITTEN_TYPES, Resolver
 from dvt.scratch import Scratch
@@ -53,6 +54,8 @@ class Invocation:
         self._engines: dict[str, Engine] = {}
         self._engines_lock = threading.Lock()
         self._on_interrupt: list[Callable[[], None]] = []
+        #: Set on Ctrl-C: a federated node stops between its steps (`stop_if_interrupted`).
+        self.interrupted = threading.Event()
         #: Facts about relations, read once per invocation: (kind, target, key) -> value.
         self._facts: dict[tuple[str, str, Any], Any] = {}
         self._facts_lock = threading.Lock()
@@ -248,6 +251,7 @@ class Invocation:
 
         Each step is tried whatever the others do: this runs on Ctrl-C, where an exception
         would replace dbt's own cancellation and exit with a traceback."""
+        self.interrupted.set()  # first: a node between two steps must not start the next
         steps = [engine.interrupt for engine in self._engines.values()]
         steps += [*self._on_interrupt, self.pool.cancel_open_connections]
         for step in steps:
@@ -256,6 +260,12 @@ class Invocation:
             except Exception as exc:
                 name = getattr(step, "__qualname__", repr(step))
                 events.debug(f"Interrupt step {name} failed: {self.redact(str(exc))}")
+
+    def stop_if_interrupted(self, node_id: str) -> None:
+        """Raise for a node about to take its next step after Ctrl-C: an import that ended as
+        the signal came must not be followed by the node's write."""
+        if self.interrupted.is_set():
+            raise InterruptedNodeError(node_id)
 
     def redact(self, text: str) -> str:
         """`text` without any secret of the profile (passwords, tokens, keys)."""

@@ -13,9 +13,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from dvt import invocation
+from dvt.connectors.postgres import PostgresConnector
 from tests.functional.databases import pg_relations, pg_rows
 from tests.functional.projects import Project, dbt_project_yml, duck_output, pg_output
 from tests.servers.postgres import PostgresServer
@@ -60,9 +63,11 @@ def _project(
     source: PostgresServer,
     warehouse: PostgresServer,
     files: dict[str, str] | None = None,
+    *,
+    big: bool = True,
 ) -> Project:
     """Sources on `source`, models on `warehouse` (database wh), a DuckDB file beside; built
-    once, then app.events made big."""
+    once, then app.events changed (made `big`, or else one new row)."""
     source_db = f"src_{hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]}"
     source.create_database(source_db)
     source.psql(
@@ -82,7 +87,7 @@ def _project(
     )
     first = project.cli("dvt", "run")
     assert first.returncode == 0, first.stdout[-3000:]
-    source.psql(BIG_EVENTS, source_db)
+    source.psql(BIG_EVENTS if big else "update app.events set kind = 'new'", source_db)
     return project
 
 
@@ -193,6 +198,29 @@ def test_a_signal_during_an_import(
     assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "old", "one")]
     assert not _loading_backends(own_postgres, "joined__dvt_in")
     assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]
+
+
+def test_a_signal_as_an_import_ends(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C the moment an import's COPY has ended (nothing left to cancel): the node stops
+    before its write, with DVT104, so the old table stays; no `__dvt_` relation is left."""
+    project = _project(tmp_path, postgres, postgres, big=False)
+    stage = PostgresConnector.stage
+
+    def stage_then_interrupt(self: PostgresConnector, *args: Any, **kwargs: Any) -> int:
+        rows = stage(self, *args, **kwargs)
+        invocation.get().interrupt()
+        return rows
+
+    monkeypatch.setattr(PostgresConnector, "stage", stage_then_interrupt)
+    result = project.dvt("run", "--select", "joined")
+    assert not result.success
+    assert project.statuses()["model.drops.joined"] == "error"
+    message = project.artifact("run_results.json")["results"][0]["message"]
+    assert "DVT104" in message and "interrupted" in message, message
+    assert pg_rows(postgres, "wh", "public.joined") == [(1, "old", "one")]
+    assert not [t for t in pg_relations(postgres, "wh", "public") if "__dvt_" in t]
 
 
 def test_stage_backend_terminated(

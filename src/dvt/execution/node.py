@@ -231,6 +231,7 @@ class FederatedNode:
         self, extraction: Extraction, relation: RelationKey, *, through_bucket: bool
     ) -> None:
         session = self.session
+        session.dvt.stop_if_interrupted(self.node.unique_id)
         name = extraction.engine_name
         source = session.connector(extraction.input.target)
         started = time.perf_counter()
@@ -255,6 +256,7 @@ class FederatedNode:
         else:
             source.expose(extraction, extraction.input.key)
             self.target.stage(f"SELECT * FROM {name}", relation, column_types=column_types)
+        session.dvt.stop_if_interrupted(self.node.unique_id)
         if extraction.limit != 0:
             self.target.analyze(relation)
         rows = session.rows_read.get(name, [0])[0]

@@ -99,6 +99,7 @@ class FederatedRunnerMixin:
                     self.adoption = StageAdoption(self.adapter, work, sql)
                 if original_materialized == "view":
                     node.config.materialized = "table"
+                dvt.stop_if_interrupted(node.unique_id)
                 result: RunResult = super().execute(node, manifest)  # type: ignore[misc]
                 rows = work.rows_staged if work.stage is not None else _rows_written(result)
                 if rows is None and work.stage is None and _is_table(node, result):
