@@ -307,6 +307,12 @@ def current(config: RuntimeConfig, manifest: Manifest) -> Invocation:
     return invocation
 
 
+def mark_interrupted() -> None:
+    """Ctrl-C (or SIGTERM) arrived: the running invocation's nodes stop between their steps."""
+    if _CURRENT is not None:
+        _CURRENT.interrupted.set()
+
+
 def end() -> None:
     """Close every adapter DVT opened; called when the CLI invocation finishes."""
     global _CURRENT

@@ -201,11 +201,14 @@ def test_a_signal_during_an_import(
 
 
 def test_a_signal_as_an_import_ends(
-    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_postgres: PostgresServer,
+    postgres: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl-C the moment an import's COPY has ended (nothing left to cancel): the node stops
     before its write, with DVT104, so the old table stays; no `__dvt_` relation is left."""
-    project = _project(tmp_path, postgres, postgres, big=False)
+    project = _project(tmp_path, postgres, own_postgres, big=False)
     stage = PostgresConnector.stage
 
     def stage_then_interrupt(self: PostgresConnector, *args: Any, **kwargs: Any) -> int:
@@ -219,8 +222,8 @@ def test_a_signal_as_an_import_ends(
     assert project.statuses()["model.drops.joined"] == "error"
     message = project.artifact("run_results.json")["results"][0]["message"]
     assert "DVT104" in message and "interrupted" in message, message
-    assert pg_rows(postgres, "wh", "public.joined") == [(1, "old", "one")]
-    assert not [t for t in pg_relations(postgres, "wh", "public") if "__dvt_" in t]
+    assert pg_rows(own_postgres, "wh", "public.joined") == [(1, "old", "one")]
+    assert not [t for t in pg_relations(own_postgres, "wh", "public") if "__dvt_" in t]
 
 
 def test_stage_backend_terminated(

@@ -92,23 +92,31 @@ VERSION_OPTION = click.Option(
 
 
 @contextlib.contextmanager
-def sigterm_as_ctrl_c() -> Iterator[None]:
+def signals_as_ctrl_c() -> Iterator[None]:
     """While the command runs, SIGTERM (`kill`, a scheduler stopping the job) takes dbt's
     Ctrl-C path: queries are cancelled on every target, federated staging is dropped,
     run_results.json is written and the exit code is 2. Under Python's default handling the
-    process would die at once and leave its queries running on the servers.
+    process would die at once and leave its queries running on the servers. Both signals
+    first mark the invocation interrupted, so that no federated node starts its next step
+    while dbt is still on its way to cancelling (`Invocation.stop_if_interrupted`).
 
-    Only from the main thread (where signals are delivered), and only when nothing else has
-    claimed SIGTERM."""
+    Only from the main thread (where signals are delivered), and only for a signal nothing
+    else has claimed."""
     main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+    ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    claimed = [s for s, unset in ours.items() if main and signal.getsignal(s) is unset]
+    for signum in claimed:
+        signal.signal(signum, _ctrl_c)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum in claimed:
+            signal.signal(signum, ours[signum])
+
+
+def _ctrl_c(signum: int, frame: Any) -> None:
+    invocation.mark_interrupted()
+    signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
 
 
 class DvtGroup(click.Group):
@@ -116,7 +124,7 @@ class DvtGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """The command line (`dvt ...`); `dvtRunner` leaves signals to its caller."""
-        with sigterm_as_ctrl_c():
+        with signals_as_ctrl_c():
             return super().main(*args, **kwargs)
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:

@@ -32,7 +32,7 @@ from sqlglot.schema import MappingSchema
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
-from dvt.planning.semantics import Reading, engine_refusal, portable_predicate
+from dvt.planning.semantics import Reading, engine_refusal, float_division, portable_predicate
 
 #: Columns of each input: {key: [(column, type), ...]}.
 Schemas = Mapping[RelationKey, Sequence[tuple[str, str]]]
@@ -133,7 +133,7 @@ def plan_federation(
         table.set("db", None)
         table.set("catalog", None)
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-    truncating_division(tree)
+    engine_spelling(tree, dialect)
     return FederationPlan(
         tuple(extractions),
         tree,
@@ -268,14 +268,64 @@ def _aggregates(tree: exp.Expr) -> bool:
     return any(p.find(exp.AggFunc) and not p.find(exp.Window) for p in tree.expressions)
 
 
-def truncating_division(tree: exp.Expr) -> None:
-    """PostgreSQL's integer `/` truncates: spell it as the engine's integer division, which is
-    exact beyond 2^53 (a truncated float division is not)."""
+def engine_spelling(tree: exp.Expr, written_in: str) -> None:
+    """Spell PostgreSQL's meaning of `/` and of casts to double precision for the engine
+    (DuckDB), in place, once the same-semantics list accepted the tree:
+
+    - integer `/` truncates: the engine's integer division, exact beyond 2^53 (a truncated float
+      division is not);
+    - numeric to double precision goes through its text, as PostgreSQL casts it (the nearest
+      double to the decimal value; DuckDB's own cast may round twice);
+    - a float8 division raises PostgreSQL's errors: x / 0 (but NaN / 0), and a result that
+      overflows to infinity or underflows to zero, where DuckDB gives infinities or zero."""
     integers = exp.DataType.INTEGER_TYPES
     for div in list(tree.find_all(exp.Div)):
         operands = (div.this, div.expression)
         if all(getattr(o.type, "this", None) in integers for o in operands):
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
+    if written_in != "postgres":
+        return
+    for cast in list(tree.find_all(exp.Cast)):
+        if _type_of(cast) == exp.DType.DOUBLE and _type_of(cast.this) == exp.DType.DECIMAL:
+            cast.set("this", exp.cast(cast.this, exp.DType.VARCHAR))
+    for div in list(tree.find_all(exp.Div)):
+        if float_division(div):
+            div.replace(_checked_float_division(_as_double(div.this), _as_double(div.expression)))
+
+
+def _type_of(node: exp.Expr) -> exp.DType | None:
+    kind = getattr(node, "type", None)
+    return kind.this if isinstance(kind, exp.DataType) else None
+
+
+def _as_double(node: exp.Expr) -> exp.Expr:
+    kind = _type_of(node)
+    if kind == exp.DType.DOUBLE:
+        return node
+    if kind == exp.DType.DECIMAL:  # as PostgreSQL casts numeric: through its text
+        node = exp.cast(node, exp.DType.VARCHAR)
+    return exp.cast(node, exp.DType.DOUBLE)
+
+
+#: PostgreSQL's float8div (float.h `float8_div`), in DuckDB: the same quotient, the same errors.
+_FLOAT_DIVISION = sqlglot.parse_one(
+    "CASE WHEN dvt_b = 0 AND NOT ISNAN(dvt_a) THEN ERROR('division by zero') "
+    "WHEN ISINF(dvt_a / dvt_b) AND NOT ISINF(dvt_a) THEN ERROR('value out of range: overflow') "
+    "WHEN dvt_a / dvt_b = 0 AND dvt_a <> 0 AND NOT ISINF(dvt_b) "
+    "THEN ERROR('value out of range: underflow') ELSE dvt_a / dvt_b END",
+    read="duckdb",
+)
+
+
+def _checked_float_division(dividend: exp.Expr, divisor: exp.Expr) -> exp.Expr:
+    operands = {"dvt_a": dividend, "dvt_b": divisor}
+    return exp.paren(
+        _FLOAT_DIVISION.transform(
+            lambda n: operands[n.name].copy()
+            if isinstance(n, exp.Column) and n.name in operands
+            else n
+        )
+    )
 
 
 def parse_model_sql(sql: str, dialect: str, model: str) -> exp.Expr:

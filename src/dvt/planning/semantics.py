@@ -182,12 +182,23 @@ def _arithmetic(node: exp.Expr) -> str | None:
 
 
 def _division(node: exp.Expr) -> str | None:
-    """Integer by a non-zero integer constant only: PostgreSQL truncates (the engine is told
-    to), its numeric division has its own scale, and x / 0 raises where DuckDB gives NULL."""
+    """An integer by a non-zero integer constant (PostgreSQL truncates: the engine is told to),
+    or a float8 division: double precision by a number, or a number by one. The engine spells
+    that one with PostgreSQL's errors (x / 0, overflow, underflow; `engine_spelling`), where
+    DuckDB gives infinities. Numeric division has a scale of its own per value: refused."""
     divisor = _literal_int(node.args.get("expression"))
     if _kind(node.this) in _INTEGER and divisor:
         return None
-    return "division other than an integer by a non-zero integer constant"
+    if float_division(node):
+        return None
+    return "division other than of double precision or an integer by a non-zero integer constant"
+
+
+def float_division(node: exp.Expr) -> bool:
+    """PostgreSQL's float8 `/`: a double precision operand, the other a double or exact number
+    (cast to double precision, as PostgreSQL casts it implicitly)."""
+    kinds = _kinds(node)
+    return Type.DOUBLE in kinds and kinds <= _EXACT | {Type.DOUBLE}
 
 
 def _exact_sum(node: exp.Expr) -> str | None:
@@ -226,7 +237,7 @@ def _trunc(node: exp.Expr) -> str | None:
 
 def _cast(node: exp.Expr) -> str | None:
     assert isinstance(node, exp.Cast)
-    if isinstance(node.this, exp.Literal):
+    if isinstance(node.this, exp.Literal) and node.this.is_string:
         return _constant_cast(node)
     to = node.to.this if isinstance(node.to, exp.DataType) else None
     source = _kind(node.this)
@@ -238,7 +249,15 @@ def _cast(node: exp.Expr) -> str | None:
         return None
     if to == Type.DECIMAL and source in _EXACT and node.to.expressions:
         return None
+    if to == Type.DOUBLE and source in _EXACT | {Type.DOUBLE}:  # numerics through text
+        return None
     return f"a cast from {source} to {to}"
+
+
+def _cast_not_to_double(node: exp.Expr) -> str | None:
+    if isinstance(node, exp.Cast) and _kind(node) == Type.DOUBLE and _kind(node.this) != Type.DOUBLE:
+        return f"a cast from {_kind(node.this)} to DOUBLE (not proven on Spark)"
+    return _cast(node)
 
 
 def _concat(node: exp.Expr) -> str | None:
@@ -333,10 +352,12 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.TimestampTrunc: _trunc,
 }
 
-#: Spark: no division, and no literal with a UTC offset (not proven there).
+#: Spark: no division, no cast to double precision, and no literal with a UTC offset (not
+#: proven there).
 _ON_SPARK: Mapping[type[exp.Expr], Check | None] = {
     **{k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
     exp.Literal: _zoneless_literal,
+    exp.Cast: _cast_not_to_double,
 }
 
 #: (target dialect, engine dialect) -> the constructs proven to mean the same there. A DuckDB

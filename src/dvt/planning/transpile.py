@@ -22,7 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 
 from dvt.exceptions import DialectError
 from dvt.planning.models import RelationKey
-from dvt.planning.planner import schema_mapping, truncating_division
+from dvt.planning.planner import engine_spelling, schema_mapping
 from dvt.planning.semantics import engine_refusal
 
 
@@ -75,7 +75,7 @@ def transpile(
             f"{where} ({target_dialect}), and this construct is not proven to mean the same "
             f"there: {refusal}. Rewrite it in {target_dialect}, or write it another way."
         )
-    truncating_division(tree)
+    engine_spelling(tree, written_in)
     try:
         return tree.sql(dialect=target_dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
