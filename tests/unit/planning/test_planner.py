@@ -304,3 +304,50 @@ def test_a_star_of_a_cte_or_derived_table_reads_only_the_columns_used_above_it(
     reads_of_orders = [e.columns for e in result.extractions if e.input == ORDERS]
     assert reads_of_orders and all(columns == orders_columns for columns in reads_of_orders)
     assert "dvt_in_" in result.engine_sql
+
+
+REPEATED_CTE = (
+    'with totals as (select user_id, count(*) as n from "pg"."public"."orders" group by user_id) '
+    "select u.name, a.n, b.n as m from totals a join totals b on b.user_id = a.user_id + 1 "
+    'join "lake"."main"."users" u on u.id = a.user_id'
+)
+
+
+@pytest.mark.parametrize(
+    ("sql", "joined"),
+    [
+        (REPEATED_CTE, "totals"),
+        (
+            REPEATED_CTE.replace("join totals b on b.user_id = a.user_id + 1 ", "").replace(
+                ", b.n", ""
+            ),
+            "",
+        ),
+        (
+            'with t as (select id from "lake"."main"."users") select id from t '
+            "union all select id from t",
+            "",
+        ),
+    ],
+)
+def test_a_cte_read_twice_and_joined_is_computed_in_the_engine_on_postgres(
+    sql: str, joined: str
+) -> None:
+    """PostgreSQL materializes a CTE it reads more than once and joins it without statistics
+    (q04, q11 and q59 of TPC-DS: seconds where the engine takes tenths): `auto` computes such
+    a query in the engine where the list proves it, whatever the rows say."""
+    from dvt.planning.placement import Costs, choose
+
+    result = plan(sql)
+    assert result.repeated_cte_joins == joined
+    costs = {
+        "pg": Costs(0.35, 1.0, 0.5, joins_repeated_ctes_blind=True),
+        "duck": Costs(0.2, 0.3, 0.05),
+    }
+    rows = {"source.p.app.orders": 10, "model.p.users": 10}
+    chosen = choose("auto", result, "pg", rows, costs, model="model.p.m")
+    assert chosen.placement == ("engine" if joined else "target"), chosen.reason
+    if joined:
+        assert "reads more than once (totals)" in chosen.reason
+        on_duckdb = {**costs, "pg": Costs(0.35, 1.0, 0.5)}
+        assert choose("auto", result, "pg", rows, on_duckdb, model="m").placement == "target"
