@@ -96,10 +96,6 @@ class Connector(ABC):
     read_cost: ClassVar[float] = 0.5
     write_cost: ClassVar[float] = 1.0
     compute_cost: ClassVar[float] = 0.5
-    #: Whether this database joins a CTE read more than once without statistics of its result
-    #: (PostgreSQL materializes it), so such a join may be ordered blind and cost far more than
-    #: its rows say: a node whose query does is computed in the engine where it is proven.
-    joins_repeated_ctes_blind: ClassVar[bool] = False
 
     def __init__(self, spec: TargetSpec, session: NodeContext) -> None:
         self.spec = spec

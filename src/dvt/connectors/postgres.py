@@ -50,7 +50,6 @@ class PostgresConnector(ScannedServerConnector):
     read_cost = 0.35
     write_cost = 1.0
     compute_cost = 0.5
-    joins_repeated_ctes_blind = True
     lossy_types: ClassVar[Mapping[str, str]] = {
         "numeric": AS_DOUBLE,
         r"numeric\((\d+)(?:,\d+)?\)": AS_DOUBLE,

@@ -141,10 +141,7 @@ class FederatedNode:
         for name in {self.resolution.target, *(e.input.target for e in plan.extractions)}:
             connector = self.session.connector(name)
             costs[name] = placement.Costs(
-                connector.read_cost,
-                connector.write_cost,
-                connector.compute_cost,
-                connector.joins_repeated_ctes_blind,
+                connector.read_cost, connector.write_cost, connector.compute_cost
             )
         if requested == "auto" and plan.engine_refusal is None:
             for extraction in plan.extractions:

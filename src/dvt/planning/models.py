@@ -111,8 +111,6 @@ class FederationPlan:
     bytewise_refusal: str | None = None
     #: Whether the outermost query groups or aggregates (its result is small).
     aggregates: bool = False
-    #: A CTE the query reads more than once and joins (its name; "" when none).
-    repeated_cte_joins: str = ""
     #: Whether a result value may come from one of several expressions (a set operation, CASE,
     #: COALESCE, GREATEST, LEAST): PostgreSQL's unconstrained numeric then keeps each value's
     #: own scale, where the engine's DECIMAL has one scale for the column.

@@ -39,7 +39,6 @@ class Costs:
     read: float
     write: float
     compute: float
-    joins_repeated_ctes_blind: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,12 +111,6 @@ def choose(
         return Choice("target", "placement='target' was asked for")
     if refusal:
         return Choice("target", f"the engine cannot be proven the same: {refusal}")
-    if plan.repeated_cte_joins and costs[target].joins_repeated_ctes_blind:
-        return Choice(
-            "engine",
-            f"the target would join a CTE it reads more than once ({plan.repeated_cte_joins}) "
-            "without its statistics",
-        )
     inputs = {e.input.unique_id: e.input.target for e in plan.extractions}
     if any(rows.get(uid) is None for uid in inputs):
         return Choice("target", "no row estimates for every input")

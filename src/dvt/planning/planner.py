@@ -142,7 +142,6 @@ def plan_federation(
         engine_refusal=refusal,
         bytewise_refusal=bytewise_refusal,
         aggregates=aggregates,
-        repeated_cte_joins=_repeated_cte_join(tree),
         picks_values=tree.find(*_PICKING) is not None,
         folded=tuple(folded),
     )
@@ -269,26 +268,6 @@ def _aggregates(tree: exp.Expr) -> bool:
     return any(p.find(exp.AggFunc) and not p.find(exp.Window) for p in tree.expressions)
 
 
-def _repeated_cte_join(tree: exp.Expr) -> str:
-    """The name of a CTE the query reads more than once, at least once in a join; else ""."""
-    names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    reads: dict[str, list[exp.Table]] = {}
-    for table in tree.find_all(exp.Table):
-        if not table.args.get("db") and table.name in names:
-            reads.setdefault(table.name, []).append(table)
-    for name, tables in reads.items():
-        joined = any(
-            isinstance(t.parent, exp.Join) or bool(_select_of(t).args.get("joins")) for t in tables
-        )
-        if len(tables) > 1 and joined:
-            return name
-    return ""
-
-
-def _select_of(table: exp.Table) -> exp.Expr:
-    return table.find_ancestor(exp.Select) or table
-
-
 def engine_spelling(tree: exp.Expr, written_in: str) -> None:
     """Spell PostgreSQL's meaning of `/` and of casts to double precision for the engine
     (DuckDB), in place, once the same-semantics list accepted the tree:
@@ -342,9 +321,9 @@ def _checked_float_division(dividend: exp.Expr, divisor: exp.Expr) -> exp.Expr:
     operands = {"dvt_a": dividend, "dvt_b": divisor}
     return exp.paren(
         _FLOAT_DIVISION.transform(
-            lambda n: (
-                operands[n.name].copy() if isinstance(n, exp.Column) and n.name in operands else n
-            )
+            lambda n: operands[n.name].copy()
+            if isinstance(n, exp.Column) and n.name in operands
+            else n
         )
     )
 
