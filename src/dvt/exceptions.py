@@ -51,7 +51,9 @@ class InterruptedNodeError(UnsupportedFederationError):
     """Ctrl-C came while a federated node moved its inputs: it stops before it writes."""
 
     def __init__(self, node_id: str) -> None:
-        super().__init__(f"Federated node {node_id!r} was interrupted (Ctrl-C); nothing was written.")
+        super().__init__(
+            f"Federated node {node_id!r} was interrupted (Ctrl-C); nothing was written."
+        )
 
 
 class EngineUnavailableError(DvtError):

@@ -103,7 +103,10 @@ def signals_as_ctrl_c() -> Iterator[None]:
     Only from the main thread (where signals are delivered), and only for a signal nothing
     else has claimed."""
     main = threading.current_thread() is threading.main_thread()
-    ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    ours: dict[signal.Signals, Any] = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: signal.SIG_DFL,
+    }
     claimed = [s for s, unset in ours.items() if main and signal.getsignal(s) is unset]
     for signum in claimed:
         signal.signal(signum, _ctrl_c)

@@ -321,9 +321,9 @@ def _checked_float_division(dividend: exp.Expr, divisor: exp.Expr) -> exp.Expr:
     operands = {"dvt_a": dividend, "dvt_b": divisor}
     return exp.paren(
         _FLOAT_DIVISION.transform(
-            lambda n: operands[n.name].copy()
-            if isinstance(n, exp.Column) and n.name in operands
-            else n
+            lambda n: (
+                operands[n.name].copy() if isinstance(n, exp.Column) and n.name in operands else n
+            )
         )
     )
 

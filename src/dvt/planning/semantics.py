@@ -255,7 +255,11 @@ def _cast(node: exp.Expr) -> str | None:
 
 
 def _cast_not_to_double(node: exp.Expr) -> str | None:
-    if isinstance(node, exp.Cast) and _kind(node) == Type.DOUBLE and _kind(node.this) != Type.DOUBLE:
+    if (
+        isinstance(node, exp.Cast)
+        and _kind(node) == Type.DOUBLE
+        and _kind(node.this) != Type.DOUBLE
+    ):
         return f"a cast from {_kind(node.this)} to DOUBLE (not proven on Spark)"
     return _cast(node)
 
