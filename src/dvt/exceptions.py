@@ -47,8 +47,10 @@ class InexactResultError(UnsupportedFederationError):
         self.reason = reason
 
 
-class InterruptedNodeError(UnsupportedFederationError):
+class InterruptedNodeError(DvtError):
     """Ctrl-C came while a federated node moved its inputs: it stops before it writes."""
+
+    code = "DVT104"
 
     def __init__(self, node_id: str) -> None:
         super().__init__(

@@ -32,7 +32,13 @@ from sqlglot.schema import MappingSchema
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
-from dvt.planning.semantics import Reading, engine_refusal, float_division, portable_predicate
+from dvt.planning.semantics import (
+    Reading,
+    engine_refusal,
+    float_division,
+    kind_of,
+    portable_predicate,
+)
 
 #: Columns of each input: {key: [(column, type), ...]}.
 Schemas = Mapping[RelationKey, Sequence[tuple[str, str]]]
@@ -280,26 +286,20 @@ def engine_spelling(tree: exp.Expr, written_in: str) -> None:
       overflows to infinity or underflows to zero, where DuckDB gives infinities or zero."""
     integers = exp.DataType.INTEGER_TYPES
     for div in list(tree.find_all(exp.Div)):
-        operands = (div.this, div.expression)
-        if all(getattr(o.type, "this", None) in integers for o in operands):
+        if kind_of(div.this) in integers and kind_of(div.expression) in integers:
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     if written_in != "postgres":
         return
     for cast in list(tree.find_all(exp.Cast)):
-        if _type_of(cast) == exp.DType.DOUBLE and _type_of(cast.this) == exp.DType.DECIMAL:
+        if kind_of(cast) == exp.DType.DOUBLE and kind_of(cast.this) == exp.DType.DECIMAL:
             cast.set("this", exp.cast(cast.this, exp.DType.VARCHAR))
     for div in list(tree.find_all(exp.Div)):
         if float_division(div):
             div.replace(_checked_float_division(_as_double(div.this), _as_double(div.expression)))
 
 
-def _type_of(node: exp.Expr) -> exp.DType | None:
-    kind = getattr(node, "type", None)
-    return kind.this if isinstance(kind, exp.DataType) else None
-
-
 def _as_double(node: exp.Expr) -> exp.Expr:
-    kind = _type_of(node)
+    kind = kind_of(node)
     if kind == exp.DType.DOUBLE:
         return node
     if kind == exp.DType.DECIMAL:  # as PostgreSQL casts numeric: through its text

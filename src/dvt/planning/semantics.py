@@ -49,7 +49,8 @@ _SAME_EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "DO
 _SAME_TRUNC_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE"}
 
 
-def _kind(node: exp.Expr | None) -> Type | None:
+def kind_of(node: exp.Expr | None) -> Type | None:
+    """The type SQLGlot's annotation gave `node`, if any."""
     kind = getattr(node, "type", None)
     return kind.this if isinstance(kind, exp.DataType) else None
 
@@ -59,7 +60,7 @@ def _operands(node: exp.Expr) -> list[exp.Expr]:
 
 
 def _kinds(node: exp.Expr) -> set[Type | None]:
-    return {_kind(o) for o in _operands(node)}
+    return {kind_of(o) for o in _operands(node)}
 
 
 def _literal_int(node: exp.Expr | None) -> int | None:
@@ -103,7 +104,7 @@ def _instant_literal(node: exp.Expr) -> bool:
         for o in parent.iter_expressions()
         if o is not node and not (isinstance(o, exp.Literal) and _ISO_INSTANT.fullmatch(o.this))
     ]
-    return bool(others) and all(_kind(o) in _READS_INSTANTS for o in others)
+    return bool(others) and all(kind_of(o) in _READS_INSTANTS for o in others)
 
 
 def _literal(node: exp.Expr) -> str | None:
@@ -122,7 +123,7 @@ def _zoneless_literal(node: exp.Expr) -> str | None:
     parent = node.parent
     if not node.is_string or not isinstance(parent, (exp.Binary, exp.Between, exp.In)):
         return None
-    kinds = {_kind(o) for o in parent.iter_expressions()}
+    kinds = {kind_of(o) for o in parent.iter_expressions()}
     if kinds & (_ZONED | _LOCAL) and _ISO_INSTANT.fullmatch(node.this):
         return f"the literal {node.sql()} with a UTC offset (not proven to be read alike here)"
     if kinds & _ZONED:
@@ -135,7 +136,7 @@ def _zoneless_literal(node: exp.Expr) -> str | None:
 
 def _mixed_zones(node: exp.Expr) -> str | None:
     """A timestamp compared with a timestamptz is read as local time of the session's zone."""
-    kinds = {_kind(o) for o in node.iter_expressions()}
+    kinds = {kind_of(o) for o in node.iter_expressions()}
     if kinds & _ZONED and kinds & _LOCAL:
         return f"{node.key.upper()} of a timestamptz with a local date or time"
     return None
@@ -148,7 +149,7 @@ def _set_operation(node: exp.Expr) -> str | None:
     if not isinstance(left, exp.Query) or not isinstance(right, exp.Query):
         return None
     for a, b in zip(left.selects, right.selects, strict=False):
-        kinds = {_kind(a), _kind(b)}
+        kinds = {kind_of(a), kind_of(b)}
         if len(kinds) > 1 and not kinds <= _NUMBER:
             return f"{node.key.upper()} of {' and '.join(sorted(str(k) for k in kinds))}"
     return None
@@ -162,14 +163,14 @@ def _equality(node: exp.Expr) -> str | None:
 def _ordering(node: exp.Expr) -> str | None:
     """Text is ordered by the target's collation; a string literal compared with a date or a
     number is that type's constant (its spelling is `_literal`'s concern)."""
-    kinds = {_kind(o) for o in node.iter_expressions()}
+    kinds = {kind_of(o) for o in node.iter_expressions()}
     if kinds & _TEXT and not kinds & (_NUMBER | _LOCAL | _ZONED):
         return f"{node.key.upper()} on text (ordered by the target's collation)"
     return _mixed_zones(node)
 
 
 def _ordered(node: exp.Expr) -> str | None:
-    if _kind(node.this) in _TEXT:
+    if kind_of(node.this) in _TEXT:
         return "ORDER BY text (sorted by the target's collation)"
     return None
 
@@ -187,7 +188,7 @@ def _division(node: exp.Expr) -> str | None:
     that one with PostgreSQL's errors (x / 0, overflow, underflow; `engine_spelling`), where
     DuckDB gives infinities. Numeric division has a scale of its own per value: refused."""
     divisor = _literal_int(node.args.get("expression"))
-    if _kind(node.this) in _INTEGER and divisor:
+    if kind_of(node.this) in _INTEGER and divisor:
         return None
     if float_division(node):
         return None
@@ -202,13 +203,13 @@ def float_division(node: exp.Expr) -> bool:
 
 
 def _exact_sum(node: exp.Expr) -> str | None:
-    if _kind(node.this) in _EXACT:
+    if kind_of(node.this) in _EXACT:
         return None
     return "sum() of a non-integer, non-numeric value (summation order changes the result)"
 
 
 def _not_text_arg(node: exp.Expr) -> str | None:
-    if _kind(node.this) in _TEXT:
+    if kind_of(node.this) in _TEXT:
         return f"{node.key}() of text (ordered by the target's collation)"
     return None
 
@@ -222,7 +223,7 @@ def _like(node: exp.Expr) -> str | None:
 
 def _extract(node: exp.Expr) -> str | None:
     field = node.this.name.upper() if isinstance(node.this, exp.Expr) else ""
-    if field in _SAME_EXTRACT_FIELDS and _kind(node.expression) in _LOCAL:
+    if field in _SAME_EXTRACT_FIELDS and kind_of(node.expression) in _LOCAL:
         return None
     return f"extract({field.lower()} ...)"
 
@@ -230,7 +231,7 @@ def _extract(node: exp.Expr) -> str | None:
 def _trunc(node: exp.Expr) -> str | None:
     unit = node.args.get("unit")
     name = unit.name.upper() if isinstance(unit, exp.Expr) else ""
-    if name in _SAME_TRUNC_UNITS and _kind(node.this) in _LOCAL_TIME:
+    if name in _SAME_TRUNC_UNITS and kind_of(node.this) in _LOCAL_TIME:
         return None
     return "date_trunc() of anything but a timestamp (a date becomes timestamptz)"
 
@@ -240,7 +241,7 @@ def _cast(node: exp.Expr) -> str | None:
     if isinstance(node.this, exp.Literal) and node.this.is_string:
         return _constant_cast(node)
     to = node.to.this if isinstance(node.to, exp.DataType) else None
-    source = _kind(node.this)
+    source = kind_of(node.this)
     if to in _INTEGER and source in _INTEGER:
         return None
     if to == Type.DATE and source in _LOCAL:
@@ -255,12 +256,8 @@ def _cast(node: exp.Expr) -> str | None:
 
 
 def _cast_not_to_double(node: exp.Expr) -> str | None:
-    if (
-        isinstance(node, exp.Cast)
-        and _kind(node) == Type.DOUBLE
-        and _kind(node.this) != Type.DOUBLE
-    ):
-        return f"a cast from {_kind(node.this)} to DOUBLE (not proven on Spark)"
+    if kind_of(node) == Type.DOUBLE and kind_of(node.this) != Type.DOUBLE:
+        return f"a cast from {kind_of(node.this)} to DOUBLE (not proven on Spark)"
     return _cast(node)
 
 
@@ -271,11 +268,11 @@ def _concat(node: exp.Expr) -> str | None:
 
 
 def _text_arg(node: exp.Expr) -> str | None:
-    return None if _kind(node.this) in _TEXT else f"{node.key}() of a non-text value"
+    return None if kind_of(node.this) in _TEXT else f"{node.key}() of a non-text value"
 
 
 def _number_arg(node: exp.Expr) -> str | None:
-    return None if _kind(node.this) in _EXACT else f"{node.key}() of a non-exact number"
+    return None if kind_of(node.this) in _EXACT else f"{node.key}() of a non-exact number"
 
 
 #: Constructs that mean the same in DuckDB as in PostgreSQL, with their conditions.
@@ -442,7 +439,7 @@ def _portable_column(node: exp.Expr, literals: bool = False) -> str | None:
     """A column compared on its own database: exact for any type but those whose comparison
     depends on the session (a time zone, unless compared with instants) or pads (char(n)),
     and unknown ones."""
-    kind = _kind(node)
+    kind = kind_of(node)
     if kind in _ZONED and _against_instants(node, literals):
         return None
     if kind is None or kind == Type.UNKNOWN or kind in _ZONED | _CHAR:
@@ -526,6 +523,6 @@ def portable_predicate(conjunct: exp.Expr, source: Reading) -> bool:
         check = listed[kind]
         if check is not None and check(node):
             return False
-        if source.folds_text and kind is exp.Column and _kind(node) in _TEXT:
+        if source.folds_text and kind is exp.Column and kind_of(node) in _TEXT:
             return False
     return True
