@@ -1,13 +1,16 @@
-"""The `dvt` command handles SIGTERM as Ctrl-C while it runs (both mark the invocation first), and leaves a handler that someone
-else installed alone."""
+"""The `dvt` command handles SIGTERM as Ctrl-C while it runs (both mark the running invocation
+interrupted first), and leaves a handler that someone else installed alone."""
 
 from __future__ import annotations
 
 import signal
+import threading
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from dvt import invocation
 from dvt.cli.main import signals_as_ctrl_c
 
 
@@ -18,12 +21,18 @@ def test_sigterm_raises_keyboard_interrupt_while_the_command_runs() -> None:
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
-def test_sigint_marks_the_invocation_and_raises_keyboard_interrupt() -> None:
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_marks_the_invocation_and_raises_keyboard_interrupt(
+    signum: signal.Signals, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mark comes before dbt's cancellation, which a federated node checks between steps."""
+    running = SimpleNamespace(interrupted=threading.Event())
+    monkeypatch.setattr(invocation, "_CURRENT", running)
+    unset = signal.getsignal(signum)
     with pytest.raises(KeyboardInterrupt), signals_as_ctrl_c():
-        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-        signal.raise_signal(signal.SIGINT)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        signal.raise_signal(signum)
+    assert running.interrupted.is_set()
+    assert signal.getsignal(signum) is unset
 
 
 def test_a_handler_of_the_caller_is_kept() -> None:
