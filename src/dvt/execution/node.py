@@ -256,7 +256,6 @@ class FederatedNode:
         else:
             source.expose(extraction, extraction.input.key)
             self.target.stage(f"SELECT * FROM {name}", relation, column_types=column_types)
-        session.dvt.stop_if_interrupted(self.node.unique_id)
         if extraction.limit != 0:
             self.target.analyze(relation)
         rows = session.rows_read.get(name, [0])[0]
