@@ -28,11 +28,17 @@ def test_a_signal_marks_the_invocation_and_raises_keyboard_interrupt(
     """The mark comes before dbt's cancellation, which a federated node checks between steps."""
     running = SimpleNamespace(interrupted=threading.Event())
     monkeypatch.setattr(invocation, "_CURRENT", running)
-    unset = signal.getsignal(signum)
-    with pytest.raises(KeyboardInterrupt), signals_as_ctrl_c():
-        signal.raise_signal(signum)
+    # Python's own handling, whatever an earlier test in this worker left (pytest-xdist, or
+    # dbt run in-process, may hold SIGINT).
+    unset = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+    previous = signal.signal(signum, unset)
+    try:
+        with pytest.raises(KeyboardInterrupt), signals_as_ctrl_c():
+            signal.raise_signal(signum)
+        assert signal.getsignal(signum) is unset
+    finally:
+        signal.signal(signum, previous)
     assert running.interrupted.is_set()
-    assert signal.getsignal(signum) is unset
 
 
 def test_a_handler_of_the_caller_is_kept() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt.config.computes import ENGINE_KEYS
 from dvt.embedded import connect, extension_path
 from dvt.engines.base import Engine
+from dvt.exceptions import InexactResultError
+from dvt.planning.numeric import INEXACT
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector, NodeContext
@@ -20,6 +22,24 @@ SETTINGS = ENGINE_KEYS["duckdb"] - {"type"}
 #: The engine's memory when computes.yml sets none: bounded (DuckDB spills beyond it), where
 #: DuckDB's own default is 80% of the machine.
 DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+@contextlib.contextmanager
+def _exact_numerics_or_target(plan: FederationPlan) -> Iterator[None]:
+    """PostgreSQL's exact numerics (`planning.numeric`) past what DECIMAL(38) holds fail the
+    engine's query; the target answers them, so the node goes back there."""
+    import duckdb
+
+    try:
+        yield
+    except (duckdb.OutOfRangeException, duckdb.ConversionException) as exc:
+        if not plan.exact_numerics:
+            raise
+        raise InexactResultError(f"exact numerics past DECIMAL(38) ({exc})") from exc
+    except duckdb.InvalidInputException as exc:
+        if not plan.exact_numerics or INEXACT not in str(exc):
+            raise
+        raise InexactResultError(INEXACT.removeprefix("dvt: ")) from exc
 
 
 class DuckDBEngine(Engine):
@@ -107,12 +127,13 @@ class DuckDBEngine(Engine):
     ) -> int:
         session.expose_inputs(plan)
         staging = session.staging
-        if staging is None:
-            return target.stage(plan.engine_sql, relation, typed_sql=typed_sql, logged=logged)
-        from dvt.staging import RESULT
+        with _exact_numerics_or_target(plan):
+            if staging is None:
+                return target.stage(plan.engine_sql, relation, typed_sql=typed_sql, logged=logged)
+            from dvt.staging import RESULT
 
-        staging.prepare(self)
-        staging.write(session.cursor, plan.engine_sql, RESULT)
+            staging.prepare(self)
+            staging.write(session.cursor, plan.engine_sql, RESULT)
         return target.load_files(staging, RESULT, relation, typed_sql=typed_sql, logged=logged)
 
     def fetch(self, session: NodeContext, plan: FederationPlan, limit: int | None) -> Any:

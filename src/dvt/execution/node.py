@@ -291,7 +291,7 @@ class FederatedNode:
             if (
                 self.engine_dialect != "duckdb"
                 or self.session.staging is not None
-                or plan.picks_values
+                or plan.per_value_scales
             ):
                 inexact = self.target.inexact_columns(typed_sql, self.relation("probe"))
                 if inexact:

@@ -111,10 +111,13 @@ class FederationPlan:
     bytewise_refusal: str | None = None
     #: Whether the outermost query groups or aggregates (its result is small).
     aggregates: bool = False
-    #: Whether a result value may come from one of several expressions (a set operation, CASE,
-    #: COALESCE, GREATEST, LEAST): PostgreSQL's unconstrained numeric then keeps each value's
-    #: own scale, where the engine's DECIMAL has one scale for the column.
-    picks_values: bool = False
+    #: Whether a numeric result column's values may have scales of their own (a CASE of two
+    #: scales, GREATEST, a column the planner cannot trace): PostgreSQL's unconstrained numeric
+    #: then keeps each value's own scale, where the engine's DECIMAL has one for the column.
+    per_value_scales: bool = False
+    #: Whether the engine SQL computes numeric quotients exactly (`numeric`): its query may
+    #: then fail where the target answers (more than 38 digits), and the node goes back there.
+    exact_numerics: bool = False
     #: Reads of scalar subqueries the planner evaluated first: the engine SQL no longer reads
     #: them, the model's SQL on its target still does.
     folded: tuple[Extraction, ...] = ()

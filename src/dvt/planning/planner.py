@@ -25,15 +25,16 @@ import sqlglot
 import sqlglot.expressions as exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import OptimizeError, ParseError
-from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
 from dvt.exceptions import UnsupportedFederationError
+from dvt.planning import numeric
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.semantics import (
     Reading,
+    annotate,
     engine_refusal,
     float_division,
     kind_of,
@@ -48,8 +49,6 @@ ScalarEvaluator = Callable[[PlanInput, exp.Select], tuple[bool, object]]
 #: Subqueries whose parent makes them a set, not one value.
 _SET_CONTEXTS = (exp.In, exp.Any, exp.All, exp.Exists, exp.From, exp.Join, exp.Lateral)
 
-#: Expressions whose value is one of several others' (`FederationPlan.picks_values`).
-_PICKING = (exp.SetOperation, exp.Case, exp.Coalesce, exp.If, exp.Greatest, exp.Least)
 
 _OUTER_SIDES = {"LEFT": "right", "RIGHT": "left", "FULL": "both"}
 
@@ -115,7 +114,7 @@ def plan_federation(
 
     # Typed, so that the engine SQL keeps the source's semantics (PostgreSQL's `int / int` is
     # integer division: DuckDB and Spark need it spelled out).
-    tree = annotate_types(tree, schema=mapping, dialect=dialect)
+    tree = annotate(tree, mapping, dialect)
     refusal = engine_refusal(tree, dialect, engine_dialect)
     bytewise_refusal = refusal and engine_refusal(tree, dialect, engine_dialect, bytewise_text=True)
     aggregates = _aggregates(tree)
@@ -139,7 +138,8 @@ def plan_federation(
         table.set("db", None)
         table.set("catalog", None)
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-    engine_spelling(tree, dialect)
+    per_value_scales = numeric.scales_vary(tree)
+    exact_numerics = engine_spelling(tree, dialect)
     return FederationPlan(
         tuple(extractions),
         tree,
@@ -148,7 +148,8 @@ def plan_federation(
         engine_refusal=refusal,
         bytewise_refusal=bytewise_refusal,
         aggregates=aggregates,
-        picks_values=tree.find(*_PICKING) is not None,
+        per_value_scales=per_value_scales,
+        exact_numerics=exact_numerics,
         folded=tuple(folded),
     )
 
@@ -274,7 +275,7 @@ def _aggregates(tree: exp.Expr) -> bool:
     return any(p.find(exp.AggFunc) and not p.find(exp.Window) for p in tree.expressions)
 
 
-def engine_spelling(tree: exp.Expr, written_in: str) -> None:
+def engine_spelling(tree: exp.Expr, written_in: str) -> bool:
     """Spell PostgreSQL's meaning of `/` and of casts to double precision for the engine
     (DuckDB), in place, once the same-semantics list accepted the tree:
 
@@ -283,19 +284,23 @@ def engine_spelling(tree: exp.Expr, written_in: str) -> None:
     - numeric to double precision goes through its text, as PostgreSQL casts it (the nearest
       double to the decimal value; DuckDB's own cast may round twice);
     - a float8 division raises PostgreSQL's errors: x / 0 (but NaN / 0), and a result that
-      overflows to infinity or underflows to zero, where DuckDB gives infinities or zero."""
+      overflows to infinity or underflows to zero, where DuckDB gives infinities or zero;
+    - a numeric division and avg() give PostgreSQL's rounded quotient (`numeric`).
+
+    True when the engine's query may fail where the target answers (`numeric`)."""
     integers = exp.DataType.INTEGER_TYPES
     for div in list(tree.find_all(exp.Div)):
         if kind_of(div.this) in integers and kind_of(div.expression) in integers:
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     if written_in != "postgres":
-        return
+        return False
     for cast in list(tree.find_all(exp.Cast)):
         if kind_of(cast) == exp.DType.DOUBLE and kind_of(cast.this) == exp.DType.DECIMAL:
             cast.set("this", exp.cast(cast.this, exp.DType.VARCHAR))
     for div in list(tree.find_all(exp.Div)):
         if float_division(div):
             div.replace(_checked_float_division(_as_double(div.this), _as_double(div.expression)))
+    return numeric.spell_exact_numerics(tree)
 
 
 def _as_double(node: exp.Expr) -> exp.Expr:

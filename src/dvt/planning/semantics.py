@@ -20,8 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot.expressions as exp
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.typing.postgres import EXPRESSION_METADATA as _POSTGRES_TYPING
+
+from dvt.planning import numeric
 
 Type = exp.DType
 #: A check on one node of the typed tree: None when it means the same, else why not.
@@ -47,6 +52,38 @@ _READS_INSTANTS = {Type.DATE, Type.TIMESTAMP, Type.TIMESTAMPNTZ, Type.TIMESTAMPT
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between)
 _SAME_EXTRACT_FIELDS = {"YEAR", "QUARTER", "MONTH", "DAY", "HOUR", "MINUTE", "DOW", "DOY"}
 _SAME_TRUNC_UNITS = {"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE"}
+
+
+def _typed_as(numeric_from: set[Type]) -> Any:
+    def annotator(self: Any, node: exp.Expr) -> exp.Expr:
+        exact = node.this.is_type(*numeric_from)
+        return self._set_type(node, Type.DECIMAL if exact else Type.DOUBLE)
+
+    return annotator
+
+
+def _postgres_literal(self: Any, node: exp.Literal) -> exp.Literal:
+    self._annotate_literal(node)
+    if node.is_number and not node.is_int:
+        self._set_type(node, Type.DECIMAL)
+    return node
+
+
+#: PostgreSQL's types where SQLGlot's differ: a number written with a point or an exponent is
+#: a numeric, and so are avg() of an integer or a numeric and round() of a numeric (SQLGlot
+#: says double precision for all three).
+_TYPING = {
+    **_POSTGRES_TYPING,
+    exp.Literal: {"annotator": _postgres_literal},
+    exp.Avg: {"annotator": _typed_as(_EXACT)},
+    exp.Round: {"annotator": _typed_as({Type.DECIMAL})},
+}
+
+
+def annotate(tree: exp.Expr, schema: Any, dialect: str) -> exp.Expr:
+    """SQLGlot's types for `tree`, with PostgreSQL's own where they differ (`_TYPING`)."""
+    metadata = _TYPING if dialect == "postgres" else None
+    return annotate_types(tree, schema=schema, dialect=dialect, expression_metadata=metadata)
 
 
 def kind_of(node: exp.Expr | None) -> Type | None:
@@ -183,16 +220,35 @@ def _arithmetic(node: exp.Expr) -> str | None:
 
 
 def _division(node: exp.Expr) -> str | None:
-    """An integer by a non-zero integer constant (PostgreSQL truncates: the engine is told to),
-    or a float8 division: double precision by a number, or a number by one. The engine spells
-    that one with PostgreSQL's errors (x / 0, overflow, underflow; `engine_spelling`), where
-    DuckDB gives infinities. Numeric division has a scale of its own per value: refused."""
+    """An integer by a non-zero integer constant (PostgreSQL truncates: the engine is told to);
+    a float8 division: double precision by a number, or a number by one, which the engine
+    spells with PostgreSQL's errors (x / 0, overflow, underflow; `engine_spelling`), where
+    DuckDB gives infinities; a numeric division whose quotient only a comparison, ORDER BY or
+    round() reads (it has a scale of its own per value: `numeric`)."""
     divisor = _literal_int(node.args.get("expression"))
     if kind_of(node.this) in _INTEGER and divisor:
         return None
     if float_division(node):
         return None
-    return "division other than of double precision or an integer by a non-zero integer constant"
+    if numeric.is_numeric_division(node):
+        return numeric.quotient_refusal(node)
+    return "division other than of numbers, or of integers by anything but a non-zero constant"
+
+
+def _avg(node: exp.Expr) -> str | None:
+    """avg() of an exact number is PostgreSQL's numeric division of its sum by its count."""
+    if numeric.is_quotient(node):
+        return numeric.quotient_refusal(node)
+    return "avg() of a non-exact number (summation order changes the result)"
+
+
+def _round(node: exp.Expr) -> str | None:
+    """round() of a numeric to a constant scale: half away from zero in both, and the scale
+    given to the result (`numeric.spell_exact_numerics`)."""
+    assert isinstance(node, exp.Round)
+    if kind_of(node.this) == Type.DECIMAL and numeric.fixed_scale(node) is not None:
+        return None
+    return "round() of anything but a numeric, or to a scale that is not a constant"
 
 
 def float_division(node: exp.Expr) -> bool:
@@ -343,6 +399,8 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     # aggregates and windows
     exp.Count: None,
     exp.Sum: _exact_sum,
+    exp.Avg: _avg,
+    exp.Round: _round,
     exp.Min: _not_text_arg,
     exp.Max: _not_text_arg,
     exp.RowNumber: None,
@@ -353,10 +411,10 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.TimestampTrunc: _trunc,
 }
 
-#: Spark: no division, no cast to double precision, and no literal with a UTC offset (not
-#: proven there).
+#: Spark: no division, avg() or round(), no cast to double precision, and no literal with a
+#: UTC offset (not proven there).
 _ON_SPARK: Mapping[type[exp.Expr], Check | None] = {
-    **{k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k is not exp.Div},
+    **{k: v for k, v in _POSTGRES_ON_DUCKDB.items() if k not in (exp.Div, exp.Avg, exp.Round)},
     exp.Literal: _zoneless_literal,
     exp.Cast: _cast_not_to_double,
 }

@@ -17,13 +17,12 @@ import sqlglot
 import sqlglot.expressions as exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError
-from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
 from dvt.exceptions import DialectError
 from dvt.planning.models import RelationKey
 from dvt.planning.planner import engine_spelling, schema_mapping
-from dvt.planning.semantics import engine_refusal
+from dvt.planning.semantics import annotate, engine_refusal
 
 
 def check_dialect(written_in: object, node: str) -> str:
@@ -65,7 +64,7 @@ def transpile(
             quote_identifiers=False,
             validate_qualify_columns=False,
         )
-        tree = annotate_types(tree, schema=mapping, dialect=written_in)
+        tree = annotate(tree, mapping, written_in)
     except (ParseError, OptimizeError) as exc:
         first = str(exc).splitlines()[0]
         raise DialectError(f"{where}, and SQLGlot cannot read its SQL: {first}") from exc
