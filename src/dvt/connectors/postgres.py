@@ -367,8 +367,10 @@ def _scaled_numerics(
     """The stage's unconstrained `numeric` columns (PostgreSQL's type for sums and products of
     numerics), each as `numeric(38, s)` for the engine's exact DECIMAL(p, s) or integer result:
     the binary COPY carries DECIMAL values with their scale, and the column is an unconstrained
-    numeric again afterwards. Returns the columns so typed, and each such column's type. An
-    inexact engine type (DOUBLE) raises InexactResultError: the node goes back to its target."""
+    numeric again afterwards. An engine VARCHAR (a quotient's text) keeps the column as it is:
+    PostgreSQL reads each value's digits and scale from the text. Returns the columns so
+    typed, and each such column's type. An inexact engine type (DOUBLE) raises
+    InexactResultError: the node goes back to its target."""
     unbounded = [
         index
         for index, column in enumerate(columns)
@@ -380,6 +382,8 @@ def _scaled_numerics(
     scaled, typed = {}, list(columns)
     for index in unbounded:
         column, engine_type = columns[index], str(described[index][1])
+        if engine_type == "VARCHAR":
+            continue  # a numeric's text (`planning.numeric`): read with its scale, as COPY CSV
         decimal = _DECIMAL.fullmatch(engine_type)
         if decimal is None and engine_type not in _INTEGERS:
             raise InexactResultError(

@@ -24,6 +24,12 @@ SETTINGS = ENGINE_KEYS["duckdb"] - {"type"}
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
+def _create_macros(cursor: Any, plan: FederationPlan) -> None:
+    """The macros the plan's SQL calls (PostgreSQL's numeric division), on the node's cursor."""
+    for statement in plan.engine_macros:
+        cursor.execute(statement)
+
+
 @contextlib.contextmanager
 def _exact_numerics_or_target(plan: FederationPlan) -> Iterator[None]:
     """PostgreSQL's exact numerics (`planning.numeric`) past what DECIMAL(38) holds fail the
@@ -126,6 +132,7 @@ class DuckDBEngine(Engine):
         logged: bool = False,
     ) -> int:
         session.expose_inputs(plan)
+        _create_macros(session.cursor, plan)
         staging = session.staging
         with _exact_numerics_or_target(plan):
             if staging is None:
@@ -138,6 +145,7 @@ class DuckDBEngine(Engine):
 
     def fetch(self, session: NodeContext, plan: FederationPlan, limit: int | None) -> Any:
         session.expose_inputs(plan)
+        _create_macros(session.cursor, plan)
         sql = plan.engine_sql
         if limit is not None:
             sql = f"SELECT * FROM ({sql}) AS dvt_show LIMIT {int(limit)}"

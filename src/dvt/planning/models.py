@@ -118,6 +118,8 @@ class FederationPlan:
     #: Whether the engine SQL computes numeric quotients exactly (`numeric`): its query may
     #: then fail where the target answers (more than 38 digits), and the node goes back there.
     exact_numerics: bool = False
+    #: DuckDB macros the engine SQL calls (CREATE MACRO statements), created before it runs.
+    engine_macros: tuple[str, ...] = ()
     #: Reads of scalar subqueries the planner evaluated first: the engine SQL no longer reads
     #: them, the model's SQL on its target still does.
     folded: tuple[Extraction, ...] = ()

@@ -7,20 +7,21 @@ numeric(7,2) column, its sum, a product of two (`fixed_scale`). A division does 
 digits, and rounds the quotient there, half away from zero; avg() is the sum divided by the
 count, the same way.
 
-The engine computes that rounded quotient exactly, in HUGEINT arithmetic (`quotient`), and
-holds it as a DECIMAL(38, 20): exactly, or the query fails with a mark (`INEXACT`) that sends
-the node back to its target. That DECIMAL has the value but not PostgreSQL's scale, so the
-same-semantics list lets a quotient reach only what reads its value alone
-(`quotient_refusal`): a comparison, ORDER BY, round() to a constant scale, a scalar
-subquery compared so. `engine_spelling` casts every exact operand there to one DECIMAL type:
-DuckDB's own common type of two DECIMALs can round one of them.
+The engine computes that rounded quotient exactly, in HUGEINT arithmetic (`quotient`, a
+DuckDB macro). Where the quotient is a column of the result, the engine writes its text, every
+digit of its scale, and the target reads it back as it would have written it. Elsewhere it is
+a DECIMAL(38, 20): exactly, or the query fails with a mark (`INEXACT`) that sends the node
+back to its target. That DECIMAL has the value but not PostgreSQL's scale, so the list lets
+such a quotient reach only what reads its value alone (`quotient_refusal`): a comparison,
+ORDER BY, round() to a constant scale, a scalar subquery compared so. `spell_exact_numerics`
+casts every exact operand there to one DECIMAL type: DuckDB's own common type of two DECIMALs
+can round one of them.
 """
 
 from __future__ import annotations
 
 import re
 
-import sqlglot
 import sqlglot.expressions as exp
 
 Type = exp.DType
@@ -233,6 +234,8 @@ def scales_vary(tree: exp.Expr) -> bool:
             return True
         if not any(v.is_type(Type.DECIMAL) or _untyped(v) for v in values):
             continue  # integers have no scale (a set of integers and numerics is numeric)
+        if len(values) == 1 and is_quotient(values[0].unnest()):
+            continue  # written as its text, scale and all (`output_quotient`)
         if _one_scale(values) is None:
             return True
     return False
@@ -267,8 +270,37 @@ def quotient_refusal(node: exp.Expr) -> str | None:
         isinstance(reader, exp.Round) and _round_digits(reader) is not None
     ):
         return None
+    if output_quotient(node):
+        return None
     where = "a column" if isinstance(reader, (exp.Alias, exp.Select)) else reader.key
     return f"a numeric quotient as {where} (PostgreSQL keeps its scale per value)"
+
+
+def output_quotient(node: exp.Expr) -> bool:
+    """Whether the quotient `node` is a column of the query's result as it is (in parentheses
+    at most), which the engine writes as its text with PostgreSQL's scale: the target reads
+    the digits back into an unconstrained numeric, each value with its own scale. Not where
+    the result is DISTINCT or ordered by that column (text is not ordered as numbers)."""
+    outer: exp.Expr = node
+    while isinstance(outer.parent, exp.Paren):
+        outer = outer.parent
+    projection = outer.parent if isinstance(outer.parent, exp.Alias) else outer
+    select = projection.parent
+    if not isinstance(select, exp.Select) or select.parent is not None:
+        return False
+    if not any(p is projection for p in select.selects) or select.args.get("distinct"):
+        return False
+    name, position = (
+        projection.alias_or_name,
+        1 + next(i for i, p in enumerate(select.selects) if p is projection),
+    )
+    for ordered in (select.args.get("order") or exp.Order()).expressions:
+        key = ordered.this
+        if isinstance(key, exp.Column) and not key.table and key.name == name:
+            return False
+        if isinstance(key, exp.Literal) and key.is_int and int(key.this) == position:
+            return False
+    return True
 
 
 def _path(node: exp.Expr) -> tuple[list[exp.Expr], exp.Expr]:
@@ -320,11 +352,12 @@ def _value_of(node: exp.Expr) -> exp.Expr:
 # -- the engine's spelling ----------------------------------------------------------------
 
 
-def spell_exact_numerics(tree: exp.Expr) -> bool:
+def spell_exact_numerics(tree: exp.Expr) -> tuple[bool, tuple[str, ...]]:
     """Spell, in place, each quotient the list accepted as PostgreSQL computes it, cast the
     exact values it meets (in a CASE, in a comparison) to one DECIMAL, and give round() its
-    constant scale. True when the tree has either: the engine's query may then fail with
-    INEXACT or an overflow of DECIMAL(38), where the target answers (the node goes back)."""
+    constant scale. Returns whether the tree has either (the engine's query may then fail
+    with INEXACT or an overflow of DECIMAL(38), where the target answers: the node goes back),
+    and the DuckDB macros the quotients call (`quotient`), to create before the query runs."""
     quotients = [n for n in tree.walk() if is_quotient(n)]
     rounds = [
         (n, digits)
@@ -332,7 +365,7 @@ def spell_exact_numerics(tree: exp.Expr) -> bool:
         if (digits := _round_digits(n)) is not None and n.this.is_type(Type.DECIMAL)
     ]
     if not quotients and not rounds:
-        return False
+        return False, ()
     groups: list[list[exp.Expr]] = []
     for quotient in quotients:
         path, reader = _path(quotient)
@@ -347,14 +380,14 @@ def spell_exact_numerics(tree: exp.Expr) -> bool:
         for value in values:
             previous = casts.get(id(value), (value, 0))[1]
             casts[id(value)] = (value, max(scale, previous))
-    spelled = [(q, _quotient_sql(q)) for q in quotients]
+    spelled = [(q, _quotient_sql(q, as_text=output_quotient(q))) for q in quotients]
     for rounded, digits in rounds:
         _wrap_in_decimal(rounded, digits)
     for value, scale in casts.values():
         _wrap_in_decimal(value, scale)
-    for quotient, sql in spelled:
-        quotient.replace(sql)
-    return True
+    for quotient, (call, _) in spelled:
+        quotient.replace(call)
+    return True, tuple(sorted({macro for _, (_, macro) in spelled}))
 
 
 def _wrap_in_decimal(node: exp.Expr, scale: int) -> None:
@@ -364,29 +397,28 @@ def _wrap_in_decimal(node: exp.Expr, scale: int) -> None:
     cast.set("this", node)
 
 
-def _quotient_sql(node: exp.Expr) -> exp.Expr:
+def _quotient_sql(node: exp.Expr, *, as_text: bool) -> tuple[exp.Expr, str]:
     if isinstance(node, exp.Avg):  # PostgreSQL's numeric_avg: the sum by the count
         value = node.this
         sum_, count = exp.Sum(this=value.copy()), exp.Count(this=value.copy())
-        return quotient(sum_, fixed_scale(value) or 0, count, 0)
+        return quotient(sum_, fixed_scale(value) or 0, count, 0, as_text=as_text)
     left, right = node.this, node.expression
-    return quotient(left, fixed_scale(left) or 0, right, fixed_scale(right) or 0)
+    scales = fixed_scale(left) or 0, fixed_scale(right) or 0
+    return quotient(left, scales[0], right, scales[1], as_text=as_text)
 
 
-def quotient(dividend: exp.Expr, scale1: int, divisor: exp.Expr, scale2: int) -> exp.Expr:
-    """PostgreSQL's `dividend / divisor` (numeric_div) in DuckDB, as DECIMAL(38, 20): the
-    operands as unscaled HUGEINTs, the result scale of `select_div_scale` from each one's
-    base-10000 weight and first digit, the quotient rounded half away from zero there."""
-    sql = _template(scale1, scale2)
-    operands = {"dvt_a": dividend, "dvt_b": divisor}
-    template = sqlglot.parse_one(sql, read="duckdb")
-    return exp.paren(
-        template.transform(
-            lambda n: (
-                operands[n.name].copy() if isinstance(n, exp.Column) and n.name in operands else n
-            )
-        )
-    )
+def quotient(
+    dividend: exp.Expr, scale1: int, divisor: exp.Expr, scale2: int, *, as_text: bool = False
+) -> tuple[exp.Expr, str]:
+    """PostgreSQL's `dividend / divisor` (numeric_div) in DuckDB, as DECIMAL(38, 20) or, with
+    `as_text`, as the text PostgreSQL writes (every digit of its scale): a call of a DuckDB
+    macro, and that macro's definition. The macro takes the operands as unscaled HUGEINTs,
+    finds the result scale of `select_div_scale` from each one's base-10000 weight and first
+    digit, and rounds the quotient half away from zero there."""
+    name = f"dvt_pg_numeric_div_{scale1}_{scale2}{'_text' if as_text else ''}"
+    call = exp.Anonymous(this=name, expressions=[dividend.copy(), divisor.copy()])
+    body = _template(scale1, scale2, as_text)
+    return call, f"CREATE OR REPLACE TEMP MACRO {name}(dvt_a, dvt_b) AS ({body})"
 
 
 def _weight(digits: str, scale: int) -> str:
@@ -414,7 +446,7 @@ def _bind(fields: dict[str, str], name: str, body: str) -> str:
     return f"LIST_TRANSFORM([{{{struct}}}], LAMBDA {name}: {body})[1]"
 
 
-def _template(scale1: int, scale2: int) -> str:
+def _template(scale1: int, scale2: int, as_text: bool) -> str:
     """numeric_div in DuckDB SQL over `dvt_a` and `dvt_b` (each read once)."""
     da, db = "CAST(dvt_v.a AS VARCHAR)", "CAST(dvt_v.b AS VARCHAR)"
     weight_a = f"CASE WHEN dvt_v.a = 0 THEN 0 ELSE {_weight(da, scale1)} END"
@@ -438,6 +470,14 @@ def _template(scale1: int, scale2: int) -> str:
     )
     unit = f"0.{'0' * (QUOTIENT_SCALE - 1)}1"
     value = f"CAST({at_scale} AS DECIMAL(38, 0)) * CAST({unit} AS DECIMAL(38, {QUOTIENT_SCALE}))"
+    if as_text:
+        power = _power_of_ten("dvt_x.r")
+        fraction = f"LPAD(CAST(ABS(dvt_x.q) % {power} AS VARCHAR), CAST(dvt_x.r AS INTEGER), '0')"
+        value = (
+            "CASE WHEN dvt_x.r = 0 THEN CAST(dvt_x.q AS VARCHAR) ELSE "
+            "CASE WHEN dvt_x.q < 0 THEN '-' ELSE '' END || "
+            f"CAST(ABS(dvt_x.q) // {power} AS VARCHAR) || '.' || {fraction} END"
+        )
     exact = _bind({"q": signed, "r": "dvt_w.r"}, "dvt_x", value)
     fields = {"a": "dvt_v.a", "b": "dvt_v.b", "r": rscale, "negative": "dvt_v.negative"}
     scaled = _bind(fields, "dvt_w", exact)

@@ -20,6 +20,7 @@ from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 
 from dvt.exceptions import DialectError
+from dvt.planning import numeric
 from dvt.planning.models import RelationKey
 from dvt.planning.planner import engine_spelling, schema_mapping
 from dvt.planning.semantics import annotate, engine_refusal
@@ -73,6 +74,13 @@ def transpile(
         raise DialectError(
             f"{where} ({target_dialect}), and this construct is not proven to mean the same "
             f"there: {refusal}. Rewrite it in {target_dialect}, or write it another way."
+        )
+    quotient = next((n for n in tree.walk() if numeric.is_quotient(n)), None)
+    if quotient is not None and written_in == "postgres":
+        raise DialectError(
+            f"{where} ({target_dialect}), and {quotient.sql(dialect=written_in)!r} is a "
+            "numeric division, whose scale PostgreSQL chooses per value: DVT computes it "
+            f"exactly only in its own engine. Rewrite it in {target_dialect}."
         )
     engine_spelling(tree, written_in)
     try:

@@ -36,6 +36,8 @@ def plan(sql: str):  # type: ignore[no-untyped-def]
         "where f.price > (select avg(g.price) * 1.2 from pg.public.facts g where g.id = f.id)",
         # round() to a constant scale gives the column that scale
         "select round(f.price / d.weight, 2) r from pg.public.facts f join lake.main.dims d on d.id = f.id",
+        # a column of the result: written as its text, each value with its own scale
+        "select f.price / d.weight r from pg.public.facts f join lake.main.dims d on d.id = f.id",
     ],
 )
 def test_a_quotient_of_fixed_scales_that_is_only_read_for_its_value_goes_to_the_engine(
@@ -51,7 +53,8 @@ def test_a_quotient_of_fixed_scales_that_is_only_read_for_its_value_goes_to_the_
     ("sql", "reason"),
     [
         (
-            "select f.price / d.weight from pg.public.facts f join lake.main.dims d on d.id = f.id",
+            "select f.price / d.weight + 1 from pg.public.facts f "
+            "join lake.main.dims d on d.id = f.id",
             "as a column",
         ),
         (
