@@ -3,8 +3,6 @@ on their targets."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 import yaml
 
@@ -35,24 +33,7 @@ def test_spark_gives_the_duckdb_answer(fed: Project, postgres: PostgresServer) -
     assert duck_rows(duck_file, "lake.lake.big_orders") == expected["big_orders"]
     assert duck_rows(duck_file, "lake.lake.active_big_spenders") == expected["active_big_spenders"]
     assert duck_rows(duck_file, "lake.lake.orders_incremental") == expected["orders_incremental"]
-    # An incremental run on Spark reads only the new row and appends it.
-    with sqlite3.connect(fed.sqlite_file) as conn:  # type: ignore[attr-defined]
-        conn.execute("insert into orders values (105, 4, 7, 'e')")
-    again = fed.cli(
-        "dvt",
-        "run",
-        "--compute",
-        "spark",
-        "--placement",
-        "engine",
-        "--select",
-        "orders_incremental",
-    )
-    assert again.returncode == 0, again.stdout[-4000:]
-    assert duck_rows(duck_file, "lake.lake.orders_incremental") == [
-        *expected["orders_incremental"],
-        (105, 4, 7),
-    ]
+    # Incremental runs on Spark: test_federation_incremental.py (INCREMENTAL_CASES).
 
 
 def test_a_standalone_cluster_runs_a_federated_build(

@@ -21,6 +21,7 @@ can round one of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import sqlglot.expressions as exp
 
@@ -93,11 +94,7 @@ def fixed_scale(node: exp.Expr) -> int | None:
         digits = _round_digits(node)
         return digits if digits is not None and node.this.type.this == Type.DECIMAL else None
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
-        left, right = fixed_scale(node.this), fixed_scale(node.expression)
-        if left is None or right is None:
-            return None
-        scale = left + right if isinstance(node, exp.Mul) else max(left, right)
-        return scale if scale <= _MAX_SCALE else None
+        return _arithmetic_scale(node, fixed_scale)
     if isinstance(node, (exp.Case, exp.Coalesce)):
         return _one_scale(_branches(node))
     if isinstance(node, exp.Column):
@@ -120,15 +117,21 @@ def engine_scale(node: exp.Expr) -> int | None:
         value = _value_of(node)
         return engine_scale(value) if value is not node else None
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
-        left, right = engine_scale(node.this), engine_scale(node.expression)
-        if left is None or right is None:
-            return None
-        scale = left + right if isinstance(node, exp.Mul) else max(left, right)
-        return scale if scale <= _MAX_SCALE else None
+        return _arithmetic_scale(node, engine_scale)
     if isinstance(node, exp.Case):
         scales = [engine_scale(b) for b in _branches(node) if not isinstance(b, exp.Null)]
         return None if None in scales or not scales else max(s for s in scales if s is not None)
     return None
+
+
+def _arithmetic_scale(node: exp.Expr, scale_of: Callable[[exp.Expr], int | None]) -> int | None:
+    """PostgreSQL's (and DuckDB's) scale of a sum, difference or product: the larger of the
+    operands' scales, or for a product their sum; None past 38."""
+    left, right = scale_of(node.this), scale_of(node.expression)
+    if left is None or right is None:
+        return None
+    scale = left + right if isinstance(node, exp.Mul) else max(left, right)
+    return scale if scale <= _MAX_SCALE else None
 
 
 def _round_digits(node: exp.Round) -> int | None:
