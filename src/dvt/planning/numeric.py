@@ -69,9 +69,8 @@ def fixed_scale(node: exp.Expr) -> int | None:
     """The display scale PostgreSQL gives every value of the exact expression `node`, where it
     is one and the same as the scale of DuckDB's DECIMAL (0 for integers); None where values
     may differ (a quotient, branches of different scales) or the expression is not known."""
-    if isinstance(node, (exp.Paren, exp.Neg, exp.Abs, exp.Sum, exp.Min, exp.Max, exp.Window)):
-        return fixed_scale(node.this)
-    if isinstance(node, exp.Alias):
+    carried = (exp.Paren, exp.Neg, exp.Abs, exp.Alias, exp.Sum, exp.Min, exp.Max, exp.Window)
+    if isinstance(node, carried):
         return fixed_scale(node.this)
     if isinstance(node, exp.Subquery):
         value = _value_of(node)
@@ -120,7 +119,8 @@ def engine_scale(node: exp.Expr) -> int | None:
         return _arithmetic_scale(node, engine_scale)
     if isinstance(node, exp.Case):
         scales = [engine_scale(b) for b in _branches(node) if not isinstance(b, exp.Null)]
-        return None if None in scales or not scales else max(s for s in scales if s is not None)
+        known = [s for s in scales if s is not None]
+        return max(known) if known and len(known) == len(scales) else None
     return None
 
 
