@@ -13,6 +13,7 @@ import importlib.util
 import pkgutil
 from typing import TYPE_CHECKING
 
+from dvt import dialects
 from dvt.exceptions import TargetUnavailableError
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def for_type(type_name: str, target: str | None = None) -> type[Connector]:
         )
     module = importlib.import_module(f"{__name__}.{type_name}")
     connector: type[Connector] = module.CONNECTOR
+    dialects.load(connector.dialect)
     return connector
 
 

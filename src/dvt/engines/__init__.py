@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dvt import dialects
 from dvt.config.computes import ComputeSpec
 from dvt.engines.base import Engine
 from dvt.exceptions import EngineUnavailableError
@@ -18,16 +19,20 @@ def create(spec: ComputeSpec) -> Engine:
 
 
 def _engine_class(engine_type: str, compute: str | None) -> type[Engine]:
+    engine: type[Engine]
     if engine_type == "duckdb":
         from dvt.engines.duckdb import DuckDBEngine
 
-        return DuckDBEngine
-    if engine_type == "spark":
+        engine = DuckDBEngine
+    elif engine_type == "spark":
         from dvt.engines.spark import SparkEngine
 
-        return SparkEngine
-    named = f"Compute {compute!r} is of type" if compute else "Compute type"
-    raise EngineUnavailableError(
-        f"{named} {engine_type!r}, which this DVT release cannot run yet; "
-        "use the built-in `duckdb` compute (`--compute duckdb`)."
-    )
+        engine = SparkEngine
+    else:
+        named = f"Compute {compute!r} is of type" if compute else "Compute type"
+        raise EngineUnavailableError(
+            f"{named} {engine_type!r}, which this DVT release cannot run yet; "
+            "use the built-in `duckdb` compute (`--compute duckdb`)."
+        )
+    dialects.load(engine.dialect)
+    return engine
