@@ -17,8 +17,6 @@ import json
 import math
 import os
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,9 +26,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tests import forked
+
 FLOAT8 = "double precision"
-#: `dvt` in a process of its own, with this interpreter.
-DVT = (sys.executable, "-c", "import sys; from dvt.cli.main import cli; sys.exit(cli())")
 #: Where the oracle writes its answers, in the target database.
 ORACLE_OUT = "oracle_out"
 #: DVT104 is the planner's refusal ("cannot be federated"), which is allowed. DVT's federated
@@ -99,12 +97,7 @@ class Outcome:
 @cache
 def placements() -> tuple[str | None, ...]:
     """`--placement` values to run with, or one run without the flag while it does not exist."""
-    shown = subprocess.run(
-        [*DVT, "run", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    shown = forked.run("dvt", ["run", "--help"], cwd=Path.cwd(), timeout=120)
     return ("target", "engine", "auto") if "--placement" in shown.stdout else (None,)
 
 
@@ -120,7 +113,6 @@ class Run:
 def run_dvt(root: Path, placement: str | None, *args: str, timeout: float = 1200) -> Run:
     """`dvt run` as a process of its own: an engine crash must not take the test run with it."""
     command = [
-        *DVT,
         "run",
         "--project-dir",
         str(root),
@@ -133,7 +125,7 @@ def run_dvt(root: Path, placement: str | None, *args: str, timeout: float = 1200
     artifact = root / "target" / "run_results.json"
     artifact.unlink(missing_ok=True)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=root, timeout=timeout)
+    done = forked.run("dvt", command, cwd=root, timeout=timeout)
     seconds = time.perf_counter() - started
     if not artifact.exists():
         raise AssertionError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from dvt.cli.main import dvtRunner
+from tests import forked
 from tests.servers.postgres import PostgresServer
 
 
@@ -72,13 +72,11 @@ class Project:
     def cli(
         self, tool: str, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run `dvt` or `dbt` as a separate process, for exit codes and printed output; `env`
-        adds to (or overrides) this process's environment."""
-        code = f"import sys; from {tool}.cli.main import cli; sys.exit(cli())"
-        return subprocess.run(
-            [sys.executable, "-c", code, *self._args(list(args))],
-            capture_output=True,
-            text=True,
+        """Run `dvt` or `dbt` as a separate process (`tests.forked`), for exit codes and printed
+        output; `env` adds to (or overrides) this process's environment."""
+        return forked.run(
+            tool,
+            self._args(list(args)),
             cwd=self.root,
             timeout=300,
             env={**os.environ, **env} if env is not None else None,
