@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import sqlglot
 import sqlglot.expressions as exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.dialects.dialect import Dialect, DialectType, NormalizationStrategy
 from sqlglot.errors import OptimizeError, ParseError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, traverse_scope
@@ -265,7 +265,37 @@ def schema_mapping(schemas: Schemas, dialect: str) -> MappingSchema:
         catalog = mapping.setdefault(_quoted(key.catalog, dialect), {})
         tables = catalog.setdefault(_quoted(key.schema, dialect), {})  # type: ignore[attr-defined]
         tables[_quoted(key.name, dialect)] = {_quoted(c, dialect): t for c, t in typed_columns}
-    return MappingSchema(mapping, dialect=dialect)
+    return _InputSchema(mapping, dialect=dialect)
+
+
+#: Names as `MappingSchema` normalizes them, for every plan of the process.
+_NORMALIZED: dict[tuple[str, object, bool, bool], str] = {}
+
+
+class _InputSchema(MappingSchema):
+    """SQLGlot's schema, normalizing each name once per process, not once per plan: it parses
+    every name it is given, and each node's plan gives it every column of its inputs (a fifth
+    of planning a TPC-DS query)."""
+
+    def _normalize_name(
+        self,
+        name: str | exp.Identifier,
+        dialect: DialectType = None,
+        is_table: bool = False,
+        normalize: bool | None = None,
+    ) -> str:
+        if not isinstance(name, str):
+            return super()._normalize_name(name, dialect, is_table, normalize)
+        key = (
+            name,
+            dialect or self.dialect,
+            is_table,
+            self.normalize if normalize is None else normalize,
+        )
+        found = _NORMALIZED.get(key)
+        if found is None:
+            found = _NORMALIZED[key] = super()._normalize_name(name, dialect, is_table, normalize)
+        return found
 
 
 def _aggregates(tree: exp.Expr) -> bool:
