@@ -167,6 +167,7 @@ def _child(request: dict[str, Any]) -> None:
         code = 1
     finally:
         try:
+            threading._shutdown()  # type: ignore[attr-defined]  # as an interpreter's exit: join threads
             atexit._run_exitfuncs()
         finally:
             if isinstance(code, str):

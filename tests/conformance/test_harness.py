@@ -128,7 +128,7 @@ def test_one_run_per_placement_once_dvt_run_has_the_flag(
 ) -> None:
     commands: list[list[str]] = []
 
-    def run(command: list[str], **_: object) -> SimpleNamespace:
+    def run(tool: str, command: list[str], **_: object) -> SimpleNamespace:
         commands.append(command)
         if "--help" in command:
             return SimpleNamespace(stdout="  --placement [target|engine|auto]", returncode=0)
@@ -137,7 +137,7 @@ def test_one_run_per_placement_once_dvt_run_has_the_flag(
         (tmp_path / "target" / "run_results.json").write_text(json.dumps({"results": [result]}))
         return SimpleNamespace(stdout="", stderr="", returncode=0)
 
-    monkeypatch.setattr(harness.subprocess, "run", run)
+    monkeypatch.setattr(harness.forked, "run", run)
     harness.placements.cache_clear()
     try:
         assert harness.placements() == ("target", "engine", "auto")
@@ -149,10 +149,10 @@ def test_one_run_per_placement_once_dvt_run_has_the_flag(
 
 
 def test_without_the_flag_dvt_runs_once_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    def run(command: list[str], **_: object) -> SimpleNamespace:
+    def run(tool: str, command: list[str], **_: object) -> SimpleNamespace:
         return SimpleNamespace(stdout="  --compute TEXT", returncode=0)
 
-    monkeypatch.setattr(harness.subprocess, "run", run)
+    monkeypatch.setattr(harness.forked, "run", run)
     harness.placements.cache_clear()
     try:
         assert harness.placements() == (None,)
