@@ -96,6 +96,8 @@ class Connector(ABC):
     read_cost: ClassVar[float] = 0.5
     write_cost: ClassVar[float] = 1.0
     compute_cost: ClassVar[float] = 0.5
+    #: How many times its compute cost a query costs here when it reads a CTE more than once.
+    reused_cte_factor: ClassVar[float] = 1.0
 
     def __init__(self, spec: TargetSpec, session: NodeContext) -> None:
         self.spec = spec

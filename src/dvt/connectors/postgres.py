@@ -50,6 +50,10 @@ class PostgresConnector(ScannedServerConnector):
     read_cost = 0.35
     write_cost = 1.0
     compute_cost = 0.5
+    #: PostgreSQL materializes a CTE read more than once and joins it without statistics of its
+    #: columns: the join order is a guess (TPC-DS q59 at sf 0.01: a nested loop scanning 26M
+    #: rows for 100K input rows, 5.7 s where DuckDB takes 0.3 s).
+    reused_cte_factor = 10.0
     lossy_types: ClassVar[Mapping[str, str]] = {
         "numeric": AS_DOUBLE,
         r"numeric\((\d+)(?:,\d+)?\)": AS_DOUBLE,

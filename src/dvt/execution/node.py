@@ -141,7 +141,10 @@ class FederatedNode:
         for name in {self.resolution.target, *(e.input.target for e in plan.extractions)}:
             connector = self.session.connector(name)
             costs[name] = placement.Costs(
-                connector.read_cost, connector.write_cost, connector.compute_cost
+                connector.read_cost,
+                connector.write_cost,
+                connector.compute_cost,
+                connector.reused_cte_factor,
             )
         if requested == "auto" and plan.engine_refusal is None:
             for extraction in plan.extractions:

@@ -111,6 +111,8 @@ class FederationPlan:
     bytewise_refusal: str | None = None
     #: Whether the outermost query groups or aggregates (its result is small).
     aggregates: bool = False
+    #: Whether the query reads one of its CTEs more than once (`Costs.reused_cte_factor`).
+    reused_ctes: bool = False
     #: Whether a numeric result column's values may have scales of their own (a CASE of two
     #: scales, GREATEST, a column the planner cannot trace): PostgreSQL's unconstrained numeric
     #: then keeps each value's own scale, where the engine's DECIMAL has one for the column.

@@ -19,6 +19,7 @@ The plan also says whether the whole query means the same in the engine (`engine
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import sqlglot
@@ -118,6 +119,7 @@ def plan_federation(
     refusal = engine_refusal(tree, dialect, engine_dialect)
     bytewise_refusal = refusal and engine_refusal(tree, dialect, engine_dialect, bytewise_text=True)
     aggregates = _aggregates(tree)
+    reused_ctes = _reads_a_cte_twice(tree)
     extractions: list[Extraction] = []
     not_pushed: list[str] = []
     scopes = traverse_scope(tree)
@@ -149,6 +151,7 @@ def plan_federation(
         engine_refusal=refusal,
         bytewise_refusal=bytewise_refusal,
         aggregates=aggregates,
+        reused_ctes=reused_ctes,
         per_value_scales=per_value_scales,
         exact_numerics=exact_numerics,
         engine_macros=macros,
@@ -296,6 +299,14 @@ class _InputSchema(MappingSchema):
         if found is None:
             found = _NORMALIZED[key] = super()._normalize_name(name, dialect, is_table, normalize)
         return found
+
+
+def _reads_a_cte_twice(tree: exp.Expr) -> bool:
+    """Whether some CTE of the query is read more than once (before inputs are renamed: a
+    table without a schema is a CTE's name)."""
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    reads = Counter(t.name for t in tree.find_all(exp.Table) if not t.db and t.name in ctes)
+    return any(count > 1 for count in reads.values())
 
 
 def _aggregates(tree: exp.Expr) -> bool:
