@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from dbt.adapters.contracts.connection import ConnectionState
 from dbt.adapters.factory import FACTORY, get_adapter
@@ -126,7 +127,7 @@ class TargetPool:
                 continue
             try:
                 if adapter.is_cancelable():
-                    with adapter.connection_named("master"):
+                    with adapter.connection_named("master"), cancels_skip_closed(adapter):
                         adapter.cancel_open_connections()
             except Exception as exc:
                 failure = self.targets.redact(f"{type(exc).__name__}: {exc}")
@@ -140,6 +141,32 @@ class TargetPool:
                     adapter.cleanup_connections()
                     release(adapter)
             self._adapters.clear()
+
+
+@contextlib.contextmanager
+def cancels_skip_closed(adapter: BaseAdapter) -> Iterator[None]:
+    """Within this block, a cancel of one of `adapter`'s connections that fails is logged and
+    skipped, and the others are still cancelled.
+
+    dbt's cancel loop (`SQLConnectionManager.cancel_open`) reads each connection's state
+    under its lock, but a node's thread closes its connection without it: a node that ends as
+    Ctrl-C comes (DVT's own interrupt makes that likely) can leave a closed handle marked
+    open, and dbt-duckdb's cancel of it raises "Connection already closed!", which would
+    replace dbt's Ctrl-C exit with a traceback."""
+    manager: Any = adapter.connections
+    cancel = manager.cancel
+
+    def cancel_unless_closed(connection: Any) -> None:
+        try:
+            cancel(connection)
+        except Exception as exc:
+            events.debug(f"Cancelling connection {connection.name!r} failed (it closed?): {exc}")
+
+    manager.cancel = cancel_unless_closed
+    try:
+        yield
+    finally:
+        del manager.cancel
 
 
 def _has_open_connection(adapter: BaseAdapter) -> bool:

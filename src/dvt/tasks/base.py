@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
+from dbt.adapters.factory import get_adapter
 from dbt.artifacts.schemas.results import RunStatus
 from dbt.flags import get_flags
 from dbt.node_types import NodeType
@@ -23,6 +24,7 @@ from dbt.task.test import TestRunner
 
 from dvt import events, invocation
 from dvt.dbt_seams.factory import active_adapter
+from dvt.dbt_seams.pool import cancels_skip_closed
 from dvt.exceptions import TargetUnavailableError
 from dvt.execution.imports import drop_shared_imports, share_imports
 from dvt.invocation import Invocation
@@ -190,7 +192,8 @@ class TargetAwareTask:
         try:
             self.dvt.interrupt()
         finally:
-            super()._cancel_connections(pool)  # type: ignore[misc]
+            with cancels_skip_closed(get_adapter(self.config)):
+                super()._cancel_connections(pool)  # type: ignore[misc]
 
     def call_runner(self, runner: BaseRunner, *args: Any, **kwargs: Any) -> RunResult:
         """dbt's, with the runner's adapter active; dbt's other arguments (1.12's
