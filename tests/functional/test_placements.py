@@ -293,6 +293,41 @@ def test_text_is_ordered_in_the_engine_only_where_the_target_orders_it_by_its_by
     assert pg_rows(postgres, database, "analytics.first_name") == native
 
 
+def test_postgres_types_an_engine_result_without_compiling_it(
+    project: Project, postgres: PostgresServer
+) -> None:
+    """The engine placement has PostgreSQL type its result over empty imports (`LIMIT 0`), a
+    query that never runs: its JIT would still compile the plan (TPC-DS q10 at sf 0.1: 0.40 s
+    of the statement's 0.43 s). DVT's typing statements run with JIT off; the same statement
+    from anyone else is compiled, so JIT is on for this database (auto_explain logs each plan)."""
+    database = project.database  # type: ignore[attr-defined]
+    postgres.psql(
+        f"alter database {database} set session_preload_libraries = 'auto_explain';"
+        f"alter database {database} set auto_explain.log_min_duration = 0;"
+        f"alter database {database} set jit_above_cost = 0",
+        database,
+    )
+    log = postgres.folder / "server.log"
+    start = log.stat().st_size
+    postgres.psql(
+        "create table app.jit_control as select * from (select * from app.customers) "
+        "as dvt_typed limit 0",
+        database,
+    )
+    result = project.dvt("run", "--select", "regions_copy", "--placement", "engine")
+    assert result.success, result.exception
+    assert pg_rows(postgres, database, "analytics.regions_copy") == _native(
+        project, postgres, "regions_copy"
+    )
+    logged = log.read_text(errors="replace")[start:].split(" plan:\n")[1:]
+    plans = [entry.split("\n20", 1)[0] for entry in logged]  # up to the next log line
+    typed = [plan for plan in plans if "dvt_typed" in plan]
+    control = [plan for plan in typed if "jit_control" in plan]
+    assert len(control) == 1 and "JIT:" in control[0], plans
+    ours = [plan for plan in typed if "jit_control" not in plan]
+    assert ours and not [plan for plan in ours if "JIT:" in plan], ours
+
+
 def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     project: Project, postgres: PostgresServer
 ) -> None:

@@ -30,6 +30,11 @@ AS_DOUBLE = "read as DOUBLE by the engine: digits beyond about 15 significant di
 AS_TEXT = "read as text by the engine: the column arrives in the target as text"
 
 
+def typed_empty(typed_sql: str) -> str:
+    """A query of no rows with the columns and types a database gives `typed_sql`."""
+    return f"SELECT * FROM ({typed_sql}\n) AS dvt_typed LIMIT 0"
+
+
 class NodeContext(Protocol):
     """What a connector or an engine is handed by the node it works for: the node's engine
     cursor and connections, its streams and bucket folder (`execution.session` holds them)."""
@@ -240,6 +245,14 @@ class Connector(ABC):
         """Result columns of `typed_sql` (this database's SQL) whose values the engine cannot
         write here exactly, each with why; `relation` is a free name for probing."""
         return []
+
+    def create_typed(self, relation: RelationKey, typed_sql: str) -> str:
+        """`relation`, replaced by an empty table with the columns and types this database gives
+        `typed_sql` (its SQL over relations that exist here); returns the table's name."""
+        table = self.table(relation).sql(dialect=self.dialect)
+        self.execute(f"DROP TABLE IF EXISTS {table}")
+        self.execute(f"CREATE TABLE {table} AS {typed_empty(typed_sql)}")
+        return table
 
     def analyze(self, relation: RelationKey) -> None:  # noqa: B027 - most databases need none
         """Refresh the statistics of a relation just loaded, so the target plans with them."""

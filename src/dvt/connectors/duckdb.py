@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dvt.connectors.base import BATCH_ROWS, SCHEMA_LOCK, Connector
+from dvt.connectors.base import BATCH_ROWS, SCHEMA_LOCK, Connector, typed_empty
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.quoting import quote_literal
 from dvt.scratch import tag_of
@@ -168,9 +168,7 @@ class DuckDBConnector(Connector):
     def _create_empty(self, target: Any, typed_sql: str, relation: RelationKey) -> str:
         """The relation, empty, with the columns and types this database gives `typed_sql`."""
         table = self._fresh(target, relation)
-        target.execute(
-            f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed LIMIT 0"
-        )
+        target.execute(f"CREATE TABLE {table} AS {typed_empty(typed_sql)}")
         return table
 
     def _fresh(self, target: Any, relation: RelationKey) -> str:

@@ -334,11 +334,7 @@ class SparkEngine(Engine):
             if jdbc:
                 table = target.table(relation).sql(dialect=target.dialect)
                 if typed_sql is not None:  # the target types the table; Spark appends to it
-                    target.execute(f"DROP TABLE IF EXISTS {table}")
-                    target.execute(
-                        f"CREATE TABLE {table} AS SELECT * FROM ({typed_sql}\n) AS dvt_typed "
-                        "LIMIT 0"
-                    )
+                    target.create_typed(relation, typed_sql)
                 result.write.format("jdbc").options(
                     **self._jdbc_options(target),
                     dbtable=table,
