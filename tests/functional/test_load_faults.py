@@ -56,6 +56,12 @@ BIG_EVENTS = (
     "drop table app.events; create view app.events as "
     "select g as id, repeat('x', 40) || g as kind from generate_series(1, 2000000) g"
 )
+#: Enough rows that their COPY outlasts the time a signal can take to be handled (2,000,000
+#: rows load in 1.5 s on a fast machine, and a SIGINT was once handled after 2 s).
+LONG_EVENTS = (
+    "create or replace view app.events as "
+    "select g as id, repeat('x', 40) || g as kind from generate_series(1, 8000000) g"
+)
 
 
 def _project(
@@ -68,7 +74,7 @@ def _project(
 ) -> Project:
     """Sources on `source`, models on `warehouse` (database wh), a DuckDB file beside; built
     once, then app.events changed (made `big`, or else one new row)."""
-    source_db = f"src_{hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]}"
+    source_db = _source_database(tmp_path)
     source.create_database(source_db)
     source.psql(
         "create schema app; create table app.events as select 1 as id, 'old' as kind; "
@@ -89,6 +95,10 @@ def _project(
     assert first.returncode == 0, first.stdout[-3000:]
     source.psql(BIG_EVENTS if big else "update app.events set kind = 'new'", source_db)
     return project
+
+
+def _source_database(tmp_path: Path) -> str:
+    return f"src_{hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]}"
 
 
 def _loading_backends(server: PostgresServer, relation_prefix: str) -> list[int]:
@@ -186,6 +196,7 @@ def test_a_signal_during_an_import(
     """Ctrl-C while the COPY runs: the load is cancelled (dvt exits as dbt does on Ctrl-C, in
     seconds), the old table stays, and nothing of the run is left behind."""
     project = _project(tmp_path, postgres, own_postgres)
+    postgres.psql(LONG_EVENTS, _source_database(tmp_path))
     started: list[float] = []
 
     def interrupt(child: subprocess.Popen[str]) -> None:
