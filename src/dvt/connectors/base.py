@@ -74,6 +74,8 @@ class Connector(ABC):
 
     #: SQLGlot dialect of the SQL this connector runs.
     dialect: ClassVar[str]
+    #: Statements before one that only types a query (`create_typed`, a typed stage).
+    typing_preamble: ClassVar[str] = ""
     #: Whether models and seeds may be written here.
     writable: ClassVar[bool] = True
     #: Source column types (full-match regex on the lower-case type) the engine cannot keep,
@@ -251,7 +253,7 @@ class Connector(ABC):
         `typed_sql` (its SQL over relations that exist here); returns the table's name."""
         table = self.table(relation).sql(dialect=self.dialect)
         self.execute(f"DROP TABLE IF EXISTS {table}")
-        self.execute(f"CREATE TABLE {table} AS {typed_empty(typed_sql)}")
+        self.execute(f"{self.typing_preamble}CREATE TABLE {table} AS {typed_empty(typed_sql)}")
         return table
 
     def analyze(self, relation: RelationKey) -> None:  # noqa: B027 - most databases need none

@@ -34,10 +34,6 @@ _INTEGERS = frozenset(
 )
 
 
-#: Before DVT's statements that only type a query (`LIMIT 0`): PostgreSQL's JIT would compile
-#: the plan of a query that never runs (TPC-DS q10 at sf 0.1: 0.40 s of the statement's 0.43).
-#: A multi-statement string is one transaction, so `SET LOCAL` ends with it.
-NO_JIT = "SET LOCAL jit = off"
 #: The first key of DVT's advisory locks ('DVT'); the second is an invocation's tag.
 _SCRATCH_LOCK_CLASS = 0x445654
 
@@ -50,6 +46,10 @@ def _lock_key(tag: str) -> int:
 
 class PostgresConnector(ScannedServerConnector):
     dialect = "postgres"
+    #: JIT would compile the plan of a query that never runs (TPC-DS q10 at sf 0.1: 0.40 s of
+    #: the typing statement's 0.43 s). A multi-statement string is one transaction, so
+    #: `SET LOCAL` ends with it.
+    typing_preamble = "SET LOCAL jit = off; "
     reads_instants = True
     read_cost = 0.35
     write_cost = 1.0
@@ -176,7 +176,9 @@ class PostgresConnector(ScannedServerConnector):
             )
             create = f"CREATE {kind} {server_table} ({definition})"
         else:
-            create = f"{NO_JIT}; CREATE {kind} {server_table} AS {typed_empty(typed_sql)}"
+            create = (
+                f"{self.typing_preamble}CREATE {kind} {server_table} AS {typed_empty(typed_sql)}"
+            )
         schema = quoted(relation.schema)
         opened = self._kept_connection(f"DROP TABLE IF EXISTS {server_table}")
         with opened as connection, connection.cursor() as cursor:
@@ -225,12 +227,6 @@ class PostgresConnector(ScannedServerConnector):
         finally:
             self.execute(f"DROP TABLE IF EXISTS {table}")
         return [f"{name!r} would be an unconstrained numeric" for (name,) in found]
-
-    def create_typed(self, relation: RelationKey, typed_sql: str) -> str:
-        table = self.table(relation).sql(dialect="postgres")
-        self.execute(f"DROP TABLE IF EXISTS {table}")
-        self.execute(f"{NO_JIT}; CREATE TABLE {table} AS {typed_empty(typed_sql)}")
-        return table
 
     def analyze(self, relation: RelationKey) -> None:
         self._attach()
