@@ -51,3 +51,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+# An editable install compiles nothing: with PYTHONDONTWRITEBYTECODE set, every DVT module would
+# be compiled again at every start (a wheel's install compiles them once, as this does).
+"$venv/bin/python" -m compileall -q src/dvt

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 from dvt import events
 from dvt.config.buckets import BucketSpec
+from dvt.embedded import register_stream
 from dvt.exceptions import EngineUnavailableError
 from dvt.quoting import quote_literal
 
@@ -149,7 +150,7 @@ class Staging:
     def write_stream(self, cursor: Any, reader: Any, name: str) -> None:
         """Stream an Arrow record batch reader into Parquet files under `name/`."""
         view = f"{name}__dvt_extract"
-        cursor.register(view, reader)
+        register_stream(cursor, view, reader)
         try:
             self.write(cursor, f"SELECT * FROM {view}", name)
         finally:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dvt.connectors.base import BATCH_ROWS, SCHEMA_LOCK, Connector, typed_empty
+from dvt.embedded import register_stream
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.quoting import quote_literal
 from dvt.scratch import tag_of
@@ -118,7 +119,7 @@ class DuckDBConnector(Connector):
 
     def stage_arrow(self, reader: Any, relation: RelationKey, typed_sql: str | None = None) -> int:
         target = self._cursor()
-        target.register("dvt_result", reader)
+        register_stream(target, "dvt_result", reader)
         try:
             if typed_sql is None:
                 return self._create(target, "SELECT * FROM dvt_result", relation)

@@ -15,6 +15,7 @@ import sqlglot.expressions as exp
 
 from dvt import connectors, events
 from dvt.connectors.base import BATCH_ROWS, Connector
+from dvt.embedded import register_stream
 from dvt.execution.progress import Progress
 from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
 from dvt.planning.planner import parse_model_sql, plan_federation
@@ -120,7 +121,7 @@ class FederationSession(contextlib.ExitStack):
             reader, counter, self.progress, self._ended, lambda: self._open_streams.discard(token)
         )
         self._streams.append((reader, stream))  # alive until the engine has consumed them
-        self.cursor.register(name, stream)
+        register_stream(self.cursor, name, stream)
 
     def end_streams(self) -> bool:
         """End every input stream of the node early, as if its input had no more rows: a load
