@@ -249,6 +249,20 @@ def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -
     assert "Initializing" not in pushdown_only.stdout
 
 
+def test_the_engine_and_connections_open_while_dbt_starts(fed: Project) -> None:
+    """A thread opens what the federated nodes need (the reader engine, the DuckDB database,
+    PostgreSQL's ATTACH and a load connection) beside dbt's own start: no node waits for it."""
+    run = fed.cli("dvt", "run")
+    assert run.returncode == 0, run.stdout[-3000:]
+    log = (fed.root / "logs" / "dbt.log").read_text()
+    starts = [line for line in log.splitlines() if "Initializing duckdb compute" in line]
+    assert len(starts) == 1 and "[dvt-warm-u]" in starts[0], starts
+    warmed = [line for line in log.splitlines() if "[dvt-warm-u]" in line]
+    assert any("Acquiring new duckdb connection" in line for line in warmed), warmed
+    for target in ("pg", "duck", "shop_sqlite"):
+        assert any(f"Opened '{target}' for the federated nodes" in line for line in warmed), warmed
+
+
 def test_parallel_threads_give_the_same_rows(fed: Project, postgres: PostgresServer) -> None:
     database = fed.database  # type: ignore[attr-defined]
     duck_file = fed.duck_file  # type: ignore[attr-defined]

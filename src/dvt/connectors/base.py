@@ -259,6 +259,10 @@ class Connector(ABC):
     def analyze(self, relation: RelationKey) -> None:  # noqa: B027 - most databases need none
         """Refresh the statistics of a relation just loaded, so the target plans with them."""
 
+    def warm_up(self, loads: bool) -> None:  # noqa: B027 - most databases open nothing ahead
+        """Open what this connector's first read (and, with `loads`, its first load) would
+        otherwise open while a node waits for it: a connection, the engine's ATTACH."""
+
     def stage_arrow(self, reader: Any, relation: RelationKey, typed_sql: str | None = None) -> int:
         """Write an Arrow stream into `relation` on this target; return the row count."""
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")

@@ -68,6 +68,9 @@ class DuckDBConnector(Connector):
         """A fresh cursor on the target's database (each stream needs its own)."""
         return self.session.target_handle(self.spec.name).cursor().cursor()
 
+    def warm_up(self, loads: bool) -> None:
+        self._cursor().close()  # opens the database, once per invocation
+
     def columns(self, key: RelationKey) -> Sequence[tuple[str, str]]:
         rows = (
             self._cursor().execute(f"DESCRIBE {self.table(key).sql(dialect='duckdb')}").fetchall()

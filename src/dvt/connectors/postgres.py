@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt.connectors import postgres_copy
 from dvt.connectors.base import AS_DOUBLE, AS_TEXT, SCHEMA_LOCK, typed_empty
-from dvt.connectors.postgres_copy import quoted
 from dvt.connectors.scanned import ScannedServerConnector
 from dvt.embedded import extension_path
 from dvt.exceptions import InexactResultError
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.planning.models import unknown as unknown_estimate
-from dvt.quoting import quote_literal
+from dvt.quoting import quote_identifier, quote_literal
 from dvt.scratch import SCRATCH_NAME, tag_of
 
 if TYPE_CHECKING:
@@ -171,7 +170,8 @@ class PostgresConnector(ScannedServerConnector):
             result = duckdb.sql(f"SELECT * FROM ({engine_sql}) AS dvt_result")
             declared = column_types or {}
             definition = ", ".join(
-                f"{quoted(name)} {declared.get(name) or postgres_copy.created_type(duckdb_type)}"
+                f"{quote_identifier(name)} "
+                f"{declared.get(name) or postgres_copy.created_type(duckdb_type)}"
                 for name, duckdb_type in zip(result.columns, result.types, strict=True)
             )
             create = f"CREATE {kind} {server_table} ({definition})"
@@ -179,7 +179,7 @@ class PostgresConnector(ScannedServerConnector):
             create = (
                 f"{self.typing_preamble}CREATE {kind} {server_table} AS {typed_empty(typed_sql)}"
             )
-        schema = quoted(relation.schema)
+        schema = quote_identifier(relation.schema)
         opened = self._kept_connection(f"DROP TABLE IF EXISTS {server_table}")
         with opened as connection, connection.cursor() as cursor:
             with SCHEMA_LOCK:
@@ -228,10 +228,14 @@ class PostgresConnector(ScannedServerConnector):
             self.execute(f"DROP TABLE IF EXISTS {table}")
         return [f"{name!r} would be an unconstrained numeric" for (name,) in found]
 
+    def warm_up(self, loads: bool) -> None:
+        super().warm_up(loads)
+        if loads:  # a connection of DVT's own, kept for the first load
+            self._on_kept_connection("")
+
     def analyze(self, relation: RelationKey) -> None:
         self._attach()
-        with self._kept_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {self.table(relation).sql(dialect='postgres')}")
+        self._on_kept_connection(f"ANALYZE {self.table(relation).sql(dialect='postgres')}")
 
     def estimated_rows(self, key: RelationKey) -> int | None:
         table = quote_literal(self.table(key).sql(dialect="postgres"))
@@ -266,8 +270,8 @@ class PostgresConnector(ScannedServerConnector):
         self._attach()
         # On the server (the stage may have been renamed, or written by Spark): the engine's
         # catalog may still list it, which is harmless as a stage name is used once per run.
-        with self._kept_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table(relation).sql(dialect='postgres')}")
+        table = self.table(relation).sql(dialect="postgres")
+        self._on_kept_connection(f"DROP TABLE IF EXISTS {table}")
 
     def hold_scratch(self, tag: str) -> Any:
         """A connection of its own holding a session-level advisory lock keyed on the tag: the
@@ -326,6 +330,11 @@ class PostgresConnector(ScannedServerConnector):
             self.spec.name, lambda: self._own_connection("dvt_load"), ready
         )
 
+    def _on_kept_connection(self, statement: str) -> None:
+        """Run one statement on a kept connection, in the round trip that names it."""
+        with self._kept_connection(statement):
+            pass
+
     def _own_connection(self, name: str) -> Any:
         """A new auto-commit psycopg2 connection to this target, opened by dbt-postgres from
         the output's credentials (SSL, role, search_path as dbt's own)."""
@@ -357,7 +366,7 @@ class PostgresConnector(ScannedServerConnector):
         if found is None or found[0] not in columns:
             return None
         column, estimate = found
-        name = quoted(column)
+        name = quote_identifier(column)
         bounds = self.server_row(
             f"SELECT min({name}), max({name}) FROM {self.table(key).sql('postgres')}"
         )
@@ -413,7 +422,7 @@ def _alter_types(server_table: str, types: Mapping[str, str]) -> list[str]:
     """The statement giving columns of a table new types (none when there are none)."""
     if not types:
         return []
-    changes = ", ".join(f"ALTER COLUMN {quoted(c)} TYPE {t}" for c, t in types.items())
+    changes = ", ".join(f"ALTER COLUMN {quote_identifier(c)} TYPE {t}" for c, t in types.items())
     return [f"ALTER TABLE {server_table} {changes}"]
 
 

@@ -25,8 +25,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot.expressions as exp
-
 from dvt.quoting import quote_literal
 
 #: Bytes psycopg2 reads from the pipe at a time (one `PQputCopyData` each).
@@ -217,10 +215,6 @@ def plan_copy(engine_sql: str, columns: Sequence[TargetColumn]) -> CopyPlan:
         return CopyPlan(select, "FORMAT postgres_binary, USE_TMP_FILE false", "FORMAT binary")
     csv = "FORMAT csv, HEADER false, FORCE_QUOTE *, NULLSTR '', USE_TMP_FILE false"
     return CopyPlan(select, csv, "FORMAT csv")
-
-
-def quoted(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="postgres")
 
 
 def copy_from_engine(

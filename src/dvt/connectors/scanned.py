@@ -68,6 +68,9 @@ class ScannedServerConnector(Connector):
             self.alias, self.extension, statements, on_attach=self.on_attach
         )
 
+    def warm_up(self, loads: bool) -> None:
+        self._attach()
+
     def table(self, key: RelationKey) -> exp.Table:
         # The connection is to one database: relations are named schema.table.
         return exp.table_(key.name, db=key.schema, quoted=True)

@@ -134,6 +134,16 @@ class FederatedNode:
             planned.append(dataclasses.replace(extraction, sql=sql))
         return tuple(planned)
 
+    def engine_reads(self) -> tuple[Extraction, ...]:
+        """The engine placement's reads, each rendered in its source's SQL."""
+        assert self.plan is not None
+        return tuple(
+            dataclasses.replace(
+                e, sql=self.session.connector(e.input.target).extraction_sql(e, e.input.key)
+            )
+            for e in self.plan.extractions
+        )
+
     def _choose(self, plan: FederationPlan) -> placement.Choice:
         requested = self.resolution.placement or "auto"
         rows: dict[str, int | None] = {}
@@ -359,7 +369,7 @@ class FederatedNode:
         reads = (
             self.imports
             if self.choice.placement == "target"
-            else [(e, None) for e in self.plan.extractions]  # type: ignore[misc]
+            else [(e, None) for e in self.engine_reads()]  # type: ignore[misc]
         )
         return {
             **self.choice.to_dict(),

@@ -4,7 +4,6 @@ streams, the bucket folder, and everything to close when it ends."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -135,7 +134,8 @@ class FederationSession(contextlib.ExitStack):
     def plan(
         self, inputs: list[PlanInput], dialect: str, engine_dialect: str = "duckdb"
     ) -> FederationPlan:
-        """Plan the node's compiled SQL and render each extraction in its source's dialect."""
+        """Plan the node's compiled SQL (its reads are rendered in their sources' SQL where
+        they are used: `FederatedNode.planned_imports`, `engine_reads`)."""
         tree = parse_model_sql(self.node.compiled_code, dialect, self.node.unique_id)
         self.spans = relation_spans(tree)
         referenced = set(self.spans)
@@ -159,13 +159,7 @@ class FederationSession(contextlib.ExitStack):
         for extraction in plan.extractions:
             columns = schemas.get(extraction.input.key, ())
             self._warn_type_loss(extraction, {name.lower(): kind for name, kind in columns})
-        rendered = tuple(
-            dataclasses.replace(
-                e, sql=self.connector(e.input.target).extraction_sql(e, e.input.key)
-            )
-            for e in plan.extractions
-        )
-        return dataclasses.replace(plan, extractions=rendered)
+        return plan
 
     def _reading(self, source: str) -> Reading:
         """How `source` reads a predicate pushed into it, held against the node's target."""

@@ -292,6 +292,24 @@ def engine_for(dvt: Any, resolution: Any) -> tuple[str, Callable[[], Engine]]:
     return engines.dialect(spec.type), lambda: dvt.engine(compute)
 
 
+def warm_up(dvt: Any, nodes: list[Any]) -> None:
+    """Open, while dbt starts, what the invocation's first federated nodes would open as they
+    run: the reader engine, the Arrow library, and on each target the nodes read or write its
+    connections (`Connector.warm_up`). A failure is left for a node to meet and report."""
+    try:
+        import pyarrow  # noqa: F401 - imported once, here rather than in a node
+
+        resolutions = [dvt.resolve(node) for node in nodes]
+        loads = {r.target for r in resolutions}
+        reads = {t for r in resolutions for t in r.input_targets}
+        with FederationSession(dvt, reader_for(dvt, resolutions[0]), nodes[0]) as session:
+            for target in sorted(loads | reads):
+                session.connector(target).warm_up(loads=target in loads)
+                events.debug(f"Opened {target!r} for the federated nodes")
+    except Exception as exc:
+        events.debug(f"Warming up federation failed ({type(exc).__name__}): {dvt.redact(str(exc))}")
+
+
 def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
     """The DuckDB engine connectors read through (schemas, imports, the engine's inputs): the
     node's compute when it is a DuckDB one (so its settings apply), else the built-in `duckdb`.

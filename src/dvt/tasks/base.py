@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
@@ -151,12 +152,20 @@ def _with_where_line(runner_cls: type[Any]) -> type[Any]:
     return _WHERE_LINE_RUNNERS[runner_cls]
 
 
+def _warm_up(dvt: Invocation, federated: list[Any]) -> None:
+    from dvt.runners.federation import warm_up  # SQLGlot and the engines load in this thread
+
+    warm_up(dvt, federated)
+
+
 class TargetAwareTask:
     """Mix in before a dbt graph task: `class DvtRunTask(TargetAwareTask, RunTask)`."""
 
     config: Any
     manifest: Any
     args: Any
+    #: The thread opening what federated nodes need while dbt starts (`warm_up`).
+    _warming: threading.Thread | None = None
 
     @property
     def dvt(self) -> Invocation:
@@ -217,6 +226,8 @@ class TargetAwareTask:
             results: list[RunResult] = super().execute_nodes()  # type: ignore[misc]
         finally:
             gc.unfreeze()
+            if self._warming is not None:
+                self._warming.join()
             drop_shared_imports(self.dvt)
         if self.dvt.multi_target:
             for result in results:
@@ -263,8 +274,11 @@ class TargetAwareTask:
         return None
 
     def before_run(self, adapter: BaseAdapter, selected_uids: AbstractSet[str]) -> Any:
-        """Prepare every non-default target of the selection, then run dbt's own before_run."""
+        """Prepare every non-default target of the selection, then run dbt's own before_run;
+        meanwhile, a thread opens what the federated nodes will need (`warm_up`)."""
         writes = isinstance(self, RunTask)
+        if writes and self.dvt.multi_target:
+            self._start_warm_up(selected_uids)
         for target in self._other_targets(selected_uids):
             other = self.dvt.pool.adapter_for(target)
             try:
@@ -281,3 +295,16 @@ class TargetAwareTask:
                     "Its nodes will fail; nodes on other targets still run.",
                 )
         return super().before_run(adapter, selected_uids)  # type: ignore[misc]
+
+    def _start_warm_up(self, selected_uids: AbstractSet[str]) -> None:
+        nodes = self.manifest.nodes
+        federated = [
+            nodes[u]
+            for u in sorted(selected_uids)
+            if u in nodes and self.dvt.resolve(nodes[u]).is_federated
+        ]
+        if federated:
+            self._warming = threading.Thread(
+                target=_warm_up, args=(self.dvt, federated), name="dvt-warm-up", daemon=True
+            )
+            self._warming.start()

@@ -254,7 +254,7 @@ class DvtPlanTask(ListTask):
                     "sql": e.sql,
                     **({"shared": True} if shared else {}),
                 }
-                for e, shared in ([(e, False) for e in plan.extractions] if engine else reads)
+                for e, shared in ([(e, False) for e in work.engine_reads()] if engine else reads)
             ],
             "engine_sql": plan.engine_sql if engine else None,
         }
