@@ -328,6 +328,36 @@ def test_postgres_types_an_engine_result_without_compiling_it(
     assert ours and not [plan for plan in ours if "JIT:" in plan], ours
 
 
+def test_the_engine_reads_a_read_repeated_in_one_query_once(
+    project: Project, postgres: PostgresServer
+) -> None:
+    """A self-join reads each input twice with the same SQL: the engine reads it once and
+    gives the second occurrence the same rows; the answer is PostgreSQL's."""
+    project.write(
+        {
+            "models/visit_pairs.sql": """\
+                select a.customer_id, count(*) as pairs, min(c.name) as name, max(d.name) as other
+                from {{ source('lake', 'visits') }} a
+                join {{ source('lake', 'visits') }} b on b.customer_id = a.customer_id
+                join {{ source('app', 'customers') }} c on c.id = a.customer_id
+                join {{ source('app', 'customers') }} d on d.id = b.customer_id
+                group by a.customer_id
+                """
+        }
+    )
+    result = project.dvt("run", "--select", "visit_pairs", "--placement", "engine")
+    assert result.success, result.exception
+    (node,) = result.result.results
+    reads = node.adapter_response["dvt"]["extractions"]
+    for source, rows in (("source.place.lake.visits", 5), ("source.place.app.customers", 4)):
+        twice = [r for r in reads if r["input"] == source]
+        assert len(twice) == 2 and twice[0]["sql"] == twice[1]["sql"], reads
+        assert [r["rows"] for r in twice] == [rows, 0], reads
+    assert sorted(pg_rows(postgres, project.database, "analytics.visit_pairs")) == sorted(  # type: ignore[attr-defined]
+        _native(project, postgres, "visit_pairs")
+    )
+
+
 def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
     project: Project, postgres: PostgresServer
 ) -> None:

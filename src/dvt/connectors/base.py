@@ -211,12 +211,9 @@ class Connector(ABC):
         target, with no stream through the engine. None otherwise."""
         return None
 
-    def expose(self, extraction: Extraction, key: RelationKey) -> str:
-        """Make the extraction readable in the engine session as `extraction.engine_name`;
-        return the SQL sent to this database."""
-        sql = self.extraction_sql(extraction, key)
-        self.session.register_stream(extraction.engine_name, self.stream(sql))
-        return sql
+    def expose(self, name: str, sql: str) -> None:
+        """Make the rows of `sql` (this database's) readable in the engine session as `name`."""
+        self.session.register_stream(name, self.stream(sql))
 
     def stage(
         self,

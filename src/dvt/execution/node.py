@@ -267,7 +267,7 @@ class FederatedNode:
                 on.close()
             session.rows_read.setdefault(name, [0])[0] += rows
         else:
-            source.expose(extraction, extraction.input.key)
+            source.expose(name, extraction.sql)
             self.target.stage(f"SELECT * FROM {name}", relation, column_types=column_types)
         if extraction.limit != 0:
             self.target.analyze(relation)

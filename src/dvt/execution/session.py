@@ -206,13 +206,21 @@ class FederationSession(contextlib.ExitStack):
         """Every input of the engine placement, read into the engine session under its engine
         name: as a temporary table (so the engine plans its joins with the real row counts, not
         blind over streams; it spills past its memory limit), or as the Parquet files of the
-        node's bucket folder."""
+        node's bucket folder. A read the same as one before it (its SQL, on its database) is
+        that one's table under its own name: read once."""
+        tables: dict[tuple[str, str], str] = {}
         for extraction in plan.extractions:
             if self.staging is not None:
                 self.stage_input(extraction)
                 continue
             name = extraction.engine_name
-            self.connector(extraction.input.target).expose(extraction, extraction.input.key)
+            connector = self.connector(extraction.input.target)
+            sql = connector.extraction_sql(extraction, extraction.input.key)
+            read = tables.setdefault((extraction.input.target, sql), name)
+            if read != name:
+                self.cursor.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM {read}")
+                continue
+            connector.expose(name, sql)
             self.cursor.execute(f"CREATE TEMP TABLE {name}__rows AS SELECT * FROM {name}")
             self.cursor.unregister(name)
             self.cursor.execute(f"ALTER TABLE {name}__rows RENAME TO {name}")
