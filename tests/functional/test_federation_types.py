@@ -137,3 +137,37 @@ def test_integer_division_keeps_the_source_semantics(
     forced = project.cli("dvt", "run", "--placement", "engine")
     assert forced.returncode == 1
     assert "[DVT104]" in forced.stdout and "cannot prove" in forced.stdout
+
+
+def test_a_time_with_its_utc_offset_warns_dvt002(postgres: PostgresServer, tmp_path: Path) -> None:
+    """Arrow has no time-with-offset type: DuckDB streams a TIMETZ as TIME, without its offset.
+    Read into PostgreSQL, the column says so (DVT002), whichever database holds it."""
+    database = f"timetz_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(
+        "create schema src; create table src.all_types (id int, at timetz, plain time); "
+        "insert into src.all_types values (1, '12:00:00+05', '12:00:00')",
+        database,
+    )
+    lake = tmp_path / "lake.duckdb"
+    with duckdb.connect(str(lake)) as conn:
+        conn.execute(
+            "create table clocks (id int, t timetz); insert into clocks values (1, '12:00:00+05')"
+        )
+    files = {
+        **FILES,
+        "models/lake.yml": "sources:\n  - name: lake\n    schema: main\n    config: {connection: duck}\n"
+        "    tables: [{name: clocks}]\n",
+        "models/clocks_on_pg.sql": "select * from {{ source('lake', 'clocks') }}",
+    }
+    project = Project(tmp_path / "project").write(files)
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "duck": duck_output(lake)}, "pg"
+    )
+    done = project.cli("dvt", "run", "--select", "on_duck", "clocks_on_pg")
+    assert done.returncode == 0, done.stdout[-3000:]
+    warnings = [line for line in done.stdout.splitlines() if "[DVT002]" in line]
+    assert len(warnings) == 2, warnings
+    assert any("'at' (time with time zone)" in w and "UTC offset is lost" in w for w in warnings)
+    assert any("'t' (TIME WITH TIME ZONE)" in w and "UTC offset is lost" in w for w in warnings)
+    assert not any("'plain'" in w or "'id'" in w for w in warnings)

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from dvt.connectors.base import BATCH_ROWS, SCHEMA_LOCK, Connector, typed_empty
+from dvt.connectors.base import (
+    AS_TIME,
+    BATCH_ROWS,
+    SCHEMA_LOCK,
+    ZONED_TIME,
+    Connector,
+    typed_empty,
+)
 from dvt.embedded import register_stream
 from dvt.planning.models import MISSING, VIEW, Estimates, Relation, RelationKey, RowEstimate
 from dvt.quoting import quote_literal
@@ -30,6 +37,7 @@ class DuckDBConnector(Connector):
     dialect = "duckdb"
     #: As PostgreSQL, in any TimeZone (tests/functional/test_same_semantics.py).
     reads_instants = True
+    lossy_types: ClassVar[Mapping[str, str]] = {ZONED_TIME: AS_TIME}
 
     @classmethod
     def estimates(

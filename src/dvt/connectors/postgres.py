@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dvt.connectors import postgres_copy
-from dvt.connectors.base import AS_DOUBLE, AS_TEXT, SCHEMA_LOCK, typed_empty
+from dvt.connectors.base import (
+    AS_DOUBLE,
+    AS_TEXT,
+    AS_TIME,
+    SCHEMA_LOCK,
+    ZONED_TIME,
+    typed_empty,
+)
 from dvt.connectors.scanned import ScannedServerConnector
 from dvt.embedded import extension_path
 from dvt.exceptions import InexactResultError
@@ -61,6 +68,7 @@ class PostgresConnector(ScannedServerConnector):
         "numeric": AS_DOUBLE,
         r"numeric\((\d+)(?:,\d+)?\)": AS_DOUBLE,
         r"money|jsonb?|xml|bit(?: varying)?(?:\(\d+\))?": AS_TEXT,
+        ZONED_TIME: AS_TIME,
     }
     extension = "postgres_scanner"
     scanner_type = "postgres"

@@ -190,7 +190,7 @@ class FederationSession(contextlib.ExitStack):
                     f"{self.node.unique_id}: column {column!r} ({source_type}) of "
                     f"{extraction.input.key.schema}.{extraction.input.key.name} on "
                     f"{extraction.input.target!r} is {loss}. "
-                    "Cast it in the model to a type that keeps it (e.g. numeric(38, s)).",
+                    "Cast it in the model to a type that keeps it (e.g. numeric(38, s), or text).",
                 )
 
     def _evaluate(self, plan_input: PlanInput, select: exp.Select) -> tuple[bool, Any]:
