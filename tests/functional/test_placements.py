@@ -353,9 +353,16 @@ def test_the_engine_reads_a_read_repeated_in_one_query_once(
         twice = [r for r in reads if r["input"] == source]
         assert len(twice) == 2 and twice[0]["sql"] == twice[1]["sql"], reads
         assert [r["rows"] for r in twice] == [rows, 0], reads
-    assert sorted(pg_rows(postgres, project.database, "analytics.visit_pairs")) == sorted(  # type: ignore[attr-defined]
+    database = project.database  # type: ignore[attr-defined]
+    assert sorted(pg_rows(postgres, database, "analytics.visit_pairs")) == sorted(
         _native(project, postgres, "visit_pairs")
     )
+    postgres.psql(
+        f"create table analytics.native_visit_pairs as {_sql_of(project, 'visit_pairs')}", database
+    )
+    assert [t[1:] for t in _types(postgres, database, "visit_pairs")] == [
+        t[1:] for t in _types(postgres, database, "native_visit_pairs")
+    ]
 
 
 def test_auto_computes_a_small_result_of_a_large_remote_input_in_the_engine(
