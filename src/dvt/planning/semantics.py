@@ -120,7 +120,7 @@ def _column(node: exp.Expr) -> str | None:
         return "a column of unknown type"
     if kind.this in _CHAR:
         return f"a {kind.sql()} column (blank-padded comparison)"
-    if kind.this == Type.DECIMAL and not kind.expressions:
+    if kind.this == Type.DECIMAL and not kind.expressions and not numeric.derived_column(node):
         return "an unbounded numeric column (the engine reads it as DOUBLE)"
     allowed = _NUMBER | _TEXT | _ZONED | _LOCAL | {Type.BOOLEAN}
     if kind.this not in allowed:

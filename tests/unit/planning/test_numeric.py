@@ -18,6 +18,10 @@ SCHEMAS = {
 }
 
 
+#: Sums of quotients: each sum's scale is the largest of its quotients', which the rows decide.
+SUMMED = "select id, sum(price / 2) total from pg.public.facts group by id"
+
+
 def plan(sql: str):  # type: ignore[no-untyped-def]
     return plan_federation(sql, "postgres", [FACTS, DIMS], SCHEMAS, model="model.p.m")  # type: ignore[arg-type]
 
@@ -50,6 +54,27 @@ def test_a_quotient_of_fixed_scales_that_is_only_read_for_its_value_goes_to_the_
 
 
 @pytest.mark.parametrize(
+    "sql",
+    [
+        # TPC-DS q04's shape: sums of quotients in a UNION ALL CTE, their ratios compared
+        f"with t as ({SUMMED} union all select id, sum(weight / 4) from lake.main.dims group by id) "
+        "select a.id from t a join t b on a.id = b.id "
+        "where case when a.total > 0 then b.total / a.total end > a.total / 7",
+        # the branches of a UNION ALL of two fixed scales, each value with its branch's
+        "with u as (select price v from pg.public.facts union all select weight from lake.main.dims) "
+        "select 1 from u where u.v / 3 > 1",
+        # a quotient of a quotient, and arithmetic over a carried scale in a derived table
+        f"select 1 from ({SUMMED}) t join lake.main.dims d on d.id = t.id "
+        "where (t.total * 2) / (t.total + d.weight / 3) > 1",
+    ],
+)
+def test_a_quotient_of_scales_computed_per_value_goes_to_the_engine(sql: str) -> None:
+    result = plan(sql)
+    assert result.engine_refusal is None
+    assert result.exact_numerics and "DVT_PG_NUMERIC_DIV_CARRIED" in result.engine_sql
+
+
+@pytest.mark.parametrize(
     ("sql", "reason"),
     [
         (
@@ -57,14 +82,19 @@ def test_a_quotient_of_fixed_scales_that_is_only_read_for_its_value_goes_to_the_
             "join lake.main.dims d on d.id = f.id",
             "as a column",
         ),
-        (
-            "with u as (select price v from pg.public.facts union all select weight from lake.main.dims) "
+        (  # UNION drops duplicates: a hidden scale column would keep 1.5 and 1.50 apart
+            "with u as (select price v from pg.public.facts union select weight from lake.main.dims) "
             "select 1 from u where u.v / 3 > 1",
             "differs from row to row",
         ),
         (
             "select sum(f.price / d.weight) from pg.public.facts f join lake.main.dims d on d.id = f.id",
-            "as sum",
+            "as a column",
+        ),
+        (  # the hidden scale would be neither grouped nor aggregated
+            f"with t as ({SUMMED}) select t.id, t.total / 3 > 1 from t "
+            "join lake.main.dims d on d.id = t.id group by t.id, t.total",
+            "grouped value",
         ),
         (
             "select 1 from pg.public.facts f join lake.main.dims d on d.id = f.id "
@@ -90,3 +120,12 @@ def test_a_result_column_of_two_scales_is_seen() -> None:
         "from pg.public.facts f join lake.main.dims d on d.id = f.id"
     )
     assert two.per_value_scales and not one.per_value_scales
+
+
+def test_only_a_constant_with_a_terminating_reciprocal_skips_the_macro() -> None:
+    """x / 2 is x * 0.5 where PostgreSQL's scale holds it; x / 3 always needs the macro."""
+    on = "from pg.public.facts f join lake.main.dims d on d.id = f.id"
+    halved = plan(f"select 1 {on} where f.price / 2 > d.weight").engine_sql
+    thirds = plan(f"select 1 {on} where f.price / 3 > d.weight").engine_sql
+    assert "THEN CAST(f.price * CAST(0.5 AS DECIMAL(2, 1)) AS DECIMAL(38, 20))" in halved
+    assert "THEN CAST(f.price *" not in thirds and "DVT_PG_NUMERIC_DIV_2_0(f.price, 3)" in thirds
