@@ -1,9 +1,11 @@
 """Imports that several federated nodes of one invocation share (DESIGN.md section 6).
 
 An input that two or more selected nodes on one target read from another target is imported
-there once per distinct filter, with every column, when it is small enough that loading it costs
-less than each reader's own import: readers with the same filter (or none) share one import. The
-model SQL keeps its filters and columns, so a wider import never changes an answer; a filter
+there once per distinct filter, with every column that some selected node's SQL names, when it
+is small enough that loading it costs less than each reader's own import: readers with the same
+filter (or none) share one import. The model SQL keeps its filters and columns, so a wider
+import never changes an answer (a reader that needs a column no model names, through a macro,
+imports its own); a filter
 stays pushed, so the target still plans over the rows the model keeps. The imports of an input
 are dropped when the last node that reads it ends, or when the invocation does (a reader skipped
 after a failure never ends).
@@ -11,6 +13,7 @@ after a failure never ends).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -51,10 +54,12 @@ def remote_inputs(resolution: NodeResolution) -> set[ImportKey]:
 
 class SharedImports:
     """The invocation's shared imports: who still reads each input, and where each of its reads
-    was loaded (one import per distinct read of an input: its filter, every column)."""
+    was loaded (one import per distinct read of an input: its filter, the columns named)."""
 
-    def __init__(self, resolutions: Iterable[NodeResolution]) -> None:
-        """`resolutions`: every node the invocation selected."""
+    def __init__(self, resolutions: Iterable[NodeResolution], sql: Iterable[str] = ()) -> None:
+        """`resolutions`: every node the invocation selected; `sql`: their code, whose words
+        name the columns a shared import holds (`columns`)."""
+        self.words = frozenset(w.lower() for text in sql for w in re.findall(r"\w+", text))
         self._readers: Counter[ImportKey] = Counter()
         for resolution in resolutions:
             self._readers.update(remote_inputs(resolution))
@@ -62,6 +67,10 @@ class SharedImports:
         self._loading: dict[tuple[ImportKey, str], threading.Lock] = {}
         self._ended: set[str] = set()
         self._lock = threading.Lock()
+
+    def columns(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Of an input's columns, those some selected node's SQL names (a word of it)."""
+        return tuple(name for name in names if name.lower() in self.words)
 
     def readers(self, key: ImportKey) -> int:
         """Selected nodes that read the input and have not ended yet."""
@@ -116,7 +125,16 @@ def share_imports(dvt: Invocation, unique_ids: Iterable[str]) -> None:
     """Count, among the nodes about to run, the readers of each input they import."""
     assert dvt.manifest is not None
     nodes = dvt.manifest.nodes
-    dvt.shared_imports = SharedImports([dvt.resolve(nodes[u]) for u in unique_ids if u in nodes])
+    selected = [nodes[u] for u in unique_ids if u in nodes]
+    dvt.shared_imports = SharedImports(
+        [dvt.resolve(node) for node in selected], [_code(node) for node in selected]
+    )
+
+
+def _code(node: Any) -> str:
+    """What names a node's columns: its SQL, and a generic test's arguments."""
+    metadata = getattr(node, "test_metadata", None)
+    return f"{node.raw_code} {metadata.kwargs if metadata is not None else ''}"
 
 
 def drop_shared_imports(dvt: Invocation) -> None:

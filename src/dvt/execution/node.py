@@ -184,16 +184,21 @@ class FederatedNode:
         )
 
     def shared_read(self, extraction: Extraction) -> Extraction | None:
-        """The input's read with every column, imported once for every node of the invocation
-        that reads it with the same filter, when other nodes still to run read the input too
-        and it is small enough (`imports.CELLS_PER_READER`, or a whole input read for at most
-        twice the node's own import); None to import only what this node reads. The empty
-        import an engine placement types its result over is shared by every such node (zero
-        rows, every column)."""
+        """The input's read with every column the selected nodes name, imported once for every
+        node of the invocation that reads it with the same filter, when other nodes still to
+        run read the input too and it is small enough (`imports.CELLS_PER_READER`, or a whole
+        input read for at most twice the node's own import); None to import only what this
+        node reads (also where it reads a column no node's SQL names). The empty import an
+        engine placement types its result over is shared by every such node (zero rows)."""
         registry = self.session.dvt.shared_imports
-        columns = tuple(name for name, _ in self.session.schemas.get(extraction.input.key, ()))
+        if registry is None:
+            return None
+        names = (name for name, _ in self.session.schemas.get(extraction.input.key, ()))
+        columns = registry.columns(names)
         empty = extraction.limit == 0  # typing an engine placement's result: shared too
-        if registry is None or (extraction.limit is not None and not empty) or not columns:
+        if (extraction.limit is not None and not empty) or not columns:
+            return None
+        if not set(extraction.columns) <= set(columns):
             return None
         key = ImportKey(self.resolution.target, extraction.input.unique_id)
         source = self.session.connector(extraction.input.target)
@@ -202,8 +207,8 @@ class FederatedNode:
         if not empty and not registry.loaded(key, wide.sql):
             readers = registry.readers(key)
             rows = self._estimate(extraction) if readers > 1 else None
-            # A read of the whole input costs the node its rows anyway: sharing it (every
-            # column) is worth up to twice that, for the other readers of the whole input.
+            # A read of the whole input costs the node its rows anyway: sharing it (its named
+            # columns) is worth up to twice that, for the other readers of the whole input.
             own = 0 if extraction.predicates else 2 * len(extraction.columns) * (rows or 0)
             if rows is None or rows * len(columns) > max(readers * CELLS_PER_READER, own):
                 return None

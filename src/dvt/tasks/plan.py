@@ -285,7 +285,7 @@ class DvtPlanTask(ListTask):
                 )
             verb = "read" if choice["placement"] == "engine" else "import"
             for extraction in sql["extractions"]:
-                shared = " (shared, every column)" if extraction.get("shared") else ""
+                shared = " (shared, every column named)" if extraction.get("shared") else ""
                 lines.append(f"  {verb} from {extraction['target']}{shared}: {extraction['sql']}")
             if sql["engine_sql"]:
                 lines.append(f"  engine: {sql['engine_sql']}")
