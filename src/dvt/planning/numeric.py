@@ -318,8 +318,13 @@ def _division_scale(node: exp.Expr, add: bool) -> exp.Expr | None:
         return None
     if not add:
         return exp.column("dvt_scale") if node.find(exp.Column) else exp.Literal.number(0)
-    operands = {"dvt_a": node.this, "dvt_b": node.args["expression"]}
-    return _division_scale_template(*scales).transform(
+    return _scale_of_division(node.this, node.args["expression"], scales[0], scales[1])
+
+
+def _scale_of_division(dividend: exp.Expr, divisor: exp.Expr, scale1: int, scale2: int) -> exp.Expr:
+    """`_division_scale_template` over copies of the operands."""
+    operands = {"dvt_a": dividend, "dvt_b": divisor}
+    return _division_scale_template(scale1, scale2).transform(
         lambda n: operands[n.name].copy() if isinstance(n, exp.Column) and n.name in operands else n
     )
 
@@ -681,10 +686,7 @@ def _exact_quotient(
     digits = -reciprocal.as_tuple().exponent  # type: ignore[operator]
     if reciprocal * value != 1 or scale1 + digits > QUOTIENT_SCALE:
         return None  # its reciprocal does not terminate (decimal's 28 digits are not exact)
-    operands = {"dvt_a": node.this, "dvt_b": divisor}
-    rscale = _division_scale_template(scale1, scale2).transform(
-        lambda n: operands[n.name].copy() if isinstance(n, exp.Column) and n.name in operands else n
-    )
+    rscale = _scale_of_division(node.this, divisor, scale1, scale2)
     product = exp.Mul(
         this=node.this.copy(),
         expression=exp.cast(
