@@ -109,6 +109,9 @@ class Connector(ABC):
     compute_cost: ClassVar[float] = 0.5
     #: How many times its compute cost a query costs here when it reads a CTE more than once.
     reused_cte_factor: ClassVar[float] = 1.0
+    #: Seconds per million (outer row, inner row) pairs of a correlated subquery that this
+    #: database runs once per outer row; 0 where it turns them into joins.
+    correlated_subquery_cost: ClassVar[float] = 0.0
 
     def __init__(self, spec: TargetSpec, session: NodeContext) -> None:
         self.spec = spec

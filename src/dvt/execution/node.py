@@ -155,6 +155,7 @@ class FederatedNode:
                 connector.write_cost,
                 connector.compute_cost,
                 connector.reused_cte_factor,
+                connector.correlated_subquery_cost,
             )
         if requested == "auto" and plan.engine_refusal is None:
             for extraction in plan.extractions:

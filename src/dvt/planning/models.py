@@ -98,6 +98,24 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A table, CTE or derived table one side of a correlated subquery reads: the inputs it
+    reads (by unique_id), and whether it aggregates them (its rows are then few)."""
+
+    inputs: tuple[str, ...]
+    aggregated: bool = False
+
+
+@dataclass(frozen=True)
+class CorrelatedSubquery:
+    """A scalar subquery that reads its outer query's columns: PostgreSQL runs it once per
+    outer row, scanning what it reads each time."""
+
+    outer: tuple[Source, ...]  # where the columns it reads of its outer query come from
+    inner: tuple[Source, ...]  # what it scans each time
+
+
+@dataclass(frozen=True)
 class FederationPlan:
     extractions: tuple[Extraction, ...]
     #: The query over the extractions' engine names, rendered on demand (`engine_sql`).
@@ -113,6 +131,8 @@ class FederationPlan:
     aggregates: bool = False
     #: Whether the query reads one of its CTEs more than once (`Costs.reused_cte_factor`).
     reused_ctes: bool = False
+    #: The subqueries a row-at-a-time target runs once per outer row (`Costs.correlated`).
+    correlated: tuple[CorrelatedSubquery, ...] = ()
     #: Whether a numeric result column's values may have scales of their own (a CASE of two
     #: scales, GREATEST, a column the planner cannot trace): PostgreSQL's unconstrained numeric
     #: then keeps each value's own scale, where the engine's DECIMAL has one for the column.

@@ -17,7 +17,7 @@ from typing import Literal
 import sqlglot.expressions as exp
 
 from dvt.exceptions import UnsupportedFederationError
-from dvt.planning.models import Extraction, FederationPlan
+from dvt.planning.models import Extraction, FederationPlan, Source
 
 Placement = Literal["target", "engine"]
 #: Seconds per million rows the embedded engine takes to join or aggregate them.
@@ -43,6 +43,8 @@ class Costs:
     compute: float
     #: The compute cost's factor for a query that reads a CTE more than once.
     reused_cte_factor: float = 1.0
+    #: Seconds per million (outer row, inner row) pairs of a correlated subquery.
+    correlated: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,12 @@ def choose(
     blind = plan.reused_ctes and here.reused_cte_factor > 1
     on_target = sum(known[u] * (costs[inputs[u]].read + here.write) for u in remote)
     on_target += sum(known.values()) * here.compute * (here.reused_cte_factor if blind else 1)
+    pairs = sum(
+        max((_rows(s, known) for s in sub.outer), default=1)
+        * sum(_rows(s, known) for s in sub.inner)
+        for sub in plan.correlated
+    )
+    on_target += pairs * here.correlated
     in_engine = sum(known[u] * costs[inputs[u]].read for u in known)
     in_engine += result * here.write + sum(known.values()) * ENGINE_COMPUTE_COST
     in_engine += ENGINE_FIXED_SECONDS * 1e6
@@ -134,6 +142,8 @@ def choose(
     in_engine += len(plan.extractions) * READ_FIXED_SECONDS * 1e6
     moved = imported, sum(known.values()) + result
     why = "; the target joins a CTE read more than once without its statistics" if blind else ""
+    if pairs and here.correlated:
+        why += "; the target runs a correlated subquery once per outer row"
     if in_engine < on_target:
         reason = (
             f"cheaper in the engine (~{in_engine / 1e6:.2f}s against ~{on_target / 1e6:.2f}s{why})"
@@ -141,3 +151,9 @@ def choose(
         return Choice("engine", reason, *moved)
     reason = f"cheaper on the target (~{on_target / 1e6:.2f}s against ~{in_engine / 1e6:.2f}s{why})"
     return Choice("target", reason, *moved)
+
+
+def _rows(source: Source, known: Mapping[str, int]) -> int:
+    """A correlated subquery side's rows: its largest input's, a share of that if it groups."""
+    largest = max((known.get(u, 0) for u in source.inputs), default=0)
+    return int(largest * AGGREGATE_SHARE) + 1 if source.aggregated else largest

@@ -32,7 +32,14 @@ from sqlglot.schema import MappingSchema
 
 from dvt.exceptions import UnsupportedFederationError
 from dvt.planning import numeric
-from dvt.planning.models import Extraction, FederationPlan, PlanInput, RelationKey
+from dvt.planning.models import (
+    CorrelatedSubquery,
+    Extraction,
+    FederationPlan,
+    PlanInput,
+    RelationKey,
+    Source,
+)
 from dvt.planning.semantics import (
     Reading,
     annotate,
@@ -123,6 +130,7 @@ def plan_federation(
     extractions: list[Extraction] = []
     not_pushed: list[str] = []
     scopes = traverse_scope(tree)
+    correlated = _correlated_subqueries(tree, scopes, {id(t): i.unique_id for t, i in occurrences})
     for index, (table, plan_input) in enumerate(occurrences):
         scope = _scope_of(table, scopes)
         alias = table.alias_or_name
@@ -152,6 +160,7 @@ def plan_federation(
         bytewise_refusal=bytewise_refusal,
         aggregates=aggregates,
         reused_ctes=reused_ctes,
+        correlated=correlated,
         per_value_scales=per_value_scales,
         exact_numerics=exact_numerics,
         engine_macros=macros,
@@ -307,6 +316,50 @@ def _reads_a_cte_twice(tree: exp.Expr) -> bool:
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     reads = Counter(t.name for t in tree.find_all(exp.Table) if not t.db and t.name in ctes)
     return any(count > 1 for count in reads.values())
+
+
+def _correlated_subqueries(
+    tree: exp.Expr, scopes: list[Scope], inputs: Mapping[int, str]
+) -> tuple[CorrelatedSubquery, ...]:
+    """The correlated scalar subqueries of the query (PostgreSQL runs each once per outer row;
+    it joins a correlated EXISTS or IN, hashed where it cannot), with what each side reads.
+    `inputs` maps the id of each input table node to its unique_id."""
+    ctes = {cte.alias_or_name: cte.this for cte in tree.find_all(exp.CTE)}
+
+    def reads(node: exp.Expr, seen: frozenset[str] = frozenset()) -> set[str]:
+        found = set()
+        for table in node.find_all(exp.Table):
+            if id(table) in inputs:
+                found.add(inputs[id(table)])
+            elif not table.db and table.name in ctes and table.name not in seen:
+                found |= reads(ctes[table.name], seen | {table.name})
+        return found
+
+    def source(found: exp.Table | Scope) -> Source:
+        if isinstance(found, Scope):
+            query = found.expression
+            return Source(tuple(sorted(reads(query))), _aggregates(query))
+        return Source(tuple(sorted(reads(found))))
+
+    correlated = []
+    for scope in scopes:
+        if not scope.is_correlated_subquery or isinstance(scope.expression.parent, _SET_CONTEXTS):
+            continue
+        names = {column.table for column in scope.external_columns}
+        outer = [source(found) for name in names if (found := _outer_source(scope, name))]
+        inner = [source(found) for found in scope.sources.values()]
+        correlated.append(CorrelatedSubquery(tuple(outer), tuple(inner)))
+    return tuple(correlated)
+
+
+def _outer_source(scope: Scope, name: str) -> exp.Table | Scope | None:
+    """The table or query that an outer column's qualifier `name` names, nearest scope first."""
+    outer = scope.parent
+    while outer is not None:
+        if name in outer.sources:
+            return outer.sources[name]  # type: ignore[no-any-return]
+        outer = outer.parent
+    return None
 
 
 def _aggregates(tree: exp.Expr) -> bool:
