@@ -227,10 +227,18 @@ def test_plan_text_shows_each_read_and_the_engine_sql(fed: Project) -> None:
     assert "big_orders: federation -> duck, computed on duck" in shown.stdout
     assert 'import from pg: SELECT "name", "id" FROM "crm"."customers"' in shown.stdout
     assert "then the model's own SQL runs on duck" in shown.stdout
+    assert _table_row(shown.stdout, "big_orders")[-2:] == ["on", "duck"]
     engine = fed.cli("dvt", "plan", "--select", "big_orders", "--placement", "engine")
     assert "big_orders: federation -> duck, computed in the engine (duckdb)" in engine.stdout
+    assert _table_row(engine.stdout, "big_orders")[-1] == "duckdb"
     assert 'read from pg: SELECT "name", "id" FROM "crm"."customers"' in engine.stdout
     assert "engine: SELECT" in engine.stdout and "dvt_in_0" in engine.stdout
+
+
+def _table_row(stdout: str, node: str) -> list[str]:
+    """The cells of `node`'s row in `dvt plan`'s table."""
+    (row,) = [line.split() for line in stdout.splitlines() if line.startswith(f"{node} ")]
+    return row
 
 
 def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -> None:

@@ -98,7 +98,7 @@ class DvtPlanTask(ListTask):
                 for n, r in rows
             ]
         else:
-            lines = self._text(rows) + self._dialect_text(rows, dialects)
+            lines = self._text(rows, federated) + self._dialect_text(rows, dialects)
             lines += self._sql_text(rows, federated)
             lines += self._estimates_text(rows, estimates)
         return self.output_results(lines)
@@ -294,8 +294,8 @@ class DvtPlanTask(ListTask):
         return lines
 
     @staticmethod
-    def _text(rows: list[tuple[Any, NodeResolution]]) -> list[str]:
-        table = [("node", "type", "target", "path", "reads", "compute")]
+    def _text(rows: list[tuple[Any, NodeResolution]], federated: dict[str, Any]) -> list[str]:
+        table = [("node", "type", "target", "path", "reads", "computed")]
         for node, res in rows:
             reads = ", ".join(res.input_targets) or "-"
             table.append(
@@ -305,7 +305,7 @@ class DvtPlanTask(ListTask):
                     res.target,
                     path_label(node, res),
                     reads,
-                    "-" if node.is_ephemeral_model else res.compute or "-",
+                    _computed(node, res, federated.get(node.unique_id)),
                 )
             )
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -320,6 +320,17 @@ class DvtPlanTask(ListTask):
             self.node_results.append(line)  # type: ignore[arg-type]
             fire_event(PrintEvent(msg=line))
         return results
+
+
+def _computed(node: Any, resolution: NodeResolution, federated: dict[str, Any] | None) -> str:
+    """Where a node's SQL runs, as its detail line says it: on its target, or in the engine
+    (a federated node not planned yet: the engine it would use)."""
+    if node.is_ephemeral_model:
+        return "-"
+    choice = (federated or {}).get("placement")
+    if choice is not None and choice["placement"] == "target":
+        return f"on {resolution.target}"
+    return resolution.compute or f"on {resolution.target}"
 
 
 def _estimate_rows(dvt: Any, target: str, relations: list[Relation]) -> dict[str, RowEstimate]:
