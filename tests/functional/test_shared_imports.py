@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -275,6 +276,37 @@ def test_an_import_from_duckdb_is_written_by_duckdb_itself_or_streamed_the_same(
         assert values[0][4] == "a'b" and values[1][4] == ""
     else:
         assert values[0][1] == 12345678901234567890123  # no double on the way
+
+
+def test_a_small_import_is_a_logged_table_and_a_large_one_unlogged(
+    project: Project, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unlogged table costs PostgreSQL more to create than the log of a few rows does: an
+    import estimated small (`node.LOGGED_CELLS`) is a plain table, a large one unlogged."""
+    from dvt.connectors.postgres import PostgresConnector
+
+    persistence: dict[str, str] = {}
+    stage = PostgresConnector.stage
+
+    def stage_and_look(self: PostgresConnector, engine_sql: str, relation: Any, **kw: Any) -> int:
+        rows = stage(self, engine_sql, relation, **kw)
+        table = self.table(relation).sql(dialect="postgres")
+        ((kind,),) = pg_rows(
+            postgres,
+            project.database,  # type: ignore[attr-defined]
+            f"(select relpersistence::text from pg_class where oid = '{table}'::regclass) as p",
+        )
+        persistence[relation.name.split("__")[0]] = kind
+        return rows
+
+    monkeypatch.setattr(PostgresConnector, "stage", stage_and_look)
+    result = project.dvt("run", "--select", "north", "big_low", "--placement", "target")
+    assert result.success, result.exception
+    assert persistence == {"north": "p", "big_low": "u"}  # regions: 3 rows; big: 300,000
+    for name in ("north", "big_low"):
+        assert pg_rows(postgres, project.database, f"analytics.{name}") == _native(  # type: ignore[attr-defined]
+            project, postgres, name
+        )
 
 
 def test_plan_says_which_reads_the_selected_nodes_would_share(project: Project) -> None:

@@ -236,7 +236,9 @@ class Connector(ABC):
 
         With `typed_sql` (this target's SQL over relations that exist here), the relation gets
         the columns and types this target gives that query, and the engine's rows are cast to
-        them. `logged`: the relation outlives the run (renamed into place), so it is durable.
+        them. `logged`: written through the database's log (durable), for a relation renamed
+        into place, or one so small that logging its rows costs less than what an unlogged
+        table adds (`execution.node.LOGGED_CELLS`).
         `column_types`: columns declared with a type of their source the engine does not keep
         (`varchar(60)`), which this target gives them before the rows arrive. `on`: the DuckDB
         cursor that runs `engine_sql` instead of the engine's (`duckdb_cursor`).

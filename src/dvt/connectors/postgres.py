@@ -169,7 +169,7 @@ class PostgresConnector(ScannedServerConnector):
         stopped, the connection lost) fails the node only, and leaves no staging table behind.
         Its types are PostgreSQL's own for `typed_sql`, else the scanner's mapping of the
         engine's (its VARCHAR as `text`, as PostgreSQL models write it). A stage is UNLOGGED
-        (writing WAL twice is waste) unless it is renamed into place (`logged`). `on`: a
+        (writing WAL twice is waste) unless `logged` (renamed into place, or small). `on`: a
         DuckDB cursor that encodes the rows instead of the engine's (it loads the postgres
         extension for the encoder)."""
         self._attach()  # so that Ctrl-C cancels the load too (`cancel_server_queries`)

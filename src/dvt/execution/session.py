@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 import sqlglot.errors
 import sqlglot.expressions as exp
+from dbt.adapters.contracts.connection import ConnectionState
 
 from dvt import connectors, events
 from dvt.connectors.base import BATCH_ROWS, Connector
@@ -102,7 +103,9 @@ class FederationSession(contextlib.ExitStack):
             if connection is None:
                 self.enter_context(adapter.connection_named(f"dvt_read_{self.node.unique_id}"))
                 connection = adapter.connections.get_thread_connection()
-            self._handles[target] = adapter.connections.open(connection).handle
+            if connection.state != ConnectionState.OPEN:  # open() logs a line when it is
+                connection = adapter.connections.open(connection)
+            self._handles[target] = connection.handle
         return self._handles[target]
 
     def engine_stream(self, sql: str) -> Any:
