@@ -259,7 +259,8 @@ def test_build_plans_first_starts_the_engine_once_and_summarises(fed: Project) -
 
 def test_the_engine_and_connections_open_while_dbt_starts(fed: Project) -> None:
     """A thread opens what the federated nodes need (the reader engine, the DuckDB database,
-    PostgreSQL's ATTACH and a load connection) beside dbt's own start: no node waits for it."""
+    PostgreSQL's ATTACH and a load connection, the COPY encoder in the DuckDB database it
+    imports from) beside dbt's own start: no node waits for it."""
     run = fed.cli("dvt", "run")
     assert run.returncode == 0, run.stdout[-3000:]
     log = (fed.root / "logs" / "dbt.log").read_text()
@@ -269,6 +270,9 @@ def test_the_engine_and_connections_open_while_dbt_starts(fed: Project) -> None:
     assert any("Acquiring new duckdb connection" in line for line in warmed), warmed
     for target in ("pg", "duck", "shop_sqlite"):
         assert any(f"Opened '{target}' for the federated nodes" in line for line in warmed), warmed
+    # The COPY encoder that imports from DuckDB into PostgreSQL load into the DuckDB database.
+    assert any("Opened what imports from 'duck' into 'pg' need" in line for line in warmed)
+    assert not any("from 'shop_sqlite' into 'pg'" in line for line in warmed)
 
 
 def test_parallel_threads_give_the_same_rows(fed: Project, postgres: PostgresServer) -> None:

@@ -269,6 +269,12 @@ class Connector(ABC):
         """Open what this connector's first read (and, with `loads`, its first load) would
         otherwise open while a node waits for it: a connection, the engine's ATTACH."""
 
+    def warm_up_imports(self, source: Connector) -> bool:
+        """Open what this target's first import from `source` would otherwise open while a node
+        waits for it (PostgreSQL: its COPY encoder, loaded into a DuckDB source); whether there
+        was anything to open."""
+        return False
+
     def stage_arrow(self, reader: Any, relation: RelationKey, typed_sql: str | None = None) -> int:
         """Write an Arrow stream into `relation` on this target; return the row count."""
         raise NotImplementedError(f"{type(self).__name__} cannot be written to")

@@ -295,19 +295,43 @@ def engine_for(dvt: Any, resolution: Any) -> tuple[str, Callable[[], Engine]]:
 def warm_up(dvt: Any, nodes: list[Any]) -> None:
     """Open, while dbt starts, what the invocation's first federated nodes would open as they
     run: the reader engine, the Arrow library, and on each target the nodes read or write its
-    connections (`Connector.warm_up`). A failure is left for a node to meet and report."""
+    connections (`Connector.warm_up`); beside that, in a thread of its own (both wait on their
+    databases, not on Python), what imports between two targets first need
+    (`Connector.warm_up_imports`). A failure is left for a node to meet and report."""
     try:
         import pyarrow  # noqa: F401 - imported once, here rather than in a node
 
         resolutions = [dvt.resolve(node) for node in nodes]
         loads = {r.target for r in resolutions}
         reads = {t for r in resolutions for t in r.input_targets}
-        with FederationSession(dvt, reader_for(dvt, resolutions[0]), nodes[0]) as session:
+        imports = {(r.target, s) for r in resolutions for s in r.input_targets if s != r.target}
+        reader = reader_for(dvt, resolutions[0])
+        preparing = threading.Thread(
+            target=_warm_up_imports,
+            args=(dvt, reader, nodes[0], sorted(imports)),
+            name="dvt-warm-up-imports",
+            daemon=True,
+        )
+        preparing.start()
+        with FederationSession(dvt, reader, nodes[0]) as session:
             for target in sorted(loads | reads):
                 session.connector(target).warm_up(loads=target in loads)
                 events.debug(f"Opened {target!r} for the federated nodes")
+        preparing.join()
     except Exception as exc:
         events.debug(f"Warming up federation failed ({type(exc).__name__}): {dvt.redact(str(exc))}")
+
+
+def _warm_up_imports(
+    dvt: Any, reader: DuckDBEngine, node: Any, imports: list[tuple[str, str]]
+) -> None:
+    try:
+        with FederationSession(dvt, reader, node) as session:
+            for target, source in imports:
+                if session.connector(target).warm_up_imports(session.connector(source)):
+                    events.debug(f"Opened what imports from {source!r} into {target!r} need")
+    except Exception as exc:
+        events.debug(f"Warming up imports failed ({type(exc).__name__}): {dvt.redact(str(exc))}")
 
 
 def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
