@@ -271,8 +271,8 @@ def test_the_engine_and_connections_open_while_dbt_starts(fed: Project) -> None:
     for target in ("pg", "duck", "shop_sqlite"):
         assert any(f"Opened '{target}' for the federated nodes" in line for line in warmed), warmed
     # The COPY encoder that imports from DuckDB into PostgreSQL load into the DuckDB database.
-    assert any("Opened what imports from 'duck' into 'pg' need" in line for line in warmed)
-    assert not any("from 'shop_sqlite' into 'pg'" in line for line in warmed)
+    assert any("Opened what imports from 'duck' into 'pg' need" in line for line in warmed), warmed
+    assert not any("from 'shop_sqlite' into 'pg'" in line for line in warmed), warmed
 
 
 def test_parallel_threads_give_the_same_rows(fed: Project, postgres: PostgresServer) -> None:

@@ -282,7 +282,7 @@ def test_a_small_import_is_a_logged_table_and_a_large_one_unlogged(
     project: Project, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unlogged table costs PostgreSQL more to create than the log of a few rows does: an
-    import estimated small (`node.LOGGED_CELLS`) is a plain table, a large one unlogged."""
+    import estimated small (`Connector.logged_cells`) is a plain table, a large one unlogged."""
     from dvt.connectors.postgres import PostgresConnector
 
     persistence: dict[str, str] = {}

@@ -102,6 +102,10 @@ class Connector(ABC):
     #: timestamp or a date. A comparison with one is pushed into a read only where the source
     #: and the node's target both do (`planning.semantics.Reading`).
     reads_instants: ClassVar[bool] = False
+    #: Cells (rows x columns) up to which a relation loaded here is written through the
+    #: database's log (`stage(logged=True)`), where that costs less than what an unlogged
+    #: relation adds; None: `logged` changes nothing here.
+    logged_cells: ClassVar[int | None] = None
     #: Seconds per million rows, for choosing a federated node's placement: reading rows out
     #: of this database, writing them into it, and joining or aggregating them here.
     read_cost: ClassVar[float] = 0.5
@@ -238,7 +242,7 @@ class Connector(ABC):
         the columns and types this target gives that query, and the engine's rows are cast to
         them. `logged`: written through the database's log (durable), for a relation renamed
         into place, or one so small that logging its rows costs less than what an unlogged
-        table adds (`execution.node.LOGGED_CELLS`).
+        table adds (`logged_cells`).
         `column_types`: columns declared with a type of their source the engine does not keep
         (`varchar(60)`), which this target gives them before the rows arrive. `on`: the DuckDB
         cursor that runs `engine_sql` instead of the engine's (`duckdb_cursor`).

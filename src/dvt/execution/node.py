@@ -31,10 +31,6 @@ from dvt.scratch import scratch_name
 
 #: Rows an import moves within a few seconds: one this small logs no progress on the way.
 QUIET_ROWS = 1_000_000
-#: Cells (rows x columns, of the input's estimate) up to which an import is a logged table: on
-#: PostgreSQL, an unlogged table's init forks cost ~2.5 ms more to create than writing the WAL
-#: of ~20,000 rows of three columns does (measured on the test machine).
-LOGGED_CELLS = 60_000
 
 if TYPE_CHECKING:
     from dvt.connectors.base import Connector
@@ -264,8 +260,7 @@ class FederatedNode:
             for column in extraction.columns
             if (kind := source.import_type(declared.get(column, ""), self.dialect))
         }
-        estimate = 0 if extraction.limit == 0 else self._estimate(extraction)
-        logged = estimate is not None and estimate * len(extraction.columns) <= LOGGED_CELLS
+        logged = self._logged(extraction)
         if through_bucket and session.staging is not None:  # as Parquet files in the bucket
             session.stage_input(extraction)
             self.target.load_files(
@@ -293,6 +288,17 @@ class FederatedNode:
             f"{extraction.input.target!r} into {relation.name}: {rows} rows in "
             f"{time.perf_counter() - started:.3f}s"
         )
+
+    def _logged(self, extraction: Extraction) -> bool:
+        """Whether an import is small enough to be written through its target's log
+        (`Connector.logged_cells`), by its input's estimate, or its pushed LIMIT."""
+        cells = self.target.logged_cells
+        if cells is None:
+            return False
+        rows = 0 if extraction.limit == 0 else self._estimate(extraction)
+        if rows is not None and extraction.limit is not None:
+            rows = min(rows, extraction.limit)
+        return rows is not None and rows * len(extraction.columns) <= cells
 
     def _local_source(self, extraction: Extraction) -> Any | None:
         """The source's own DuckDB cursor, to import from without a stream through the engine,

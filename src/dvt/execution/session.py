@@ -103,7 +103,7 @@ class FederationSession(contextlib.ExitStack):
             if connection is None:
                 self.enter_context(adapter.connection_named(f"dvt_read_{self.node.unique_id}"))
                 connection = adapter.connections.get_thread_connection()
-            if connection.state != ConnectionState.OPEN:  # open() logs a line when it is
+            if connection.state != ConnectionState.OPEN:  # open() of an open one only logs so
                 connection = adapter.connections.open(connection)
             self._handles[target] = connection.handle
         return self._handles[target]

@@ -313,11 +313,13 @@ def warm_up(dvt: Any, nodes: list[Any]) -> None:
             daemon=True,
         )
         preparing.start()
-        with FederationSession(dvt, reader, nodes[0]) as session:
-            for target in sorted(loads | reads):
-                session.connector(target).warm_up(loads=target in loads)
-                events.debug(f"Opened {target!r} for the federated nodes")
-        preparing.join()
+        try:
+            with FederationSession(dvt, reader, nodes[0]) as session:
+                for target in sorted(loads | reads):
+                    session.connector(target).warm_up(loads=target in loads)
+                    events.debug(f"Opened {target!r} for the federated nodes")
+        finally:
+            preparing.join()  # the invocation's end waits for this thread only
     except Exception as exc:
         events.debug(f"Warming up federation failed ({type(exc).__name__}): {dvt.redact(str(exc))}")
 
@@ -325,13 +327,18 @@ def warm_up(dvt: Any, nodes: list[Any]) -> None:
 def _warm_up_imports(
     dvt: Any, reader: DuckDBEngine, node: Any, imports: list[tuple[str, str]]
 ) -> None:
+    """`Connector.warm_up_imports` of each (target, source) pair: the first failure ends it,
+    logged (a node meets it again)."""
+    pair = ""
     try:
         with FederationSession(dvt, reader, node) as session:
             for target, source in imports:
+                pair = f" from {source!r} into {target!r}"
                 if session.connector(target).warm_up_imports(session.connector(source)):
-                    events.debug(f"Opened what imports from {source!r} into {target!r} need")
+                    events.debug(f"Opened what imports{pair} need")
     except Exception as exc:
-        events.debug(f"Warming up imports failed ({type(exc).__name__}): {dvt.redact(str(exc))}")
+        why = f"{type(exc).__name__}: {dvt.redact(str(exc))}"
+        events.debug(f"Warming up imports{pair} failed ({why})")
 
 
 def reader_for(dvt: Any, resolution: Any) -> DuckDBEngine:
