@@ -270,7 +270,8 @@ def test_the_engine_and_connections_open_while_dbt_starts(fed: Project) -> None:
     assert any("Acquiring new duckdb connection" in line for line in warmed), warmed
     for target in ("pg", "duck", "shop_sqlite"):
         assert any(f"Opened '{target}' for the federated nodes" in line for line in warmed), warmed
-    # The COPY encoder that imports from DuckDB into PostgreSQL load into the DuckDB database.
+    # The COPY encoder that imports from DuckDB into PostgreSQL need, loaded into the DuckDB
+    # database (a source-only SQLite input needs nothing).
     assert any("Opened what imports from 'duck' into 'pg' need" in line for line in warmed), warmed
     assert not any("from 'shop_sqlite' into 'pg'" in line for line in warmed), warmed
 

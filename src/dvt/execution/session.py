@@ -103,7 +103,7 @@ class FederationSession(contextlib.ExitStack):
             if connection is None:
                 self.enter_context(adapter.connection_named(f"dvt_read_{self.node.unique_id}"))
                 connection = adapter.connections.get_thread_connection()
-            if connection.state != ConnectionState.OPEN:  # open() of an open one only logs so
+            if connection.state != ConnectionState.OPEN:  # else open() only logs that it is
                 connection = adapter.connections.open(connection)
             self._handles[target] = connection.handle
         return self._handles[target]
