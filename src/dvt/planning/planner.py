@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -535,8 +535,7 @@ def _null_supplying(alias: str, select: exp.Expr) -> bool:
     """Is `alias` on a side of an outer join that may be filled with NULLs?"""
     joins = select.args.get("joins") or []
     for part in [select.args.get("from_"), *joins]:
-        nested = part.this.find_all(exp.Join) if part is not None else ()
-        if any(_outer_side(join) for join in nested):
+        if part is not None and any(_outer_side(join) for join in _grouped_joins(part.this)):
             return True  # a parenthesised outer join: keep this scope's filters in the engine
     for join in joins:
         outer = _outer_side(join)
@@ -547,6 +546,14 @@ def _null_supplying(alias: str, select: exp.Expr) -> bool:
         if outer in ("left", "both") and join.this.alias_or_name != alias:
             return True  # every relation before a RIGHT or FULL join can be NULL-extended
     return False
+
+
+def _grouped_joins(relation: exp.Expr) -> Iterator[exp.Join]:
+    """The joins of a parenthesised join group `(a left join b)`; not those inside a derived
+    table's query, which is a scope of its own and NULL-extends nothing of this one."""
+    for node in relation.walk(prune=lambda n: isinstance(n, (exp.Select, exp.SetOperation))):
+        if isinstance(node, exp.Join):
+            yield node
 
 
 def _pushable_conjuncts(

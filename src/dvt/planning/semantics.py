@@ -521,6 +521,13 @@ def _constant_cast(node: exp.Expr) -> str | None:
     return None if _instant(node) else f"the constant {node.sql()}"
 
 
+def _negative_number(node: exp.Expr) -> str | None:
+    """`-5`: a negated number literal is a constant (a negated column is arithmetic)."""
+    if isinstance(node.this, exp.Literal) and node.this.is_number:
+        return None
+    return f"the negation {node.sql()}"
+
+
 #: Predicates that mean the same on any source that reads the same values.
 _PORTABLE: Mapping[type[exp.Expr], Check | None] = {
     exp.Column: _portable_column,
@@ -543,6 +550,7 @@ _PORTABLE: Mapping[type[exp.Expr], Check | None] = {
     exp.Between: _ordering,
     exp.Like: _like,
     exp.Cast: _constant_cast,
+    exp.Neg: _negative_number,
     exp.DataType: None,
     exp.Identifier: None,
 }

@@ -128,6 +128,29 @@ def test_parenthesised_outer_join_keeps_filters_in_the_engine() -> None:
     assert "f.ts IS NULL" in first.engine_sql
 
 
+def test_an_outer_join_inside_a_derived_table_keeps_no_filter_of_the_outer_query() -> None:
+    # TPC-DS q05's shape: the derived table's LEFT JOIN is a scope of its own; the outer
+    # query's inner join with users NULL-extends nothing, so its filter on users is pushed.
+    result = plan(
+        'select r.id from (select o.id, o.user_id from "pg"."public"."orders" o left join '
+        '"pg"."analytics"."facts" f on f.id = o.id) r, "lake"."main"."users" u '
+        "where r.user_id = u.id and u.name = 'x'"
+    )
+    assert reads(result)["model.p.users"] == (("id", "name"), ["name = 'x'"])
+    assert result.not_pushed == ()
+
+
+@pytest.mark.parametrize(
+    ("condition", "pushed"),
+    [("o.amount = -5", ["amount = -5"]), ("-o.amount = 5", []), ("o.amount > -1.5", ["amount > -1.5"])],
+)
+def test_a_negative_number_is_a_constant_a_negated_column_is_not(
+    condition: str, pushed: list[str]
+) -> None:
+    result = plan(f'select o.id from "pg"."public"."orders" o where {condition}')
+    assert reads(result)["source.p.app.orders"][1] == pushed
+
+
 def test_uncorrelated_scalar_subquery_is_evaluated_and_pushed() -> None:
     asked: list[str] = []
 
