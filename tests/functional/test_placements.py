@@ -498,3 +498,24 @@ def test_concurrent_invocations_of_one_model_all_succeed(
     assert not pg_rows(
         postgres, database, "information_schema.tables where table_name like '%\\_\\_dvt\\_%'"
     )
+
+
+def test_show_in_the_engine_gives_the_targets_values_and_types(project: Project) -> None:
+    """`dvt show` of a query the engine computes prints what the target's own show prints: a
+    numeric quotient, which the engine carries as the text of PostgreSQL's value, is a number
+    in the JSON output, not a string."""
+    inline = (
+        "select r.id, sum(c.id * 1.5) / count(*) as ratio, count(*) as n "
+        "from {{ source('app', 'customers') }} c "
+        "join {{ source('lake', 'regions') }} r on r.id = c.region_id group by r.id order by r.id"
+    )
+    shown = {}
+    for placement in ("engine", "target"):
+        result = project.cli(
+            "dvt", "show", "--inline", inline, "--placement", placement, "--output", "json"
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        printed = result.stdout[result.stdout.index("{\n") :]
+        shown[placement] = json.loads(printed[: printed.rindex("}") + 1])["show"]
+    assert shown["engine"] == shown["target"]
+    assert [type(row["ratio"]) for row in shown["engine"]] == [float, float]

@@ -142,6 +142,9 @@ class FederationPlan:
     exact_numerics: bool = False
     #: DuckDB macros the engine SQL calls (CREATE MACRO statements), created before it runs.
     engine_macros: tuple[str, ...] = ()
+    #: Result columns (by position) the engine SQL gives as the text of PostgreSQL's numeric
+    #: value (a quotient, with its scale): the target reads them back as numbers.
+    text_numerics: tuple[int, ...] = ()
     #: Reads of scalar subqueries the planner evaluated first: the engine SQL no longer reads
     #: them, the model's SQL on its target still does.
     folded: tuple[Extraction, ...] = ()

@@ -30,6 +30,7 @@ import decimal
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -503,26 +504,34 @@ def output_quotient(node: exp.Expr) -> bool:
     at most), which the engine writes as its text with PostgreSQL's scale: the target reads
     the digits back into an unconstrained numeric, each value with its own scale. Not where
     the result is DISTINCT or ordered by that column (text is not ordered as numbers)."""
+    found = _result_column(node)
+    if found is None:
+        return False
+    select, position = found
+    if select.args.get("distinct"):
+        return False
+    name = select.selects[position].alias_or_name
+    for ordered in (select.args.get("order") or exp.Order()).expressions:
+        key = ordered.this
+        if isinstance(key, exp.Column) and not key.table and key.name == name:
+            return False
+        if isinstance(key, exp.Literal) and key.is_int and int(key.this) == position + 1:
+            return False
+    return True
+
+
+def _result_column(node: exp.Expr) -> tuple[exp.Select, int] | None:
+    """The outermost select and the position of its column that `node` is, as it is (in
+    parentheses at most); None where it is not a column of the query's result."""
     outer: exp.Expr = node
     while isinstance(outer.parent, exp.Paren):
         outer = outer.parent
     projection = outer.parent if isinstance(outer.parent, exp.Alias) else outer
     select = projection.parent
     if not isinstance(select, exp.Select) or select.parent is not None:
-        return False
-    if not any(p is projection for p in select.selects) or select.args.get("distinct"):
-        return False
-    name, position = (
-        projection.alias_or_name,
-        1 + next(i for i, p in enumerate(select.selects) if p is projection),
-    )
-    for ordered in (select.args.get("order") or exp.Order()).expressions:
-        key = ordered.this
-        if isinstance(key, exp.Column) and not key.table and key.name == name:
-            return False
-        if isinstance(key, exp.Literal) and key.is_int and int(key.this) == position:
-            return False
-    return True
+        return None
+    position = next((i for i, p in enumerate(select.selects) if p is projection), None)
+    return None if position is None else (select, position)
 
 
 def _path(node: exp.Expr) -> tuple[list[exp.Expr], exp.Expr]:
@@ -574,12 +583,23 @@ def _value_of(node: exp.Expr) -> exp.Expr:
 # -- the engine's spelling ----------------------------------------------------------------
 
 
-def spell_exact_numerics(tree: exp.Expr) -> tuple[bool, tuple[str, ...]]:
+@dataclass(frozen=True)
+class Spelling:
+    """What spelling PostgreSQL's numerics for the engine did to a query."""
+
+    #: The engine's query may fail where the target answers (INEXACT, an overflow of
+    #: DECIMAL(38)): the node then goes back to its target.
+    may_fail: bool = False
+    #: The DuckDB macros the quotients call (`quotient`), to create before the query runs.
+    macros: tuple[str, ...] = ()
+    #: Result columns (by position) the engine writes as the text of PostgreSQL's numeric.
+    text_columns: tuple[int, ...] = ()
+
+
+def spell_exact_numerics(tree: exp.Expr) -> Spelling:
     """Spell, in place, each quotient the list accepted as PostgreSQL computes it, cast the
     exact values it meets (in a CASE, in a comparison) to one DECIMAL, and give round() its
-    constant scale. Returns whether the tree has either (the engine's query may then fail
-    with INEXACT or an overflow of DECIMAL(38), where the target answers: the node goes back),
-    and the DuckDB macros the quotients call (`quotient`), to create before the query runs."""
+    constant scale."""
     quotients = [n for n in tree.walk() if is_quotient(n)]
     rounds = [
         (n, digits)
@@ -589,9 +609,11 @@ def spell_exact_numerics(tree: exp.Expr) -> tuple[bool, tuple[str, ...]]:
     # Scales first, from the quotients as written: a carried one reads those inside it.
     scales = {id(q): operand_scales(q) for q in quotients}
     as_text = {id(q): output_quotient(q) for q in quotients}
+    results = [_result_column(q) for q in quotients if as_text[id(q)]]
+    text_columns = tuple(sorted(result[1] for result in results if result is not None))
     aligned = _align_set_operations(tree)
     if not quotients and not rounds:
-        return aligned, ()
+        return Spelling(may_fail=aligned)
     groups: list[list[exp.Expr]] = []
     for quotient in quotients:
         path, reader = _path(quotient)
@@ -617,7 +639,7 @@ def spell_exact_numerics(tree: exp.Expr) -> tuple[bool, tuple[str, ...]]:
         call, macro = _quotient_sql(quotient, operand_scale, as_text=as_text[id(quotient)])
         quotient.replace(call)
         macros.add(macro)
-    return True, tuple(sorted(macros))
+    return Spelling(True, tuple(sorted(macros)), text_columns)
 
 
 def _align_set_operations(tree: exp.Expr) -> bool:

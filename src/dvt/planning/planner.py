@@ -150,7 +150,7 @@ def plan_federation(
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
     per_value_scales = numeric.scales_vary(tree)
     # Exact numerics are spelled only where the engine may run the query (their macros cost).
-    exact_numerics, macros = engine_spelling(tree, dialect, numerics=bytewise_refusal is None)
+    spelling = engine_spelling(tree, dialect, numerics=bytewise_refusal is None)
     return FederationPlan(
         tuple(extractions),
         tree,
@@ -162,8 +162,9 @@ def plan_federation(
         reused_ctes=reused_ctes,
         correlated=correlated,
         per_value_scales=per_value_scales,
-        exact_numerics=exact_numerics,
-        engine_macros=macros,
+        exact_numerics=spelling.may_fail,
+        engine_macros=spelling.macros,
+        text_numerics=spelling.text_columns,
         folded=tuple(folded),
     )
 
@@ -371,9 +372,7 @@ def _aggregates(tree: exp.Expr) -> bool:
     return any(p.find(exp.AggFunc) and not p.find(exp.Window) for p in tree.expressions)
 
 
-def engine_spelling(
-    tree: exp.Expr, written_in: str, *, numerics: bool = True
-) -> tuple[bool, tuple[str, ...]]:
+def engine_spelling(tree: exp.Expr, written_in: str, *, numerics: bool = True) -> numeric.Spelling:
     """Spell PostgreSQL's meaning of `/` and of casts to double precision for the engine
     (DuckDB), in place, once the same-semantics list accepted the tree:
 
@@ -385,21 +384,20 @@ def engine_spelling(
       overflows to infinity or underflows to zero, where DuckDB gives infinities or zero;
     - a numeric division and avg() give PostgreSQL's rounded quotient (`numeric`).
 
-    Returns whether the engine's query may fail where the target answers, and the macros it
-    calls (`numeric.spell_exact_numerics`)."""
+    Returns what spelling the numerics did (`numeric.spell_exact_numerics`)."""
     integers = exp.DataType.INTEGER_TYPES
     for div in list(tree.find_all(exp.Div)):
         if kind_of(div.this) in integers and kind_of(div.expression) in integers:
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     if written_in != "postgres":
-        return False, ()
+        return numeric.Spelling()
     for cast in list(tree.find_all(exp.Cast)):
         if kind_of(cast) == exp.DType.DOUBLE and kind_of(cast.this) == exp.DType.DECIMAL:
             cast.set("this", exp.cast(cast.this, exp.DType.VARCHAR))
     for div in list(tree.find_all(exp.Div)):
         if float_division(div):
             div.replace(_checked_float_division(_as_double(div.this), _as_double(div.expression)))
-    return numeric.spell_exact_numerics(tree) if numerics else (False, ())
+    return numeric.spell_exact_numerics(tree) if numerics else numeric.Spelling()
 
 
 def _as_double(node: exp.Expr) -> exp.Expr:

@@ -8,6 +8,7 @@ counts the failures), snapshots (dbt's snapshot logic over the source query) and
 
 from __future__ import annotations
 
+import decimal
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from dvt.engines.duckdb import DuckDBEngine
 from dvt.exceptions import DvtError, EngineUnavailableError
 from dvt.execution.node import FederatedNode
 from dvt.execution.session import FederationSession, plan_inputs
+from dvt.planning.models import FederationPlan
 from dvt.runners.connections import roll_back
 
 #: Adapters whose table materialization may rename the stage into place (`StageAdoption`).
@@ -278,10 +280,21 @@ class FederatedShowRunner(ShowRunner):
             execution_time=elapsed,
             message=None,
             adapter_response={"dvt": {**summary, **work.summary(), "seconds": round(elapsed, 3)}},
-            agate_table=table_from_data_flat(table.to_pylist(), table.column_names),
+            agate_table=table_from_data_flat(_numbers(table, work.plan), table.column_names),
             failures=None,
             batch_results=None,
         )
+
+
+def _numbers(table: Any, plan: FederationPlan) -> list[dict[str, Any]]:
+    """An engine result's rows, each numeric the engine gave as its text (`text_numerics`)
+    a Decimal again, as the target's show gives it."""
+    rows: list[dict[str, Any]] = table.to_pylist()
+    for name in (table.column_names[position] for position in plan.text_numerics):
+        for row in rows:
+            if row[name] is not None:
+                row[name] = decimal.Decimal(row[name])
+    return rows
 
 
 def engine_for(dvt: Any, resolution: Any) -> tuple[str, Callable[[], Engine]]:

@@ -142,7 +142,11 @@ def test_an_outer_join_inside_a_derived_table_keeps_no_filter_of_the_outer_query
 
 @pytest.mark.parametrize(
     ("condition", "pushed"),
-    [("o.amount = -5", ["amount = -5"]), ("-o.amount = 5", []), ("o.amount > -1.5", ["amount > -1.5"])],
+    [
+        ("o.amount = -5", ["amount = -5"]),
+        ("-o.amount = 5", []),
+        ("o.amount > -1.5", ["amount > -1.5"]),
+    ],
 )
 def test_a_negative_number_is_a_constant_a_negated_column_is_not(
     condition: str, pushed: list[str]
