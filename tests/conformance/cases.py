@@ -389,6 +389,26 @@ _CASES: list[tuple[str, str, str]] = [
         join {items} i on i.order_id = c.id where o.id is null
         """,
     ),
+    (  # the group is NULL-extended as a whole: o's filter is not pushed into its read
+        "h_parenthesised_group_null_side",
+        "outer join filters",
+        """
+        select c.id, o.id as order_id from {customers} c
+        left join ({orders} o join {items} i on i.order_id = o.id) on o.customer_id = c.id
+        where o.amount is null
+        """,
+    ),
+    (  # a derived table's own outer join NULL-extends nothing of the query reading it
+        "h_derived_table_outer_join",
+        "outer join filters",
+        """
+        select r.id, r.line, p.name from
+          (select o.id, i.line, i.product_id from {orders} o
+           left join {items} i on i.order_id = o.id) r,
+          {products} p
+        where p.id = r.product_id and p.id < 30 and p.id > -5
+        """,
+    ),
     (
         "h_full_join_filter",
         "outer join filters",

@@ -503,19 +503,25 @@ def test_concurrent_invocations_of_one_model_all_succeed(
 def test_show_in_the_engine_gives_the_targets_values_and_types(project: Project) -> None:
     """`dvt show` of a query the engine computes prints what the target's own show prints: a
     numeric quotient, which the engine carries as the text of PostgreSQL's value, is a number
-    in the JSON output, not a string."""
-    inline = (
-        "select r.id, sum(c.id * 1.5) / count(*) as ratio, count(*) as n "
+    in the JSON output, not a string. (`--placement engine` fails with DVT104 where the engine
+    cannot compute a query: it never falls back to the target.)"""
+    joined = (
         "from {{ source('app', 'customers') }} c "
         "join {{ source('lake', 'regions') }} r on r.id = c.region_id group by r.id order by r.id"
     )
-    shown = {}
-    for placement in ("engine", "target"):
-        result = project.cli(
-            "dvt", "show", "--inline", inline, "--placement", placement, "--output", "json"
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        printed = result.stdout[result.stdout.index("{\n") :]
-        shown[placement] = json.loads(printed[: printed.rindex("}") + 1])["show"]
-    assert shown["engine"] == shown["target"]
-    assert [type(row["ratio"]) for row in shown["engine"]] == [float, float]
+    queries = {  # the second unlimited, with a name twice: the engine's result keeps both
+        "select r.id, sum(c.id * 1.5) / count(*) as ratio, count(*) as n ": "10",
+        "select r.id, sum(c.id * 1.5) / count(*) as ratio, min(r.name) as ratio ": "-1",
+    }
+    for columns, limit in queries.items():
+        shown = {}
+        for placement in ("engine", "target"):
+            result = project.cli(
+                "dvt", "show", "--inline", columns + joined, "--placement", placement,
+                "--limit", limit, "--output", "json",
+            )  # fmt: skip
+            assert result.returncode == 0, result.stdout + result.stderr
+            printed = result.stdout[result.stdout.index("{\n") :]
+            shown[placement] = json.loads(printed[: printed.rindex("}") + 1])["show"]
+        assert shown["engine"] == shown["target"], columns
+        assert len(shown["engine"]) == 2, columns

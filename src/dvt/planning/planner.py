@@ -539,19 +539,35 @@ def _null_supplying(alias: str, select: exp.Expr) -> bool:
         outer = _outer_side(join)
         if outer is None:
             continue
-        if outer in ("right", "both") and join.this.alias_or_name == alias:
+        joined = _bound_names(join.this)
+        if outer in ("right", "both") and alias in joined:
             return True
-        if outer in ("left", "both") and join.this.alias_or_name != alias:
+        if outer in ("left", "both") and alias not in joined:
             return True  # every relation before a RIGHT or FULL join can be NULL-extended
     return False
 
 
+def _in_group(relation: exp.Expr) -> Iterator[exp.Expr]:
+    """`relation` and, for a parenthesised join group `(a join b)`, every part of it; not the
+    inside of a derived table's query, which is a scope of its own."""
+    return relation.walk(prune=lambda n: isinstance(n, (exp.Select, exp.SetOperation)))
+
+
 def _grouped_joins(relation: exp.Expr) -> Iterator[exp.Join]:
-    """The joins of a parenthesised join group `(a left join b)`; not those inside a derived
-    table's query, which is a scope of its own and NULL-extends nothing of this one."""
-    for node in relation.walk(prune=lambda n: isinstance(n, (exp.Select, exp.SetOperation))):
-        if isinstance(node, exp.Join):
-            yield node
+    """The joins of a parenthesised join group `(a left join b)`: a derived table's own
+    outer join NULL-extends nothing of the query that reads it."""
+    return (node for node in _in_group(relation) if isinstance(node, exp.Join))
+
+
+def _bound_names(relation: exp.Expr) -> set[str]:
+    """The names a FROM or JOIN item binds: its alias, and every relation's of a parenthesised
+    join group, which a join NULL-extends together."""
+    return {
+        node.alias_or_name
+        for node in _in_group(relation)
+        if isinstance(node, (exp.Table, exp.Subquery, exp.Lateral, exp.Unnest, exp.Values))
+        and node.alias_or_name
+    }
 
 
 def _pushable_conjuncts(

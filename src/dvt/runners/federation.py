@@ -272,6 +272,11 @@ class FederatedShowRunner(ShowRunner):
                 work.clean_up()
         elapsed = time.perf_counter() - started
         summary = {**resolution.to_dict(), "compute": engine.name, "rows": table.num_rows}
+        # As dbt reads a cursor's rows: a name given twice becomes `name_2` (`process_results`).
+        names = list(table.column_names)
+        rows = self.adapter.connections.process_results(
+            names, zip(*_values(table, work.plan), strict=True)
+        )
         return RunResult(
             node=compiled_node,
             status=RunStatus.Success,
@@ -280,21 +285,19 @@ class FederatedShowRunner(ShowRunner):
             execution_time=elapsed,
             message=None,
             adapter_response={"dvt": {**summary, **work.summary(), "seconds": round(elapsed, 3)}},
-            agate_table=table_from_data_flat(_numbers(table, work.plan), table.column_names),
+            agate_table=table_from_data_flat(rows, names),
             failures=None,
             batch_results=None,
         )
 
 
-def _numbers(table: Any, plan: FederationPlan) -> list[dict[str, Any]]:
-    """An engine result's rows, each numeric the engine gave as its text (`text_numerics`)
-    a Decimal again, as the target's show gives it."""
-    rows: list[dict[str, Any]] = table.to_pylist()
-    for name in (table.column_names[position] for position in plan.text_numerics):
-        for row in rows:
-            if row[name] is not None:
-                row[name] = decimal.Decimal(row[name])
-    return rows
+def _values(table: Any, plan: FederationPlan) -> list[list[Any]]:
+    """An engine result's values, column by column, each numeric the engine gave as its text
+    (`text_numerics`) a Decimal again, as the target's show gives it."""
+    columns = [table.column(position).to_pylist() for position in range(table.num_columns)]
+    for position in plan.text_numerics:
+        columns[position] = [None if v is None else decimal.Decimal(v) for v in columns[position]]
+    return columns
 
 
 def engine_for(dvt: Any, resolution: Any) -> tuple[str, Callable[[], Engine]]:

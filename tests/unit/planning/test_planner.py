@@ -140,6 +140,22 @@ def test_an_outer_join_inside_a_derived_table_keeps_no_filter_of_the_outer_query
     assert result.not_pushed == ()
 
 
+def test_a_parenthesised_group_on_the_null_side_keeps_the_filters_of_each_of_its_tables() -> None:
+    # `(o join f)` is NULL-extended as a whole: `o.note is null` holds for a user without
+    # orders, so pushed into the read of orders it would keep rows the target drops.
+    result = plan(
+        'select u.id from "lake"."main"."users" u left join ("pg"."public"."orders" o join '
+        '"pg"."analytics"."facts" f on f.id = o.id) on o.user_id = u.id where o.note is null'
+    )
+    assert reads(result)["source.p.app.orders"][1] == []
+    assert "o.note IS NULL" in result.engine_sql
+    preserved = plan(  # the group is the preserved side of a RIGHT JOIN: its filter is pushed
+        'select u.id from "lake"."main"."users" u right join ("pg"."public"."orders" o join '
+        '"pg"."analytics"."facts" f on f.id = o.id) on o.user_id = u.id where o.note = \'x\''
+    )
+    assert reads(preserved)["source.p.app.orders"][1] == ["note = 'x'"]
+
+
 @pytest.mark.parametrize(
     ("condition", "pushed"),
     [
