@@ -409,6 +409,11 @@ _CASES: list[tuple[str, str, str]] = [
         where p.id = r.product_id and p.id < 30 and p.id > -5
         """,
     ),
+    (  # DuckDB compares a subquery's dates with a timestamptz at UTC midnight
+        "h_timestamptz_in_dates",
+        "time zone",
+        "select c.id, c.last_seen from {customers} c where c.last_seen in (select s.added from {products} s)",
+    ),
     (
         "h_full_join_filter",
         "outer join filters",

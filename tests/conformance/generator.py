@@ -486,7 +486,14 @@ def from_clause(d: Draw, tables: int, *, first: Rel | None = None) -> tuple[str,
             right = base(d.pick(linked), f"t{i}")
             condition = join_condition(d, scope, right)
             kind = d.pick(["join", "inner join", "left join", "right join", "full join"])
-            sql += f"\n{kind} {right.from_sql} on {condition}"
+            partner = _partner(d, scope, right) if d.chance(15) else None
+            if partner is None:
+                sql += f"\n{kind} {right.from_sql} on {condition}"
+            else:  # a parenthesised group joined as one: a join NULL-extends both its tables
+                inner = join_condition(d, Scope([right]), partner)
+                grouped = f"({right.from_sql} join {partner.from_sql} on {inner})"
+                sql += f"\n{kind} {grouped} on {condition}"
+                scope.rels.append(partner)
         elif small:
             right = base(d.pick(small), f"t{i}")
             if d.chance(50):
@@ -499,6 +506,18 @@ def from_clause(d: Draw, tables: int, *, first: Rel | None = None) -> tuple[str,
             break
         scope.rels.append(right)
     return sql, scope
+
+
+def _partner(d: Draw, scope: Scope, right: Rel) -> Rel | None:
+    """A table not in the query yet that joins `right` on linked columns, if any."""
+    used = {n for r in (*scope.rels, right) for n in r.tables}
+    candidates = [
+        t.name
+        for t in TABLES
+        if t.name not in used
+        and any(_links(a, b) for a in right.columns for b in base(t.name, "x").columns)
+    ]
+    return base(d.pick(candidates), f"{right.alias}g") if candidates else None
 
 
 def where_clause(d: Draw, scope: Scope, focus: str = "", most: int = 2) -> str:

@@ -694,3 +694,33 @@ def test_instant_literals_stay_on_the_target_where_the_source_reads_them_otherwi
     assert len(kept.not_pushed) == 2 and not kept.extractions[0].predicates
     assert kept.engine_refusal is None  # the engine (DuckDB) reads it as PostgreSQL does
     assert "with a UTC offset" in (_plan_e(sql, engine="spark").engine_refusal or "")
+
+
+#: A timestamptz compared with dates or timestamps through a set: local times of the target
+#: session's zone on PostgreSQL; DuckDB compares a subquery's dates at UTC midnight.
+MIXED_MEMBERSHIP = {
+    "IN of dates": "select id from s.e where tz in (select d from s.e)",
+    "= ANY of dates": "select id from s.e where tz = any (select d from s.e)",
+    "NOT IN of timestamps": "select id from s.e where tz not in (select ts from s.e where ts is not null)",
+    "IN of a list of dates": "select id from s.e where tz in (date '2024-01-01', date '2024-01-02')",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED_MEMBERSHIP))
+def test_a_timestamptz_in_a_set_of_local_times_stays_on_the_target(
+    instants: Any, name: str
+) -> None:
+    import psycopg2
+
+    postgres, engine = instants
+    sql = MIXED_MEMBERSHIP[name]
+    plan = _plan_e(sql)
+    assert plan.engine_refusal and "timestamptz with a local" in plan.engine_refusal, sql
+    with psycopg2.connect(postgres.dsn_for("instants")) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        want = _ids(cur.fetchall())
+    engine.execute("SET TimeZone = 'America/New_York'")
+    engine.execute("create or replace temp view dvt_in_0 as select * from e")
+    engine.execute("create or replace temp view dvt_in_1 as select * from e")
+    if name == "IN of dates":  # why it is refused: the engine's answer is another
+        assert _ids(engine.execute(plan.engine_sql).fetchall()) != want, plan.engine_sql

@@ -179,6 +179,26 @@ def _mixed_zones(node: exp.Expr) -> str | None:
     return None
 
 
+def _membership(node: exp.Expr) -> str | None:
+    """`x IN (...)`, `x = ANY (subquery)`: each value is compared with `x` as `=` compares
+    them, and a date or timestamp against a timestamptz is local time of the session's zone
+    on the target (DuckDB casts the date at UTC midnight in a subquery's comparison)."""
+    if isinstance(node, exp.Any):
+        compared = node.parent
+        if not isinstance(compared, exp.Binary):
+            return None
+        operand = compared.left if compared.right is node else compared.right
+        values: list[exp.Expr] = list(getattr(node.this, "selects", []))
+    else:
+        operand = node.this
+        query = node.args.get("query")
+        values = list(node.expressions) + list(getattr(query, "selects", []))
+    kinds = {kind_of(operand), *(kind_of(v) for v in values)}
+    if kinds & _ZONED and kinds & _LOCAL:
+        return f"{node.key.upper()} of a timestamptz with a local date or time"
+    return None
+
+
 def _set_operation(node: exp.Expr) -> str | None:
     """Branches whose columns differ in type are cast to a common one by the target's rules
     (a timestamp becomes a timestamptz in the session's zone): numbers alone are the same."""
@@ -372,9 +392,9 @@ _POSTGRES_ON_DUCKDB: Mapping[type[exp.Expr], Check | None] = {
     exp.Or: None,
     exp.Not: None,
     exp.Is: None,
-    exp.In: None,
+    exp.In: _membership,
     exp.Exists: None,
-    exp.Any: None,
+    exp.Any: _membership,
     exp.EQ: _equality,
     exp.NEQ: _equality,
     exp.GT: _ordering,
