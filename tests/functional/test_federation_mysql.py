@@ -85,6 +85,54 @@ def test_mysql_source_federates_into_postgres_and_duckdb(
     assert extraction.startswith("SELECT `") and "secret" not in extraction and "> 5" in extraction
 
 
+def test_a_pushed_timestamp_keeps_its_fractional_seconds(
+    postgres: PostgresServer, mariadb: MariaDBServer, tmp_path: Path
+) -> None:
+    """MySQL's `CAST('...07.357282' AS DATETIME)` drops the fraction: a pushed filter on a
+    DATETIME(6) column finds the rows PostgreSQL finds in a copy of the table."""
+    shop = f"ev_{tmp_path.name[-16:]}".lower().replace("-", "_")
+    rows = "(1, '2024-09-11 18:50:07.357282'), (2, '2024-09-11 18:50:07'), (3, '2024-09-11 18:50:07.9')"
+    mariadb.sql(
+        f"create database {shop}; create table {shop}.events (id int, at datetime(6));"
+        f"insert into {shop}.events values {rows}"
+    )
+    database = f"ev_{tmp_path.name[-20:]}".lower().replace("-", "_")
+    postgres.create_database(database)
+    postgres.psql(
+        "create schema copy; create table copy.events (id int, at timestamp(6));"
+        f"insert into copy.events values {rows}",
+        database,
+    )
+    where = (  # truncated to whole seconds, both bounds would be 18:50:07: no row
+        "where e.at >= timestamp '2024-09-11 18:50:07.357282' "
+        "and e.at < timestamp '2024-09-11 18:50:07.5'"
+    )
+    project = Project(tmp_path / "project").write(
+        {
+            "dbt_project.yml": dbt_project_yml("mysqlts"),
+            "models/sources.yml": (
+                f"sources:\n  - name: shop\n    schema: {shop}\n    config: {{connection: shop_db}}\n"
+                "    tables: [{name: events}]\n"
+            ),
+            "models/picked.sql": (
+                "{{ config(materialized='table') }}\n"
+                f"select e.id from {{{{ source('shop', 'events') }}}} e {where}"
+            ),
+        }
+    )
+    project.profiles(
+        {"pg": pg_output(postgres, database, "analytics"), "shop_db": mysql_output(mariadb, shop)},
+        "pg",
+    )
+    result = project.dvt("run")
+    assert result.success, result.result.results[0].message
+    native = pg_rows(postgres, database, f"(select e.id from copy.events e {where}) as native")
+    assert native == [(1,)]
+    assert pg_rows(postgres, database, "analytics.picked") == native
+    (extraction,) = result.result.results[0].adapter_response["dvt"]["extractions"]
+    assert extraction["sql"].count("AS DATETIME(6))") == 2, extraction["sql"]
+
+
 def test_writing_to_a_source_only_connection_is_refused(
     mariadb: MariaDBServer, tmp_path: Path
 ) -> None:

@@ -3,9 +3,10 @@ runs as MySQL SQL on the server (`mysql_query`) and streams into the engine."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import sqlglot.expressions as exp
 
@@ -16,6 +17,7 @@ from dvt.planning.models import (
     MISSING,
     VIEW,
     Estimates,
+    Extraction,
     Relation,
     RelationKey,
     RowEstimate,
@@ -103,6 +105,16 @@ class MySQLConnector(ScannedServerConnector):
             return f"character varying({found.group(1)})"
         return None
 
+    def extraction_sql(self, extraction: Extraction, key: RelationKey) -> str:
+        """The extraction in MySQL's SQL, each date-time constant cast with its microseconds
+        (`_with_microseconds`)."""
+        predicates = tuple(_with_microseconds(p.copy()) for p in extraction.predicates)
+        read = dataclasses.replace(extraction, predicates=predicates)
+        return read.render(self.table(key), self.dialect)
+
+    def subquery_sql(self, select: exp.Select, key: RelationKey) -> str:
+        return super().subquery_sql(_with_microseconds(select.copy()), key)
+
     def columns_sql(self, key: RelationKey) -> str:
         return _columns_sql(key)
 
@@ -118,6 +130,21 @@ class MySQLConnector(ScannedServerConnector):
         read = quote_literal(f"SELECT * FROM {table} LIMIT 0")
         found = db.execute(f"DESCRIBE SELECT * FROM mysql_query('src', {read})").fetchall()
         return [(row[0], row[1], own.get(row[0], row[1])) for row in found]
+
+
+_Tree = TypeVar("_Tree", bound=exp.Expr)
+_FRACTIONAL = {exp.DType.TIMESTAMP, exp.DType.DATETIME, exp.DType.TIME}
+
+
+def _with_microseconds(tree: _Tree) -> _Tree:
+    """`tree`, each cast to a timestamp or a time given six digits of seconds: MySQL's
+    `CAST('2024-09-11 18:50:07.357282' AS DATETIME)` drops the fraction (DATETIME(0)), so a
+    pushed `ts = timestamp '...'` would miss the row PostgreSQL finds."""
+    for cast in tree.find_all(exp.Cast):
+        if cast.to.this in _FRACTIONAL and not cast.to.expressions:
+            six = exp.DataTypeParam(this=exp.Literal.number(6))
+            cast.set("to", exp.DataType(this=cast.to.this, expressions=[six]))
+    return tree
 
 
 def _columns_sql(key: RelationKey) -> str:
