@@ -414,6 +414,14 @@ _CASES: list[tuple[str, str, str]] = [
         "time zone",
         "select c.id, c.last_seen from {customers} c where c.last_seen in (select s.added from {products} s)",
     ),
+    (  # PostgreSQL's date + int4; DuckDB types length() BIGINT and has no DATE + BIGINT
+        "h_date_plus_an_int4_function",
+        "date arithmetic",
+        """
+        select (coalesce(p.added, date '2024-01-01') + length('US')) as c1, p.added - i.qty as c2
+        from {items} i join {products} p on i.product_id = p.id join {customers} c on c.id = p.id
+        """,
+    ),
     (
         "h_full_join_filter",
         "outer join filters",

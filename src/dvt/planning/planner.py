@@ -386,6 +386,14 @@ def engine_spelling(tree: exp.Expr, written_in: str, *, numerics: bool = True) -
 
     Returns what spelling the numerics did (`numeric.spell_exact_numerics`)."""
     integers = exp.DataType.INTEGER_TYPES
+    for shift in list(tree.find_all(exp.Add, exp.Sub)):
+        # date + integer is PostgreSQL's date + int4 (no other width has the operator); DuckDB
+        # has DATE + INTEGER only, and types some int4 results (length()) BIGINT.
+        operands = (shift.this, shift.expression)
+        if exp.DType.DATE in {kind_of(o) for o in operands}:
+            for operand in operands:
+                if kind_of(operand) in integers and not isinstance(operand, exp.Literal):
+                    operand.replace(exp.cast(operand.copy(), exp.DType.INT))
     for div in list(tree.find_all(exp.Div)):
         if kind_of(div.this) in integers and kind_of(div.expression) in integers:
             div.replace(exp.IntDiv(this=div.this, expression=div.expression))
