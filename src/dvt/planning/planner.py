@@ -386,7 +386,7 @@ def engine_spelling(tree: exp.Expr, written_in: str, *, numerics: bool = True) -
 
     Returns what spelling the numerics did (`numeric.spell_exact_numerics`)."""
     integers = exp.DataType.INTEGER_TYPES
-    for shift in list(tree.find_all(exp.Add, exp.Sub)):
+    for shift in reversed(list(tree.find_all(exp.Add, exp.Sub))):  # inner first: the cast copies
         # date + integer is PostgreSQL's date + int4 (no other width has the operator); DuckDB
         # has DATE + INTEGER only, and types some int4 results (length()) BIGINT.
         operands = (shift.this, shift.expression)
